@@ -1,0 +1,46 @@
+package io.agentcontrolplane.quota;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A point-in-time view of one agent's quota and its use, as reported by
+ * {@link PolicyEngine#snapshot(String)} and the {@code quotas} actuator endpoint.
+ *
+ * @param agentId the agent
+ * @param maxConcurrentExecutions the concurrency limit in force
+ * @param inFlight executions holding a slot now (may exceed the limit for a while after the
+ * limit was lowered; no new slot is granted until it is below the limit)
+ * @param available slots free now ({@code max(0, limit - inFlight)})
+ * @param waiting callers waiting for a slot now
+ * @param acquired slots granted since the agent became known
+ * @param rejected calls refused since the agent became known, for every reason
+ * @param rejectedByReason calls refused, by reason (every reason present, zeros included)
+ * @param maxWait the maximum wait for a slot
+ * @param fair whether free slots are handed to waiters in arrival order
+ * @param maxRequestsPerMinute the per-minute budget, {@code null} when unlimited
+ * @param availableRequestsPerMinute requests left in the per-minute budget now, {@code null}
+ * when unlimited
+ * @param maxRequestsPerHour the per-hour budget, {@code null} when unlimited
+ * @param availableRequestsPerHour requests left in the per-hour budget now, {@code null} when
+ * unlimited
+ * @param maxExecutionTime the maximum execution time, {@code null} when none
+ * @param allowedActionTypes the allowed action types, empty when every action is allowed
+ * @param oldestPermitAge how long the oldest slot still held has been held, {@code null} when
+ * no slot is held or ages are not tracked
+ * @param dynamic whether the quota was created from the default-quota template (and may be
+ * evicted when idle)
+ * @param store the permit store that keeps this agent's count ({@code memory}, or the name of a
+ * cluster-wide store and its mode)
+ */
+public record QuotaSnapshot(String agentId, int maxConcurrentExecutions, int inFlight, int available, int waiting,
+		long acquired, long rejected, Map<RejectionReason, Long> rejectedByReason, Duration maxWait, boolean fair,
+		@Nullable Integer maxRequestsPerMinute, @Nullable Long availableRequestsPerMinute,
+		@Nullable Integer maxRequestsPerHour, @Nullable Long availableRequestsPerHour,
+		@Nullable Duration maxExecutionTime, Set<ActionType> allowedActionTypes, @Nullable Duration oldestPermitAge,
+		boolean dynamic, String store) {
+
+}

@@ -1,0 +1,15 @@
+package io.agentcontrolplane.quota;
+
+/**
+ * Why a call was refused by a {@link PolicyEngine}.
+ */
+public enum RejectionReason {
+	/** Every execution slot of the agent was taken (and waiting, if allowed, timed out). */
+	CONCURRENCY_LIMIT,
+	/** The agent's per-minute or per-hour request budget was spent. */
+	RATE_LIMIT,
+	/** The action type is not in the agent's allowed action types. */
+	ACTION_NOT_ALLOWED,
+	/** The agent has no quota and the engine's policy is {@link UnknownAgentPolicy#REJECT}. */
+	UNKNOWN_AGENT
+}

@@ -1,0 +1,362 @@
+package io.agentcontrolplane.quota;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The limits of one agent: concurrent executions, how long a caller may wait for a slot, request
+ * budgets per minute and per hour, a maximum execution time and the allowed action types.
+ * Immutable; validated when built. Bad values throw {@link IllegalArgumentException} naming the
+ * field and the value.
+ */
+public final class ResourceQuota {
+
+	/** Default maximum number of concurrent executions. */
+	public static final int DEFAULT_MAX_CONCURRENT_EXECUTIONS = 5;
+
+	/** Default maximum wait for an execution slot: never wait. */
+	public static final Duration DEFAULT_MAX_WAIT = Duration.ZERO;
+
+	/** Default fairness: waiters are served in arrival order. */
+	public static final boolean DEFAULT_FAIR = true;
+
+	private final String agentId;
+
+	private final int maxConcurrentExecutions;
+
+	private final Duration maxWait;
+
+	private final boolean fair;
+
+	private final int maxRequestsPerMinute;
+
+	private final int maxRequestsPerHour;
+
+	private final @Nullable Duration maxExecutionTime;
+
+	private final Set<ActionType> allowedActionTypes;
+
+	private ResourceQuota(Builder builder) {
+		this.agentId = builder.agentId;
+		this.maxConcurrentExecutions = builder.maxConcurrentExecutions;
+		this.maxWait = builder.maxWait;
+		this.fair = builder.fair;
+		this.maxRequestsPerMinute = builder.maxRequestsPerMinute;
+		this.maxRequestsPerHour = builder.maxRequestsPerHour;
+		this.maxExecutionTime = builder.maxExecutionTime;
+		this.allowedActionTypes = builder.allowedActionTypes.isEmpty() ? Collections.emptySet()
+				: Collections.unmodifiableSet(EnumSet.copyOf(builder.allowedActionTypes));
+	}
+
+	/**
+	 * Start building a quota for the given agent.
+	 * @param agentId the agent id, not blank
+	 * @return a builder with the defaults
+	 */
+	public static Builder builder(String agentId) {
+		return new Builder(agentId);
+	}
+
+	/**
+	 * A quota that only limits concurrent executions.
+	 * @param agentId the agent id, not blank
+	 * @param maxConcurrentExecutions the limit, {@code >= 0}
+	 * @return the quota
+	 */
+	public static ResourceQuota of(String agentId, int maxConcurrentExecutions) {
+		return builder(agentId).maxConcurrentExecutions(maxConcurrentExecutions).build();
+	}
+
+	/**
+	 * A builder that starts from this quota's values, for a copy with some changes.
+	 * @return a builder holding every value of this quota
+	 */
+	public Builder toBuilder() {
+		return toBuilder(this.agentId);
+	}
+
+	/**
+	 * A builder that starts from this quota's values but for another agent; used to create
+	 * quotas from a template.
+	 * @param agentId the agent id of the copy
+	 * @return a builder holding every value of this quota and the given agent id
+	 */
+	public Builder toBuilder(String agentId) {
+		Builder builder = new Builder(agentId).maxConcurrentExecutions(this.maxConcurrentExecutions)
+			.maxWait(this.maxWait)
+			.fair(this.fair)
+			.maxExecutionTime(this.maxExecutionTime)
+			.allowedActionTypes(this.allowedActionTypes);
+		builder.maxRequestsPerMinute = this.maxRequestsPerMinute;
+		builder.maxRequestsPerHour = this.maxRequestsPerHour;
+		return builder;
+	}
+
+	/**
+	 * The agent this quota belongs to.
+	 * @return the agent id
+	 */
+	public String agentId() {
+		return this.agentId;
+	}
+
+	/**
+	 * Maximum number of executions of this agent that may run at once; {@code 0} means the
+	 * agent may not run at all.
+	 * @return the limit
+	 */
+	public int maxConcurrentExecutions() {
+		return this.maxConcurrentExecutions;
+	}
+
+	/**
+	 * Maximum time a caller of {@link PolicyEngine#acquire(String)} waits for a slot;
+	 * {@link Duration#ZERO} means never wait.
+	 * @return the maximum wait
+	 */
+	public Duration maxWait() {
+		return this.maxWait;
+	}
+
+	/**
+	 * Whether waiters are handed free slots in arrival order.
+	 * @return whether the quota is fair
+	 */
+	public boolean fair() {
+		return this.fair;
+	}
+
+	/**
+	 * Maximum number of requests per minute, empty when unlimited.
+	 * @return the limit
+	 */
+	public OptionalInt maxRequestsPerMinute() {
+		return (this.maxRequestsPerMinute < 0) ? OptionalInt.empty() : OptionalInt.of(this.maxRequestsPerMinute);
+	}
+
+	/**
+	 * Maximum number of requests per hour, empty when unlimited.
+	 * @return the limit
+	 */
+	public OptionalInt maxRequestsPerHour() {
+		return (this.maxRequestsPerHour < 0) ? OptionalInt.empty() : OptionalInt.of(this.maxRequestsPerHour);
+	}
+
+	/**
+	 * Maximum execution time of one call, empty when none.
+	 * @return the maximum execution time
+	 */
+	public Optional<Duration> maxExecutionTime() {
+		return Optional.ofNullable(this.maxExecutionTime);
+	}
+
+	/**
+	 * The action types this agent may take; empty means every action is allowed.
+	 * @return an unmodifiable set
+	 */
+	public Set<ActionType> allowedActionTypes() {
+		return this.allowedActionTypes;
+	}
+
+	/**
+	 * Whether the given action is allowed by this quota.
+	 * @param action the action type
+	 * @return {@code true} when allowed
+	 */
+	public boolean allows(ActionType action) {
+		return this.allowedActionTypes.isEmpty() || this.allowedActionTypes.contains(action);
+	}
+
+	/**
+	 * Whether this quota has a per-minute or per-hour request budget.
+	 * @return {@code true} when rate-limited
+	 */
+	public boolean hasRateLimit() {
+		return this.maxRequestsPerMinute >= 0 || this.maxRequestsPerHour >= 0;
+	}
+
+	@Override
+	public boolean equals(@Nullable Object obj) {
+		if (this == obj) {
+			return true;
+		}
+		if (!(obj instanceof ResourceQuota other)) {
+			return false;
+		}
+		return this.agentId.equals(other.agentId) && this.maxConcurrentExecutions == other.maxConcurrentExecutions
+				&& this.maxWait.equals(other.maxWait) && this.fair == other.fair
+				&& this.maxRequestsPerMinute == other.maxRequestsPerMinute
+				&& this.maxRequestsPerHour == other.maxRequestsPerHour
+				&& Objects.equals(this.maxExecutionTime, other.maxExecutionTime)
+				&& this.allowedActionTypes.equals(other.allowedActionTypes);
+	}
+
+	@Override
+	public int hashCode() {
+		return Objects.hash(this.agentId, this.maxConcurrentExecutions, this.maxWait, this.fair,
+				this.maxRequestsPerMinute, this.maxRequestsPerHour, this.maxExecutionTime, this.allowedActionTypes);
+	}
+
+	@Override
+	public String toString() {
+		return "ResourceQuota[agentId=" + this.agentId + ", maxConcurrentExecutions=" + this.maxConcurrentExecutions
+				+ ", maxWait=" + this.maxWait + ", fair=" + this.fair + ", maxRequestsPerMinute="
+				+ ((this.maxRequestsPerMinute < 0) ? "unlimited" : this.maxRequestsPerMinute) + ", maxRequestsPerHour="
+				+ ((this.maxRequestsPerHour < 0) ? "unlimited" : this.maxRequestsPerHour) + ", maxExecutionTime="
+				+ ((this.maxExecutionTime != null) ? this.maxExecutionTime : "none") + ", allowedActionTypes="
+				+ (this.allowedActionTypes.isEmpty() ? "all" : this.allowedActionTypes) + "]";
+	}
+
+	/**
+	 * Builds a validated {@link ResourceQuota}. Every setter validates its argument at once and
+	 * throws {@link IllegalArgumentException} naming the field and the value.
+	 */
+	public static final class Builder {
+
+		private final String agentId;
+
+		private int maxConcurrentExecutions = DEFAULT_MAX_CONCURRENT_EXECUTIONS;
+
+		private Duration maxWait = DEFAULT_MAX_WAIT;
+
+		private boolean fair = DEFAULT_FAIR;
+
+		private int maxRequestsPerMinute = -1;
+
+		private int maxRequestsPerHour = -1;
+
+		private @Nullable Duration maxExecutionTime;
+
+		private Set<ActionType> allowedActionTypes = EnumSet.noneOf(ActionType.class);
+
+		private Builder(String agentId) {
+			if (agentId == null || agentId.isBlank()) {
+				throw new IllegalArgumentException(
+						"agentId must not be null or blank, was " + ((agentId == null) ? "null" : "'" + agentId + "'"));
+			}
+			this.agentId = agentId;
+		}
+
+		/**
+		 * Maximum number of concurrent executions, {@code >= 0} (default 5).
+		 * @param maxConcurrentExecutions the limit
+		 * @return this builder
+		 */
+		public Builder maxConcurrentExecutions(int maxConcurrentExecutions) {
+			if (maxConcurrentExecutions < 0) {
+				throw new IllegalArgumentException(
+						"maxConcurrentExecutions must be >= 0, was " + maxConcurrentExecutions);
+			}
+			this.maxConcurrentExecutions = maxConcurrentExecutions;
+			return this;
+		}
+
+		/**
+		 * Maximum time to wait for a slot, {@code >= 0} ({@link Duration#ZERO}, the default,
+		 * means never wait).
+		 * @param maxWait the maximum wait
+		 * @return this builder
+		 */
+		public Builder maxWait(Duration maxWait) {
+			if (maxWait == null || maxWait.isNegative()) {
+				throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+			}
+			this.maxWait = maxWait;
+			return this;
+		}
+
+		/**
+		 * Whether free slots are handed to waiters in arrival order (default {@code true}).
+		 * @param fair whether the quota is fair
+		 * @return this builder
+		 */
+		public Builder fair(boolean fair) {
+			this.fair = fair;
+			return this;
+		}
+
+		/**
+		 * Maximum number of requests per minute, {@code >= 0}; {@code 0} denies every request.
+		 * Unset means unlimited.
+		 * @param maxRequestsPerMinute the limit
+		 * @return this builder
+		 */
+		public Builder maxRequestsPerMinute(int maxRequestsPerMinute) {
+			if (maxRequestsPerMinute < 0) {
+				throw new IllegalArgumentException("maxRequestsPerMinute must be >= 0, was " + maxRequestsPerMinute);
+			}
+			this.maxRequestsPerMinute = maxRequestsPerMinute;
+			return this;
+		}
+
+		/**
+		 * Maximum number of requests per hour, {@code >= 0}; {@code 0} denies every request.
+		 * Unset means unlimited.
+		 * @param maxRequestsPerHour the limit
+		 * @return this builder
+		 */
+		public Builder maxRequestsPerHour(int maxRequestsPerHour) {
+			if (maxRequestsPerHour < 0) {
+				throw new IllegalArgumentException("maxRequestsPerHour must be >= 0, was " + maxRequestsPerHour);
+			}
+			this.maxRequestsPerHour = maxRequestsPerHour;
+			return this;
+		}
+
+		/**
+		 * Maximum execution time of one call, {@code > 0}; {@code null} (the default) means none.
+		 * @param maxExecutionTime the maximum execution time, or {@code null}
+		 * @return this builder
+		 */
+		public Builder maxExecutionTime(@Nullable Duration maxExecutionTime) {
+			if (maxExecutionTime != null && (maxExecutionTime.isNegative() || maxExecutionTime.isZero())) {
+				throw new IllegalArgumentException("maxExecutionTime must be > 0, was " + maxExecutionTime);
+			}
+			this.maxExecutionTime = maxExecutionTime;
+			return this;
+		}
+
+		/**
+		 * The action types this agent may take; none means every action is allowed.
+		 * @param actionTypes the allowed action types
+		 * @return this builder
+		 */
+		public Builder allowedActionTypes(ActionType... actionTypes) {
+			if (actionTypes == null) {
+				throw new IllegalArgumentException("allowedActionTypes must not be null");
+			}
+			return allowedActionTypes(new java.util.HashSet<>(Arrays.asList(actionTypes)));
+		}
+
+		/**
+		 * The action types this agent may take; an empty set means every action is allowed.
+		 * @param actionTypes the allowed action types
+		 * @return this builder
+		 */
+		public Builder allowedActionTypes(Set<ActionType> actionTypes) {
+			if (actionTypes == null || actionTypes.stream().anyMatch(Objects::isNull)) {
+				throw new IllegalArgumentException("allowedActionTypes must not be null or contain null, was " + actionTypes);
+			}
+			this.allowedActionTypes = actionTypes.isEmpty() ? EnumSet.noneOf(ActionType.class) : EnumSet.copyOf(actionTypes);
+			return this;
+		}
+
+		/**
+		 * Build the quota.
+		 * @return the immutable quota
+		 */
+		public ResourceQuota build() {
+			return new ResourceQuota(this);
+		}
+
+	}
+
+}

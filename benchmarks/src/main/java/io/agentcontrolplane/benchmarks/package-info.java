@@ -1,0 +1,4 @@
+/**
+ * JMH benchmarks of agent-control-plane beside its peers.
+ */
+package io.agentcontrolplane.benchmarks;
