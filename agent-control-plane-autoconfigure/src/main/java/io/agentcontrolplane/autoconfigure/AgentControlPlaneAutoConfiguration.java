@@ -17,7 +17,8 @@ import org.springframework.core.env.Environment;
  * Auto-configuration} for agent-control-plane: a
  * {@link PolicyEngine} holding the quotas of {@link AgentControlPlaneProperties} and a
  * {@link BoundedExecutor} on virtual threads when {@code spring.threads.virtual.enabled} is set
- * (Java 21+), else on a pool of platform threads.
+ * (Java 21+), else on a cached pool of platform threads; both are stopped when the context
+ * closes.
  *
  * @see AgentControlPlaneProperties
  */
@@ -41,7 +42,7 @@ public final class AgentControlPlaneAutoConfiguration {
 				Environment environment) {
 			QuotaPropertiesMapper.validate(properties);
 			return Threading.VIRTUAL.isActive(environment) ? BoundedExecutorThreads.virtual()
-					: BoundedExecutorThreads.platform(properties.getExecutor().getMaxConcurrency());
+					: BoundedExecutorThreads.platform();
 		}
 
 		@Bean

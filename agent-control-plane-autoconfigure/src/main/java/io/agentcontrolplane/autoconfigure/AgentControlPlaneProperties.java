@@ -340,14 +340,14 @@ public class AgentControlPlaneProperties {
 	public static class Executor {
 
 		/**
-		 * Default bound on tasks running at once for fan-out helpers that are not given one,
-		 * and the number of platform threads when virtual threads are not in use.
+		 * Default bound on the number of tasks a fan-out runs at once, for application code
+		 * that does not choose its own.
 		 */
 		private int maxConcurrency = 16;
 
 		/**
 		 * Default number of items read ahead and waiting for a worker in bounded-queue
-		 * processing, and the number of tasks that may wait for a platform thread.
+		 * processing, for application code that does not choose its own.
 		 */
 		private int queueCapacity = 100;
 

@@ -35,18 +35,19 @@ public final class BoundedExecutorThreads implements DisposableBean {
 	}
 
 	/**
-	 * A pool of platform threads. The pool's queue is unbounded on purpose: the bounded
-	 * executor only submits tasks that may start, so pending work is already bounded by it,
-	 * and a rejecting queue would fail tasks that the caller's limit admitted.
-	 * @param threads the number of threads
+	 * A cached pool of platform threads, as {@code BoundedExecutor.create()} uses. Not a fixed
+	 * pool on purpose: the bounded executor already bounds what it submits, and a fixed pool
+	 * would queue the workers of a nested or concurrent fan-out behind each other until they
+	 * starve.
 	 * @return the threads
 	 */
-	static BoundedExecutorThreads platform(int threads) {
+	static BoundedExecutorThreads platform() {
 		ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
 		executor.setThreadNamePrefix(THREAD_NAME_PREFIX);
-		executor.setCorePoolSize(threads);
-		executor.setMaxPoolSize(threads);
-		executor.setAllowCoreThreadTimeOut(true);
+		executor.setCorePoolSize(0);
+		executor.setMaxPoolSize(Integer.MAX_VALUE);
+		executor.setQueueCapacity(0);
+		executor.setDaemon(true);
 		executor.initialize();
 		return new BoundedExecutorThreads(executor, executor);
 	}
