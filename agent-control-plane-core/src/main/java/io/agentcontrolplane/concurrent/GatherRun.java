@@ -223,6 +223,14 @@ final class GatherRun<T> extends StructuredRun {
 		}
 
 		@Override
+		void discard() {
+			if (this.permit != null) {
+				releasePermit(this.permit);
+				this.permit = null;
+			}
+		}
+
+		@Override
 		void work() {
 			try {
 				int size = GatherRun.this.tasks.length;

@@ -82,6 +82,7 @@ abstract class StructuredRun {
 		catch (RuntimeException | Error ex) {
 			if (worker.cancelBeforeStart()) {
 				// never ran: undo its bookkeeping here since its run() will not
+				worker.discard();
 				worker.left();
 			}
 			stop(Failure.raw(ex), null);
@@ -260,6 +261,12 @@ abstract class StructuredRun {
 		 */
 		abstract void work();
 
+		/**
+		 * Release what this worker holds when it will never run (cancelled before it started).
+		 */
+		void discard() {
+		}
+
 		final void left() {
 			this.run.workerLeft(this);
 		}
@@ -272,6 +279,7 @@ abstract class StructuredRun {
 				int s = this.state;
 				if (s == NEW) {
 					if (cancelBeforeStart()) {
+						discard();
 						left();
 						return;
 					}
