@@ -4,7 +4,9 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * call. With a shared bound (a caller's {@link Semaphore} or an agent's quota) each task holds
  * one permit: a worker returns its permit after each task and goes on only if it can take one
  * again at once; the caller takes further permits (blocking) and starts a worker for each, so
- * the number of workers never exceeds the permits this call holds.
+ * the number of workers never exceeds the permits this call holds. A task index is always
+ * claimed before its permit is taken; a worker that claimed one and finds no permit hands the
+ * index back to the caller.
  */
 final class GatherRun<T> extends StructuredRun {
 
@@ -45,6 +49,9 @@ final class GatherRun<T> extends StructuredRun {
 
 	/** The next task index to claim; may run past the end by at most one per worker. */
 	private final AtomicInteger next = new AtomicInteger();
+
+	/** Tasks claimed by a worker that then found no permit free, for the caller to run. */
+	private final Queue<Integer> handedBack = new ConcurrentLinkedQueue<>();
 
 	private GatherRun(Executor executor, Object[] tasks, boolean settled, int maxConcurrency,
 			@Nullable Semaphore semaphore, @Nullable PolicyEngine engine, @Nullable String agentId) {
@@ -80,7 +87,7 @@ final class GatherRun<T> extends StructuredRun {
 		if (this.semaphore == null && this.engine == null) {
 			int workers = Math.min(this.maxConcurrency, this.tasks.length);
 			for (int i = 0; i < workers && !stopped(); i++) {
-				spawn(new GatherWorker(null));
+				spawn(new GatherWorker(null, -1));
 			}
 		}
 		else {
@@ -92,10 +99,23 @@ final class GatherRun<T> extends StructuredRun {
 	}
 
 	/**
-	 * Take permits on the calling thread and start a worker for each while tasks remain.
+	 * Take permits on the calling thread and start a worker for each while tasks remain. An
+	 * index is claimed before its permit is taken, so that every permit taken runs a task (the
+	 * agent's {@code acquired} count equals the number of tasks run).
 	 */
 	private void dispatchWithSharedPermits() {
-		while (!stopped() && this.next.get() < this.tasks.length) {
+		while (!stopped()) {
+			int index = claim();
+			if (index < 0) {
+				// Every index is claimed, but a worker that cannot take a permit for the index it
+				// claimed hands it back: wait until the workers are gone or one handed back.
+				int live = this.live.get();
+				if (live == 0 && this.handedBack.isEmpty()) {
+					return;
+				}
+				awaitAnyExit(live);
+				continue;
+			}
 			Object permit;
 			try {
 				permit = acquirePermit();
@@ -119,12 +139,30 @@ final class GatherRun<T> extends StructuredRun {
 			if (permit == null) {
 				return;
 			}
-			if (stopped() || this.next.get() >= this.tasks.length) {
+			if (stopped()) {
 				releasePermit(permit);
 				return;
 			}
-			spawn(new GatherWorker(permit));
+			spawn(new GatherWorker(permit, index));
 		}
+	}
+
+	/**
+	 * Claim the next task to run: one handed back by a worker, else the next in input order.
+	 * @return its index, or {@code -1} when every task has been claimed
+	 */
+	private int claim() {
+		if (!this.handedBack.isEmpty()) {
+			Integer index = this.handedBack.poll();
+			if (index != null) {
+				return index;
+			}
+		}
+		if (this.next.get() >= this.tasks.length) {
+			return -1;
+		}
+		int index = this.next.getAndIncrement();
+		return (index < this.tasks.length) ? index : -1;
 	}
 
 	/**
@@ -217,41 +255,70 @@ final class GatherRun<T> extends StructuredRun {
 		/** The permit held, {@code null} for a plain bound (the slot is the worker itself). */
 		private @Nullable Object permit;
 
-		GatherWorker(@Nullable Object permit) {
+		/** The task claimed by the caller for this worker's permit, or {@code -1}. */
+		private final int firstIndex;
+
+		GatherWorker(@Nullable Object permit, int firstIndex) {
 			super(GatherRun.this);
 			this.permit = permit;
+			this.firstIndex = firstIndex;
+		}
+
+		@Override
+		void discard() {
+			if (this.permit != null) {
+				releasePermit(this.permit);
+				this.permit = null;
+			}
 		}
 
 		@Override
 		void work() {
 			try {
-				int size = GatherRun.this.tasks.length;
-				while (!stopped()) {
-					int index = GatherRun.this.next.getAndIncrement();
-					if (index >= size) {
-						return;
-					}
-					runTask(index, this);
-					if (this.permit != null) {
-						// One permit per task: give it back so that waiters of the shared bound
-						// get their turn, and go on only if one is free at once.
-						Object permit = this.permit;
-						this.permit = null;
-						releasePermit(permit);
-						if (stopped() || GatherRun.this.next.get() >= size) {
-							return;
-						}
-						this.permit = tryAcquirePermit();
-						if (this.permit == null) {
-							return;
-						}
-					}
+				if (this.permit == null) {
+					runWithOwnSlot();
+				}
+				else {
+					runWithSharedPermits();
 				}
 			}
 			finally {
-				if (this.permit != null) {
-					releasePermit(this.permit);
-					this.permit = null;
+				discard();
+			}
+		}
+
+		private void runWithOwnSlot() {
+			int size = GatherRun.this.tasks.length;
+			while (!stopped()) {
+				int index = GatherRun.this.next.getAndIncrement();
+				if (index >= size) {
+					return;
+				}
+				runTask(index, this);
+			}
+		}
+
+		private void runWithSharedPermits() {
+			int index = this.firstIndex;
+			while (!stopped()) {
+				runTask(index, this);
+				// One permit per task: give it back so that waiters of the shared bound get
+				// their turn, and go on only if one is free at once.
+				Object permit = this.permit;
+				this.permit = null;
+				releasePermit(permit);
+				if (stopped()) {
+					return;
+				}
+				index = claim();
+				if (index < 0) {
+					return;
+				}
+				this.permit = tryAcquirePermit();
+				if (this.permit == null) {
+					// the caller takes it over (and waits for a permit)
+					GatherRun.this.handedBack.add(index);
+					return;
 				}
 			}
 		}

@@ -21,6 +21,9 @@ import org.jspecify.annotations.Nullable;
  */
 abstract class StructuredRun {
 
+	private static final AtomicReferenceFieldUpdater<StructuredRun, Failure> FAILURE = AtomicReferenceFieldUpdater
+		.newUpdater(StructuredRun.class, Failure.class, "failure");
+
 	private final Executor executor;
 
 	/** The calling thread, which waits (parked) until the workers have left. */
@@ -82,6 +85,7 @@ abstract class StructuredRun {
 		catch (RuntimeException | Error ex) {
 			if (worker.cancelBeforeStart()) {
 				// never ran: undo its bookkeeping here since its run() will not
+				worker.discard();
 				worker.left();
 			}
 			stop(Failure.raw(ex), null);
@@ -154,9 +158,6 @@ abstract class StructuredRun {
 			throw failure.toException();
 		}
 	}
-
-	private static final AtomicReferenceFieldUpdater<StructuredRun, Failure> FAILURE = AtomicReferenceFieldUpdater
-		.newUpdater(StructuredRun.class, Failure.class, "failure");
 
 	/**
 	 * How a run ended early.
@@ -260,6 +261,12 @@ abstract class StructuredRun {
 		 */
 		abstract void work();
 
+		/**
+		 * Release what this worker holds when it will never run (cancelled before it started).
+		 */
+		void discard() {
+		}
+
 		final void left() {
 			this.run.workerLeft(this);
 		}
@@ -272,6 +279,7 @@ abstract class StructuredRun {
 				int s = this.state;
 				if (s == NEW) {
 					if (cancelBeforeStart()) {
+						discard();
 						left();
 						return;
 					}
