@@ -47,8 +47,10 @@ public final class AgentControlPlaneAutoConfiguration {
 
 		@Bean
 		BoundedExecutor boundedExecutor(BoundedExecutorThreads agentControlPlaneBoundedExecutorThreads,
-				PolicyEngine policyEngine) {
-			return new BoundedExecutor(agentControlPlaneBoundedExecutorThreads.executor(), policyEngine);
+				PolicyEngine policyEngine, AgentControlPlaneProperties properties) {
+			AgentControlPlaneProperties.Executor executor = properties.getExecutor();
+			return new BoundedExecutor(agentControlPlaneBoundedExecutorThreads.executor(), policyEngine)
+				.withDefaults(executor.getMaxConcurrency(), executor.getQueueCapacity());
 		}
 
 	}

@@ -34,6 +34,13 @@ public class AgentControlPlaneProperties {
 	private UnknownAgentPolicy unknownAgent = UnknownAgentPolicy.ALLOW;
 
 	/**
+	 * Whether the engine records when each permit was taken, so that snapshots and the quotas
+	 * endpoint show the age of the oldest permit held (a stuck call). Costs one clock read per
+	 * permit.
+	 */
+	private boolean trackPermitAge = true;
+
+	/**
 	 * Limits inherited by every quota that does not set them, and the template of the quotas
 	 * created under the 'default-quota' policy.
 	 */
@@ -73,6 +80,14 @@ public class AgentControlPlaneProperties {
 
 	public void setUnknownAgent(UnknownAgentPolicy unknownAgent) {
 		this.unknownAgent = unknownAgent;
+	}
+
+	public boolean isTrackPermitAge() {
+		return this.trackPermitAge;
+	}
+
+	public void setTrackPermitAge(boolean trackPermitAge) {
+		this.trackPermitAge = trackPermitAge;
 	}
 
 	public Defaults getDefaults() {

@@ -76,6 +76,7 @@ final class QuotaPropertiesMapper {
 		validate(properties);
 		PolicyEngine.Builder builder = PolicyEngine.builder()
 			.unknownAgentPolicy(properties.getUnknownAgent())
+			.trackPermitAge(properties.isTrackPermitAge())
 			.dynamicAgentIdleTimeout(properties.getDynamicAgents().getIdleTimeout())
 			.maxDynamicAgents(properties.getDynamicAgents().getMaxAgents());
 		if (properties.getUnknownAgent() == UnknownAgentPolicy.DEFAULT_QUOTA) {

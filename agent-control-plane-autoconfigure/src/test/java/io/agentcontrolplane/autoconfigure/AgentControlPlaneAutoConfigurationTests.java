@@ -46,6 +46,44 @@ class AgentControlPlaneAutoConfigurationTests {
 	}
 
 	@Test
+	void executorPropertiesBecomeTheBoundedExecutorsDefaultBounds() {
+		this.contextRunner
+			.withPropertyValues("agent-control-plane.executor.max-concurrency=4",
+					"agent-control-plane.executor.queue-capacity=12")
+			.run((context) -> {
+				BoundedExecutor executor = context.getBean(BoundedExecutor.class);
+				assertThat(executor.defaultMaxConcurrency()).isEqualTo(4);
+				assertThat(executor.defaultMaxQueueSize()).isEqualTo(12);
+			});
+	}
+
+	@Test
+	void tracksPermitAgesByDefaultSoStuckCallsShow() {
+		this.contextRunner.withPropertyValues("agent-control-plane.quotas.a.max-concurrent-executions=1")
+			.run((context) -> {
+				PolicyEngine engine = context.getBean(PolicyEngine.class);
+				try (var permit = engine.acquire("a")) {
+					assertThat(engine.snapshot("a")).hasValueSatisfying(
+							(snapshot) -> assertThat(snapshot.oldestPermitAge()).isNotNull());
+				}
+			});
+	}
+
+	@Test
+	void permitAgeTrackingCanBeTurnedOff() {
+		this.contextRunner
+			.withPropertyValues("agent-control-plane.quotas.a.max-concurrent-executions=1",
+					"agent-control-plane.track-permit-age=false")
+			.run((context) -> {
+				PolicyEngine engine = context.getBean(PolicyEngine.class);
+				try (var permit = engine.acquire("a")) {
+					assertThat(engine.snapshot("a")).hasValueSatisfying(
+							(snapshot) -> assertThat(snapshot.oldestPermitAge()).isNull());
+				}
+			});
+	}
+
+	@Test
 	void quotasInheritEveryUnsetValueFromDefaults() {
 		this.contextRunner
 			.withPropertyValues("agent-control-plane.defaults.max-concurrent-executions=7",

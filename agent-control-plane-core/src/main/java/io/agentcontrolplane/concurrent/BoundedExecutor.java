@@ -66,12 +66,22 @@ public final class BoundedExecutor implements AutoCloseable {
 
 	private static final AtomicInteger POOL_NUMBER = new AtomicInteger();
 
+	/** Default bound of the helpers that take none. */
+	public static final int DEFAULT_MAX_CONCURRENCY = 16;
+
+	/** Default queue bound of {@code process} and {@code processEach} when none is given. */
+	public static final int DEFAULT_MAX_QUEUE_SIZE = 100;
+
 	private final Executor executor;
 
 	private final PolicyEngine engine;
 
 	/** The executor made by {@link #create()}, which {@link #close()} shuts down. */
 	private final @Nullable ExecutorService ownedExecutor;
+
+	private final int defaultMaxConcurrency;
+
+	private final int defaultMaxQueueSize;
 
 	/**
 	 * Run tasks on the given executor, with an engine of its own for {@link #gatherForAgent}.
@@ -89,13 +99,51 @@ public final class BoundedExecutor implements AutoCloseable {
 	 * @param engine the quota engine
 	 */
 	public BoundedExecutor(Executor executor, PolicyEngine engine) {
-		this(executor, engine, null);
+		this(executor, engine, null, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_QUEUE_SIZE);
 	}
 
-	private BoundedExecutor(Executor executor, PolicyEngine engine, @Nullable ExecutorService ownedExecutor) {
+	private BoundedExecutor(Executor executor, PolicyEngine engine, @Nullable ExecutorService ownedExecutor,
+			int defaultMaxConcurrency, int defaultMaxQueueSize) {
 		this.executor = Objects.requireNonNull(executor, "executor must not be null");
 		this.engine = Objects.requireNonNull(engine, "engine must not be null");
 		this.ownedExecutor = ownedExecutor;
+		this.defaultMaxConcurrency = defaultMaxConcurrency;
+		this.defaultMaxQueueSize = defaultMaxQueueSize;
+	}
+
+	/**
+	 * A view of this executor whose helpers that take no bound use the given ones. It shares
+	 * this instance's threads and engine; closing the view does nothing (close this instance).
+	 * @param maxConcurrency the default bound of {@link #gather(List)},
+	 * {@link #gatherSettled(List)}, {@link #gatherAsync(List)} and the default number of
+	 * workers of {@link #process(Iterable, Function)} and
+	 * {@link #processEach(Iterable, Function, BiConsumer)}, {@code > 0}
+	 * @param maxQueueSize the default queue bound of {@code process} and {@code processEach},
+	 * {@code > 0}
+	 * @return the view
+	 */
+	public BoundedExecutor withDefaults(int maxConcurrency, int maxQueueSize) {
+		checkLimit("maxConcurrency", maxConcurrency);
+		checkLimit("maxQueueSize", maxQueueSize);
+		return new BoundedExecutor(this.executor, this.engine, null, maxConcurrency, maxQueueSize);
+	}
+
+	/**
+	 * The bound of the helpers that take none ({@link #DEFAULT_MAX_CONCURRENCY} unless set with
+	 * {@link #withDefaults(int, int)}).
+	 * @return the default bound
+	 */
+	public int defaultMaxConcurrency() {
+		return this.defaultMaxConcurrency;
+	}
+
+	/**
+	 * The queue bound of {@code process} and {@code processEach} when none is given
+	 * ({@link #DEFAULT_MAX_QUEUE_SIZE} unless set with {@link #withDefaults(int, int)}).
+	 * @return the default queue bound
+	 */
+	public int defaultMaxQueueSize() {
+		return this.defaultMaxQueueSize;
 	}
 
 	/**
@@ -118,7 +166,7 @@ public final class BoundedExecutor implements AutoCloseable {
 	public static BoundedExecutor create(PolicyEngine engine) {
 		Objects.requireNonNull(engine, "engine must not be null");
 		ExecutorService executor = newOwnedExecutor();
-		return new BoundedExecutor(executor, engine, executor);
+		return new BoundedExecutor(executor, engine, executor, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_QUEUE_SIZE);
 	}
 
 	/**
@@ -304,7 +352,72 @@ public final class BoundedExecutor implements AutoCloseable {
 	}
 
 	/**
-	 * As {@link #process(Iterable, Function, int, int)} with a queue of 100.
+	 * As {@link #gather(int, List)} with the {@link #defaultMaxConcurrency() default bound}.
+	 * @param <T> the result type
+	 * @param tasks the tasks, none {@code null}
+	 * @return the results in input order
+	 */
+	public <T> List<T> gather(List<? extends Callable<? extends T>> tasks) {
+		return gather(this.defaultMaxConcurrency, tasks);
+	}
+
+	/**
+	 * As {@link #gatherSettled(int, List)} with the {@link #defaultMaxConcurrency() default
+	 * bound}.
+	 * @param <T> the result type
+	 * @param tasks the tasks, none {@code null}
+	 * @return the outcomes in input order
+	 */
+	public <T> List<Outcome<T>> gatherSettled(List<? extends Callable<? extends T>> tasks) {
+		return gatherSettled(this.defaultMaxConcurrency, tasks);
+	}
+
+	/**
+	 * As {@link #gatherAsync(int, List)} with the {@link #defaultMaxConcurrency() default
+	 * bound}.
+	 * @param <T> the result type
+	 * @param tasks suppliers that start one operation each
+	 * @return a future of the results in input order
+	 */
+	public <T> CompletableFuture<List<T>> gatherAsync(
+			List<? extends Supplier<? extends CompletionStage<? extends T>>> tasks) {
+		return gatherAsync(this.defaultMaxConcurrency, tasks);
+	}
+
+	/**
+	 * As {@link #process(Iterable, Function, int, int)} with the
+	 * {@link #defaultMaxConcurrency() default bound} as the number of workers and the
+	 * {@link #defaultMaxQueueSize() default queue bound}.
+	 * @param <T> the item type
+	 * @param <R> the result type
+	 * @param items the items
+	 * @param processor the processor
+	 * @return the results in input order
+	 */
+	public <T, R> List<R> process(Iterable<? extends T> items, Function<? super T, ? extends R> processor) {
+		return process(items, processor, this.defaultMaxConcurrency, this.defaultMaxQueueSize);
+	}
+
+	/**
+	 * As {@link #processEach(Iterable, Function, int, int, BiConsumer)} with the
+	 * {@link #defaultMaxConcurrency() default bound} as the number of workers and the
+	 * {@link #defaultMaxQueueSize() default queue bound}.
+	 * @param <T> the item type
+	 * @param <R> the result type
+	 * @param items the items
+	 * @param processor the processor
+	 * @param onResult receives each item and its result
+	 * @return the number of items processed
+	 */
+	public <T, R> long processEach(Iterable<? extends T> items, Function<? super T, ? extends R> processor,
+			BiConsumer<? super T, ? super R> onResult) {
+		return processEach(items, processor, this.defaultMaxConcurrency, this.defaultMaxQueueSize, onResult);
+	}
+
+	/**
+	 * As {@link #process(Iterable, Function, int, int)} with the
+	 * {@link #defaultMaxQueueSize() default queue bound} (100 unless set with
+	 * {@link #withDefaults(int, int)}).
 	 * @param <T> the item type
 	 * @param <R> the result type
 	 * @param items the items
@@ -316,7 +429,7 @@ public final class BoundedExecutor implements AutoCloseable {
 	 */
 	public <T, R> List<R> process(Iterable<? extends T> items, Function<? super T, ? extends R> processor,
 			int maxWorkers) {
-		return process(items, processor, maxWorkers, 100);
+		return process(items, processor, maxWorkers, this.defaultMaxQueueSize);
 	}
 
 	/**
