@@ -76,7 +76,7 @@ class OriginalDefectsTests {
 		assertThat(started).hasValue(2);
 		assertThat(submissions).hasValue(2);
 		release.countDown();
-		assertThat(result).succeedsWithin(LONG).asList().hasSize(500);
+		assertThat(result).succeedsWithin(LONG).satisfies((list) -> assertThat(list).hasSize(500));
 		assertThat(started).hasValue(500);
 		assertThat(submissions).hasValue(2);
 	}
@@ -229,7 +229,7 @@ class OriginalDefectsTests {
 				this.pool);
 		await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5)).until(() -> started.get() == 0);
 		semaphore.release();
-		assertThat(result).succeedsWithin(LONG).asList().hasSize(10);
+		assertThat(result).succeedsWithin(LONG).satisfies((list) -> assertThat(list).hasSize(10));
 		assertThat(semaphore.availablePermits()).isEqualTo(1);
 	}
 
