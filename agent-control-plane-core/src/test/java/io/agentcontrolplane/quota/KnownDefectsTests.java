@@ -238,6 +238,20 @@ class KnownDefectsTests {
 	}
 
 	@Test
+	void aClockSteppingBackwardsHandsOutNoExtraRequests() {
+		MutableClock clock = new MutableClock();
+		PolicyEngine engine = PolicyEngine.builder().clock(clock).build();
+		engine.setQuota("a", ResourceQuota.builder("a").maxRequestsPerMinute(2).build());
+		assertThat(engine.checkRateLimit("a")).isTrue();
+		assertThat(engine.checkRateLimit("a")).isTrue();
+		clock.advance(Duration.ofHours(-1));
+		assertThat(engine.checkRateLimit("a")).isFalse();
+		clock.advance(Duration.ofHours(1).plusSeconds(30));
+		assertThat(engine.checkRateLimit("a")).isTrue();
+		assertThat(engine.checkRateLimit("a")).isFalse();
+	}
+
+	@Test
 	void rateRefusalIsAllOrNothingAcrossMinuteAndHour() {
 		MutableClock clock = new MutableClock();
 		PolicyEngine engine = PolicyEngine.builder().clock(clock).build();
