@@ -19,8 +19,6 @@ final class AgentState {
 
 	final PermitStore.AgentPermits permits;
 
-	final String storeName;
-
 	final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
 
 	/** Permits held, by acquisition time; only when the engine tracks permit ages. */
@@ -47,7 +45,6 @@ final class AgentState {
 		this.quota = quota;
 		this.dynamic = dynamic;
 		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
-		this.storeName = store.name();
 		this.rate = RateBudget.of(quota, timeMeter, null);
 		this.live = trackAges ? ConcurrentHashMap.newKeySet() : null;
 		this.idleSinceMillis = nowMillis;

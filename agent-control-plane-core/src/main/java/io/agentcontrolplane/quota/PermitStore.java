@@ -65,6 +65,8 @@ public interface PermitStore {
 		 * Take a permit if one is free, without waiting. A fair store does not let a caller
 		 * barge past waiters.
 		 * @return a lease {@code >= 0}, {@link #NONE} or {@link #CLOSED}
+		 * @throws PermitStoreUnavailableException when a remote store cannot be reached (nothing
+		 * was taken)
 		 */
 		long tryTake();
 
@@ -73,13 +75,27 @@ public interface PermitStore {
 		 * {@code >= 0}, with {@link #NONE} at once when the limit is {@code 0}, or with
 		 * {@link #CLOSED}. To give up, the caller completes the future itself (for example
 		 * {@code cancel(false)} or a time-out); a store that loses that race must give the
-		 * lease it tried to hand over back to the next waiter, never lose it.
+		 * lease it tried to hand over back to the next waiter, never lose it. A remote store
+		 * that cannot be reached fails the future with {@link PermitStoreUnavailableException}.
 		 * @return the future lease
 		 */
 		CompletableFuture<Long> take();
 
 		/**
-		 * Return a lease that was handed to a caller.
+		 * {@link #take()}, knowing how long the caller will wait: a remote store bounds its own
+		 * wait by it, so that nothing keeps waiting for a permit on behalf of a caller that gave
+		 * up. The caller still ends the wait itself, as for {@link #take()}. The default ignores
+		 * the hint.
+		 * @param maxWaitNanos how long the caller waits at most, {@code > 0}
+		 * @return the future lease
+		 */
+		default CompletableFuture<Long> take(long maxWaitNanos) {
+			return take();
+		}
+
+		/**
+		 * Return a lease that was handed to a caller. Never throws because a remote store is
+		 * unreachable (such a store lets the lease expire instead).
 		 * @param lease the lease, or {@link #ANY_LEASE}
 		 * @return {@code false} when no such permit is held (nothing changes)
 		 */
