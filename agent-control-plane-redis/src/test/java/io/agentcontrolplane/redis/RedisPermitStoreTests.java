@@ -1,0 +1,205 @@
+package io.agentcontrolplane.redis;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.PermitStore.AgentPermits;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.RejectionReason;
+import io.agentcontrolplane.quota.ResourceQuota;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.redisson.api.RedissonClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Accounting of {@link RedisPermitStore} against a real Redis: two stores on one key prefix
+ * stand for two instances of a service.
+ */
+class RedisPermitStoreTests {
+
+	private static RedissonClient redisson;
+
+	@BeforeAll
+	static void connect() {
+		redisson = RedisTestSupport.client(RedisTestSupport.sharedRedis());
+	}
+
+	@AfterAll
+	static void disconnect() {
+		if (redisson != null) {
+			redisson.shutdown(0, 2, TimeUnit.SECONDS);
+		}
+	}
+
+	private static RedisPermitStore store(String prefix) {
+		return RedisPermitStore.builder(redisson).keyPrefix(prefix).leaseTime(Duration.ofSeconds(5)).build();
+	}
+
+	private static PolicyEngine engine(RedisPermitStore store, ResourceQuota quota) {
+		PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
+		engine.setQuota(quota.agentId(), quota);
+		return engine;
+	}
+
+	@Test
+	void closingAPermitTwiceReleasesItOnce(TestInfo test) {
+		try (RedisPermitStore store = store(RedisTestSupport.uniquePrefix("release-once"))) {
+			PolicyEngine engine = engine(store, ResourceQuota.of("a", 2));
+			Permit first = engine.acquire("a");
+			Permit second = engine.acquire("a");
+			assertThat(engine.tryAcquire("a")).isEmpty();
+			first.close();
+			first.close();
+			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isEqualTo(1);
+			Permit third = engine.acquire("a");
+			assertThat(engine.tryAcquire("a")).isEmpty();
+			second.close();
+			third.close();
+			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+			assertThat(engine.snapshot("a").orElseThrow().acquired()).isEqualTo(3);
+		}
+	}
+
+	@Test
+	void aLeaseIsReleasedAtMostOnceAndAnUnheldSlotCannotBeReleased() {
+		try (RedisPermitStore store = store(RedisTestSupport.uniquePrefix("lease-once"))) {
+			AgentPermits permits = store.create("a", 1, true);
+			long lease = permits.tryTake();
+			assertThat(lease).isPositive();
+			assertThat(permits.tryTake()).isEqualTo(AgentPermits.NONE);
+			assertThat(permits.release(lease)).isTrue();
+			assertThat(permits.release(lease)).isFalse();
+			assertThat(permits.release(AgentPermits.ANY_LEASE)).isFalse();
+			assertThat(permits.inFlight()).isZero();
+			PolicyEngine engine = engine(store(RedisTestSupport.uniquePrefix("slot")), ResourceQuota.of("b", 1));
+			assertThat(engine.tryAcquireExecutionSlot("b")).isTrue();
+			assertThat(engine.tryAcquireExecutionSlot("b")).isFalse();
+			engine.releaseExecutionSlot("b");
+			assertThatIllegalStateException().isThrownBy(() -> engine.releaseExecutionSlot("b"));
+			assertThat(engine.snapshot("b").orElseThrow().inFlight()).isZero();
+			assertThat(engine.tryAcquireExecutionSlot("b")).isTrue();
+		}
+	}
+
+	@Test
+	void theLimitHoldsAcrossInstancesAndSnapshotsShowTheClusterWideCount() {
+		String prefix = RedisTestSupport.uniquePrefix("cluster");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			PolicyEngine a = engine(storeA, ResourceQuota.of("shared", 2));
+			PolicyEngine b = engine(storeB, ResourceQuota.of("shared", 2));
+			Permit one = a.acquire("shared");
+			Permit two = a.acquire("shared");
+			assertThat(b.tryAcquire("shared")).isEmpty();
+			assertThat(b.snapshot("shared").orElseThrow().inFlight()).isEqualTo(2);
+			assertThat(b.snapshot("shared").orElseThrow().store()).isEqualTo("redis");
+			one.close();
+			Permit three = b.acquire("shared");
+			assertThat(a.tryAcquire("shared")).isEmpty();
+			two.close();
+			three.close();
+			assertThat(a.snapshot("shared").orElseThrow().inFlight()).isZero();
+		}
+	}
+
+	@Test
+	void aRateRefusalRevokesThePermitWithoutCountingIt() {
+		try (RedisPermitStore store = store(RedisTestSupport.uniquePrefix("revoke"))) {
+			PolicyEngine engine = engine(store,
+					ResourceQuota.builder("a").maxConcurrentExecutions(1).maxRequestsPerMinute(1).build());
+			engine.admit("a", null, null).close();
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.admit("a", null, null))
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.RATE_LIMIT));
+			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+			assertThat(engine.snapshot("a").orElseThrow().acquired()).isEqualTo(1);
+			AgentPermits permits = store.create("direct", 1, true);
+			long lease = permits.tryTake();
+			permits.revoke(lease);
+			assertThat(permits.acquired()).isZero();
+			assertThat(permits.inFlight()).isZero();
+			assertThat(permits.release(lease)).isFalse();
+		}
+	}
+
+	@Test
+	void shrinkingKeepsHeldPermitsAndGrowingServesWaitersAtOnce() {
+		String prefix = RedisTestSupport.uniquePrefix("resize");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			PolicyEngine a = engine(storeA, ResourceQuota.of("r", 3));
+			PolicyEngine b = engine(storeB,
+					ResourceQuota.builder("r").maxConcurrentExecutions(3).maxWait(Duration.ofSeconds(10)).build());
+			Permit p1 = a.acquire("r");
+			Permit p2 = a.acquire("r");
+			Permit p3 = a.acquire("r");
+			a.setQuota("r", ResourceQuota.of("r", 1));
+			assertThat(a.snapshot("r").orElseThrow().inFlight()).isEqualTo(3);
+			p1.close();
+			p2.close();
+			assertThat(a.tryAcquire("r")).isEmpty();
+			// The other instance sees the new cluster-wide limit once it re-reads it.
+			await().atMost(Duration.ofSeconds(5)).untilAsserted(
+					() -> assertThat(b.snapshot("r").orElseThrow().maxConcurrentExecutions()).isEqualTo(1));
+			CompletableFuture<Permit> waiter = b.acquireAsync("r");
+			assertThat(waiter).isNotDone();
+			a.setQuota("r", ResourceQuota.of("r", 2));
+			Permit granted = waiter.orTimeout(5, TimeUnit.SECONDS).join();
+			assertThat(a.snapshot("r").orElseThrow().inFlight()).isEqualTo(2);
+			granted.close();
+			p3.close();
+			assertThat(a.snapshot("r").orElseThrow().inFlight()).isZero();
+		}
+	}
+
+	@Test
+	void aReleaseOnOneInstanceWakesAWaiterOnAnother() {
+		String prefix = RedisTestSupport.uniquePrefix("wake");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			PolicyEngine a = engine(storeA, ResourceQuota.of("w", 1));
+			PolicyEngine b = engine(storeB,
+					ResourceQuota.builder("w").maxConcurrentExecutions(1).maxWait(Duration.ofSeconds(20)).build());
+			Permit held = a.acquire("w");
+			CompletableFuture<Permit> waiter = b.acquireAsync("w");
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(b.snapshot("w").orElseThrow().waiting()).isEqualTo(1));
+			long released = System.nanoTime();
+			held.close();
+			Permit granted = waiter.orTimeout(5, TimeUnit.SECONDS).join();
+			// Woken by pub/sub, not by the 5 s lease expiry or a polling round.
+			assertThat(Duration.ofNanos(System.nanoTime() - released)).isLessThan(Duration.ofSeconds(2));
+			assertThat(b.snapshot("w").orElseThrow().waiting()).isZero();
+			granted.close();
+		}
+	}
+
+	@Test
+	void aWaiterThatTimesOutLeavesNoPermitBehind() {
+		String prefix = RedisTestSupport.uniquePrefix("timeout");
+		try (RedisPermitStore store = store(prefix)) {
+			PolicyEngine engine = engine(store,
+					ResourceQuota.builder("t").maxConcurrentExecutions(1).maxWait(Duration.ofMillis(200)).build());
+			Permit held = engine.acquire("t");
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.acquire("t"))
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT));
+			CompletableFuture<Permit> async = engine.acquireAsync("t");
+			assertThat(async).failsWithin(Duration.ofSeconds(5));
+			held.close();
+			Optional<Permit> again = engine.tryAcquire("t");
+			assertThat(again).isPresent();
+			assertThat(engine.snapshot("t").orElseThrow().inFlight()).isEqualTo(1);
+			again.get().close();
+			assertThat(engine.snapshot("t").orElseThrow().inFlight()).isZero();
+			assertThat(engine.snapshot("t").orElseThrow().waiting()).isZero();
+		}
+	}
+
+}
