@@ -19,6 +19,8 @@ final class AgentState {
 
 	final PermitStore.AgentPermits permits;
 
+	private final PermitStore store;
+
 	final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
 
 	/** Permits held, by acquisition time; only when the engine tracks permit ages. */
@@ -44,8 +46,9 @@ final class AgentState {
 		this.agentId = quota.agentId();
 		this.quota = quota;
 		this.dynamic = dynamic;
+		this.store = store;
 		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
-		this.rate = RateBudget.of(quota, timeMeter, null);
+		this.rate = RateBudget.of(quota, timeMeter, null, store);
 		this.live = trackAges ? ConcurrentHashMap.newKeySet() : null;
 		this.idleSinceMillis = nowMillis;
 	}
@@ -54,7 +57,7 @@ final class AgentState {
 	 * Apply a new quota, keeping what is held and what was spent.
 	 */
 	void update(ResourceQuota quota, TimeMeter timeMeter) {
-		this.rate = RateBudget.of(quota, timeMeter, this.rate);
+		this.rate = RateBudget.of(quota, timeMeter, this.rate, this.store);
 		this.quota = quota;
 		this.permits.resize(quota.maxConcurrentExecutions(), quota.fair());
 	}

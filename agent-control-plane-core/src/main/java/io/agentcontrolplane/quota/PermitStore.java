@@ -2,6 +2,9 @@ package io.agentcontrolplane.quota;
 
 import java.util.concurrent.CompletableFuture;
 
+import io.github.bucket4j.BucketConfiguration;
+import org.jspecify.annotations.Nullable;
+
 /**
  * SPI: where a {@link PolicyEngine} keeps its execution permits. The engine does all of its
  * in-flight accounting through this interface, so that a cluster-wide store (for example Redis
@@ -29,6 +32,19 @@ public interface PermitStore {
 	 * @return the agent's permits
 	 */
 	AgentPermits create(String agentId, int limit, boolean fair);
+
+	/**
+	 * Create the rate budget of one agent where this store keeps its permits, so that
+	 * per-minute and per-hour limits hold across instances. The default answers {@code null}:
+	 * the engine keeps a Bucket4j bucket in this JVM.
+	 * @param agentId the agent
+	 * @param configuration the agent's bandwidths (per minute, then per hour, each present only
+	 * when limited; every capacity {@code > 0})
+	 * @return the agent's bucket, or {@code null} for a local one
+	 */
+	default @Nullable RateBucket createRateBucket(String agentId, BucketConfiguration configuration) {
+		return null;
+	}
 
 	/**
 	 * The default store: lock-free counters in this JVM's memory.
@@ -152,6 +168,35 @@ public interface PermitStore {
 		 * takes answer {@link #CLOSED}, and releases by holders are still accepted (harmlessly).
 		 */
 		void close();
+
+	}
+
+	/**
+	 * A rate budget kept by a store (see {@link #createRateBucket}). Implementations must be
+	 * thread-safe.
+	 */
+	interface RateBucket {
+
+		/**
+		 * Take one request from every bandwidth, or from none.
+		 * @return {@code -1} when taken, else the nanoseconds until a retry may succeed
+		 * @throws PermitStoreUnavailableException when the store cannot be reached (nothing was
+		 * taken)
+		 */
+		long tryConsume();
+
+		/**
+		 * Requests left now, per bandwidth in configuration order. Never throws: a store that
+		 * cannot be reached answers what it last knew.
+		 * @return the available tokens per bandwidth
+		 */
+		long[] availableTokens();
+
+		/**
+		 * Apply a changed configuration, keeping what was spent (capped at the new capacities).
+		 * @param configuration the new bandwidths
+		 */
+		void replaceConfiguration(BucketConfiguration configuration);
 
 	}
 

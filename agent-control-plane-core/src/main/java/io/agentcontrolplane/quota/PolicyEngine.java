@@ -400,7 +400,14 @@ public final class PolicyEngine {
 	private void consumeRateOrRevoke(AgentState state, long lease, long waited) {
 		RateBudget budget = state.rate;
 		if (budget != null) {
-			long retry = budget.tryConsume();
+			long retry;
+			try {
+				retry = budget.tryConsume();
+			}
+			catch (PermitStoreUnavailableException ex) {
+				state.permits.revoke(lease);
+				throw storeUnavailable(state, ex, waited);
+			}
 			if (retry != RateBudget.CONSUMED) {
 				state.permits.revoke(lease);
 				throw rejectionOf(state, RejectionReason.RATE_LIMIT, waited, retry);
@@ -591,7 +598,14 @@ public final class PolicyEngine {
 		}
 		RateBudget budget = state.rate;
 		if (budget != null) {
-			long retry = budget.tryConsume();
+			long retry;
+			try {
+				retry = budget.tryConsume();
+			}
+			catch (PermitStoreUnavailableException ex) {
+				countRejection(state, RejectionReason.STORE_UNAVAILABLE, 0);
+				return false;
+			}
 			if (retry != RateBudget.CONSUMED) {
 				countRejection(state, RejectionReason.RATE_LIMIT, 0);
 				return false;

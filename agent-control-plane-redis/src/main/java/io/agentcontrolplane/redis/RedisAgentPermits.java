@@ -201,7 +201,7 @@ final class RedisAgentPermits implements AgentPermits {
 			attempt(waiter);
 			return;
 		}
-		remote.whenComplete((permitId, ex) -> {
+		remote.whenCompleteAsync((permitId, ex) -> {
 			if (ex != null) {
 				if (!result.isDone()) {
 					this.store.failed(ex);
@@ -215,9 +215,9 @@ final class RedisAgentPermits implements AgentPermits {
 			}
 			if (!handOver(result, permitId)) {
 				// The caller gave up in the same instant: the permit goes back at once.
-				releaseRemote(permitId);
+				releaseRemoteAsync(permitId);
 			}
-		});
+		}, this.store.callbacks());
 	}
 
 	private boolean handOver(CompletableFuture<Long> result, String permitId) {
@@ -284,6 +284,19 @@ final class RedisAgentPermits implements AgentPermits {
 		catch (RedisPermitStore.UnreachableException ex) {
 			// Unreachable: the lease expires after the lease time.
 		}
+	}
+
+	private void releaseRemoteAsync(String permitId) {
+		if (!this.store.isAvailable()) {
+			return;
+		}
+		CompletableFuture<Boolean> release = this.semaphore.tryReleaseAsync(permitId).toCompletableFuture();
+		this.store.track(release);
+		release.whenComplete((released, ex) -> {
+			if (ex != null) {
+				this.store.failed(ex);
+			}
+		});
 	}
 
 	@Override

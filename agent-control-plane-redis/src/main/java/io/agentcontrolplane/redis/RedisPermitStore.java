@@ -9,6 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -16,7 +18,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PermitStoreUnavailableException;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.ProxyManager;
+import io.github.bucket4j.redis.redisson.Bucket4jRedisson;
 import org.jspecify.annotations.Nullable;
+import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 
 /**
@@ -53,7 +60,17 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private final ScheduledThreadPoolExecutor scheduler;
 
+	/**
+	 * Runs what follows a Redis answer to a waiter (handing over the permit, the caller's
+	 * continuations), so that nothing ever blocks one of Redisson's event-loop threads.
+	 */
+	private final ExecutorService callbacks;
+
+	private final Set<CompletableFuture<?>> pendingReleases = ConcurrentHashMap.newKeySet();
+
 	private final Set<RedisAgentPermits> agents = ConcurrentHashMap.newKeySet();
+
+	private final @Nullable ProxyManager<String> buckets;
 
 	private final AtomicBoolean probing = new AtomicBoolean();
 
@@ -67,12 +84,18 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.leaseMillis = builder.leaseTime.toMillis();
 		this.onUnavailable = builder.onUnavailable;
 		this.probeIntervalMillis = builder.probeInterval.toMillis();
+		this.buckets = builder.clusterRateLimits ? proxyManager(builder.redisson) : null;
 		this.scheduler = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "agent-control-plane-redis");
 			thread.setDaemon(true);
 			return thread;
 		});
 		this.scheduler.setRemoveOnCancelPolicy(true);
+		this.callbacks = Executors.newCachedThreadPool((task) -> {
+			Thread thread = new Thread(task, "agent-control-plane-redis-callback");
+			thread.setDaemon(true);
+			return thread;
+		});
 		// Renew at a third of the lease: two renewals may fail (a slow Redis, a GC pause) before
 		// a permit that is still held expires.
 		long renewEvery = Math.max(1, this.leaseMillis / 3);
@@ -106,6 +129,33 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		RedisAgentPermits permits = new RedisAgentPermits(this, agentId, limit, fair);
 		this.agents.add(permits);
 		return permits;
+	}
+
+	/**
+	 * Keep the agent's rate budget in Redis too (Bucket4j's Redisson backend), so that
+	 * per-minute and per-hour limits hold across instances; idle buckets expire once full.
+	 * @return the bucket, or {@code null} (local buckets) when cluster rate limits are off or
+	 * the client is not a {@link Redisson} instance
+	 */
+	@Override
+	public @Nullable RateBucket createRateBucket(String agentId, BucketConfiguration configuration) {
+		ProxyManager<String> buckets = this.buckets;
+		if (buckets == null) {
+			return null;
+		}
+		return new RedisRateBucket(this, buckets.builder().build(this.keyPrefix + ":rate:" + agentId, () -> configuration),
+				configuration);
+	}
+
+	private static @Nullable ProxyManager<String> proxyManager(RedissonClient redisson) {
+		if (!(redisson instanceof Redisson client)) {
+			logger.log(Level.WARNING, "Rate budgets stay local: the RedissonClient is a "
+					+ redisson.getClass().getName() + ", not org.redisson.Redisson");
+			return null;
+		}
+		return Bucket4jRedisson.casBasedBuilder(client.getCommandExecutor())
+			.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofMinutes(1)))
+			.build();
 	}
 
 	/**
@@ -146,7 +196,29 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	 */
 	@Override
 	public void close() {
+		// Give releases still on their way a moment, so that a graceful shutdown leaves no
+		// permit behind to expire.
+		try {
+			CompletableFuture.allOf(this.pendingReleases.toArray(CompletableFuture[]::new))
+				.get(2, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException | TimeoutException ex) {
+			// Whatever is left expires after the lease time.
+		}
 		this.scheduler.shutdownNow();
+		this.callbacks.shutdown();
+	}
+
+	ExecutorService callbacks() {
+		return this.callbacks;
+	}
+
+	void track(CompletableFuture<?> release) {
+		this.pendingReleases.add(release);
+		release.whenComplete((ignored, ex) -> this.pendingReleases.remove(release));
 	}
 
 	// --- used by RedisAgentPermits ------------------------------------------------------------
@@ -204,7 +276,7 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	 */
 	void failed(@Nullable Throwable failure) {
 		Throwable cause = unwrap(failure);
-		if (cause instanceof CancellationException) {
+		if (cause instanceof CancellationException || this.scheduler.isShutdown()) {
 			return;
 		}
 		this.lastFailure = cause;
@@ -333,6 +405,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 		private Duration probeInterval = Duration.ofSeconds(1);
 
+		private boolean clusterRateLimits = true;
+
 		private Builder(RedissonClient redisson) {
 			this.redisson = Objects.requireNonNull(redisson, "redisson");
 		}
@@ -386,6 +460,17 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 				throw new IllegalArgumentException("probeInterval must be > 0, was " + probeInterval);
 			}
 			this.probeInterval = probeInterval;
+			return this;
+		}
+
+		/**
+		 * Whether rate budgets (per-minute, per-hour) are kept in Redis as well (default
+		 * {@code true}); {@code false} keeps them per instance.
+		 * @param clusterRateLimits whether rate budgets are cluster-wide
+		 * @return this builder
+		 */
+		public Builder clusterRateLimits(boolean clusterRateLimits) {
+			this.clusterRateLimits = clusterRateLimits;
 			return this;
 		}
 

@@ -77,6 +77,7 @@ class MultiProcessTests {
 			completed += Long.parseLong(report.group(2));
 			rejected += Long.parseLong(report.group(3));
 		}
+		System.out.printf("3 processes: attempts=%d completed=%d rejected=%d%n", attempts, completed, rejected);
 		assertThat(attempts).isEqualTo(3 * 4 * 60);
 		assertThat(completed + rejected).isEqualTo(attempts);
 		long max = Long.parseLong(String.valueOf(redisson.getBucket(prefix + ":test:max",

@@ -61,7 +61,9 @@ class RedisOutageTests {
 		try (RedisPermitStore store = store(OnUnavailable.FAIL_CLOSED)) {
 			PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
 			engine.setQuota("a", ResourceQuota.of("a", 2));
+			engine.setQuota("r", ResourceQuota.builder("r").maxRequestsPerMinute(100).build());
 			engine.acquire("a").close();
+			assertThat(engine.checkRateLimit("r")).isTrue();
 			assertThat(engine.snapshot("a").orElseThrow().store()).isEqualTo("redis");
 
 			this.server.stop();
@@ -80,6 +82,10 @@ class RedisOutageTests {
 			assertThat(engine.snapshot("a").orElseThrow().store()).isEqualTo("redis (fail-closed: unavailable)");
 			assertThat(engine.snapshot("a").orElseThrow().rejectedByReason().get(RejectionReason.STORE_UNAVAILABLE))
 				.isPositive();
+			// Rate budgets live in Redis too, and fail closed the same way.
+			assertThat(engine.checkRateLimit("r")).isFalse();
+			assertThat(engine.snapshot("r").orElseThrow().rejectedByReason().get(RejectionReason.STORE_UNAVAILABLE))
+				.isEqualTo(1);
 
 			// Restarted empty (no persistence): the store gives the agent its limit back by itself.
 			this.server.startProcess();
@@ -91,6 +97,7 @@ class RedisOutageTests {
 			one.close();
 			two.close();
 			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+			assertThat(engine.checkRateLimit("r")).isTrue();
 		}
 	}
 

@@ -202,4 +202,36 @@ class RedisPermitStoreTests {
 		}
 	}
 
+	@Test
+	void rateBudgetsHoldAcrossInstances() {
+		String prefix = RedisTestSupport.uniquePrefix("rate");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			ResourceQuota quota = ResourceQuota.builder("r").maxConcurrentExecutions(10).maxRequestsPerMinute(5).build();
+			PolicyEngine a = engine(storeA, quota);
+			PolicyEngine b = engine(storeB, quota);
+			for (int i = 0; i < 3; i++) {
+				assertThat(a.checkRateLimit("r")).isTrue();
+			}
+			assertThat(b.checkRateLimit("r")).isTrue();
+			b.admit("r", null, null).close();
+			assertThat(a.checkRateLimit("r")).isFalse();
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> b.admit("r", null, null))
+				.satisfies((ex) -> {
+					assertThat(ex.reason()).isEqualTo(RejectionReason.RATE_LIMIT);
+					assertThat(ex.retryAfter()).isPresent();
+				});
+			assertThat(a.snapshot("r").orElseThrow().availableRequestsPerMinute()).isZero();
+			assertThat(b.snapshot("r").orElseThrow().inFlight()).isZero();
+			// A live change on one instance applies to the shared bucket: lowering 5 -> 2 with 4
+			// left caps what is left at 2 for every instance.
+			a.setQuota("s", ResourceQuota.builder("s").maxRequestsPerMinute(5).build());
+			b.setQuota("s", ResourceQuota.builder("s").maxRequestsPerMinute(5).build());
+			assertThat(a.checkRateLimit("s")).isTrue();
+			a.setQuota("s", ResourceQuota.builder("s").maxRequestsPerMinute(2).build());
+			assertThat(b.checkRateLimit("s")).isTrue();
+			assertThat(b.checkRateLimit("s")).isTrue();
+			assertThat(b.checkRateLimit("s")).isFalse();
+		}
+	}
+
 }
