@@ -111,6 +111,9 @@ public final class AgentControlPlaneRedisAutoConfiguration {
 	 */
 	static Config redissonConfig(Binder binder) {
 		Config config = new Config();
+		// Connect on first use: the application starts while Redis is down, and the store
+		// fails closed (or open) until it answers, as it does when Redis fails later.
+		config.setLazyInitialization(true);
 		singleServer(binder, config);
 		return config;
 	}

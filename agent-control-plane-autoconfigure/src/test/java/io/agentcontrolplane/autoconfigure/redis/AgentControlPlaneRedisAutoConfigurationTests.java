@@ -14,6 +14,8 @@ import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.redis.RedisPermitStore;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -31,6 +33,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.mockito.Mockito.mock;
 
 /**
@@ -79,6 +82,25 @@ class AgentControlPlaneRedisAutoConfigurationTests {
 			assertThat(registry.get("agent.quota.store.available").tag("on.unavailable", "fail-closed").gauge().value())
 				.isEqualTo(1.0);
 		}));
+	}
+
+	@Test
+	void startsWhileRedisIsDownAndFailsClosedUntilItAnswers() throws IOException {
+		int port;
+		try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+			port = socket.getLocalPort();
+		}
+		this.contextRunner
+			.withPropertyValues("agent-control-plane.store=redis", "spring.data.redis.host=127.0.0.1",
+					"spring.data.redis.port=" + port, "spring.data.redis.timeout=300ms",
+					"spring.data.redis.connect-timeout=300ms", "agent-control-plane.quotas.a.max-concurrent-executions=1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				PolicyEngine engine = context.getBean(PolicyEngine.class);
+				assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.acquire("a"))
+					.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.STORE_UNAVAILABLE));
+				assertThat(engine.snapshot("a").orElseThrow().store()).isEqualTo("redis (fail-closed: unavailable)");
+			});
 	}
 
 	@Test
