@@ -18,6 +18,7 @@ import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RedissonClient;
@@ -46,6 +47,21 @@ class MultiProcessTests {
 		}
 	}
 
+	private final List<String> prefixes = new ArrayList<>();
+
+	private String prefix(String test) {
+		String prefix = RedisTestSupport.uniquePrefix(test);
+		this.prefixes.add(prefix);
+		return prefix;
+	}
+
+	@AfterEach
+	void deleteKeys() {
+		if (redisson != null) {
+			this.prefixes.forEach((prefix) -> RedisTestSupport.deleteKeys(redisson, prefix));
+		}
+	}
+
 	@AfterAll
 	static void disconnect() {
 		if (redisson != null) {
@@ -55,7 +71,7 @@ class MultiProcessTests {
 
 	@Test
 	void threeProcessesNeverExceedTheLimitAndAccountForEveryAttempt() throws Exception {
-		String prefix = RedisTestSupport.uniquePrefix("hammer");
+		String prefix = prefix("hammer");
 		List<Process> processes = new ArrayList<>();
 		for (int i = 0; i < 3; i++) {
 			processes.add(worker("hammer", prefix, 4, 10_000, 4, 60));
@@ -93,7 +109,7 @@ class MultiProcessTests {
 
 	@Test
 	void permitsOfAKilledProcessComeBackWithinTheLeaseTime() throws Exception {
-		String prefix = RedisTestSupport.uniquePrefix("kill");
+		String prefix = prefix("kill");
 		Duration lease = Duration.ofSeconds(2);
 		try (RedisPermitStore store = RedisPermitStore.builder(redisson).keyPrefix(prefix).leaseTime(lease).build()) {
 			PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();

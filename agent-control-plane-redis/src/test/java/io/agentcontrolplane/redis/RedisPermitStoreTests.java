@@ -1,6 +1,8 @@
 package io.agentcontrolplane.redis;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +14,7 @@ import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RedissonClient;
@@ -38,6 +41,21 @@ class RedisPermitStoreTests {
 		}
 	}
 
+	private final List<String> prefixes = new ArrayList<>();
+
+	private String prefix(String test) {
+		String prefix = RedisTestSupport.uniquePrefix(test);
+		this.prefixes.add(prefix);
+		return prefix;
+	}
+
+	@AfterEach
+	void deleteKeys() {
+		if (redisson != null) {
+			this.prefixes.forEach((prefix) -> RedisTestSupport.deleteKeys(redisson, prefix));
+		}
+	}
+
 	@AfterAll
 	static void disconnect() {
 		if (redisson != null) {
@@ -57,7 +75,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void closingAPermitTwiceReleasesItOnce() {
-		try (RedisPermitStore store = store(RedisTestSupport.uniquePrefix("release-once"))) {
+		try (RedisPermitStore store = store(prefix("release-once"))) {
 			PolicyEngine engine = engine(store, ResourceQuota.of("a", 2));
 			Permit first = engine.acquire("a");
 			Permit second = engine.acquire("a");
@@ -76,7 +94,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void aLeaseIsReleasedAtMostOnceAndAnUnheldSlotCannotBeReleased() {
-		try (RedisPermitStore store = store(RedisTestSupport.uniquePrefix("lease-once"))) {
+		try (RedisPermitStore store = store(prefix("lease-once"))) {
 			AgentPermits permits = store.create("a", 1, true);
 			long lease = permits.tryTake();
 			assertThat(lease).isPositive();
@@ -85,7 +103,7 @@ class RedisPermitStoreTests {
 			assertThat(permits.release(lease)).isFalse();
 			assertThat(permits.release(AgentPermits.ANY_LEASE)).isFalse();
 			assertThat(permits.inFlight()).isZero();
-			PolicyEngine engine = engine(store(RedisTestSupport.uniquePrefix("slot")), ResourceQuota.of("b", 1));
+			PolicyEngine engine = engine(store(prefix("slot")), ResourceQuota.of("b", 1));
 			assertThat(engine.tryAcquireExecutionSlot("b")).isTrue();
 			assertThat(engine.tryAcquireExecutionSlot("b")).isFalse();
 			engine.releaseExecutionSlot("b");
@@ -97,7 +115,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void theLimitHoldsAcrossInstancesAndSnapshotsShowTheClusterWideCount() {
-		String prefix = RedisTestSupport.uniquePrefix("cluster");
+		String prefix = prefix("cluster");
 		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
 			PolicyEngine a = engine(storeA, ResourceQuota.of("shared", 2));
 			PolicyEngine b = engine(storeB, ResourceQuota.of("shared", 2));
@@ -117,7 +135,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void aRateRefusalRevokesThePermitWithoutCountingIt() {
-		try (RedisPermitStore store = store(RedisTestSupport.uniquePrefix("revoke"))) {
+		try (RedisPermitStore store = store(prefix("revoke"))) {
 			PolicyEngine engine = engine(store,
 					ResourceQuota.builder("a").maxConcurrentExecutions(1).maxRequestsPerMinute(1).build());
 			engine.admit("a", null, null).close();
@@ -136,7 +154,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void shrinkingKeepsHeldPermitsAndGrowingServesWaitersAtOnce() {
-		String prefix = RedisTestSupport.uniquePrefix("resize");
+		String prefix = prefix("resize");
 		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
 			PolicyEngine a = engine(storeA, ResourceQuota.of("r", 3));
 			PolicyEngine b = engine(storeB,
@@ -165,7 +183,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void aReleaseOnOneInstanceWakesAWaiterOnAnother() {
-		String prefix = RedisTestSupport.uniquePrefix("wake");
+		String prefix = prefix("wake");
 		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
 			PolicyEngine a = engine(storeA, ResourceQuota.of("w", 1));
 			PolicyEngine b = engine(storeB,
@@ -186,7 +204,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void aWaiterThatTimesOutLeavesNoPermitBehind() {
-		String prefix = RedisTestSupport.uniquePrefix("timeout");
+		String prefix = prefix("timeout");
 		try (RedisPermitStore store = store(prefix)) {
 			PolicyEngine engine = engine(store,
 					ResourceQuota.builder("t").maxConcurrentExecutions(1).maxWait(Duration.ofMillis(200)).build());
@@ -207,7 +225,7 @@ class RedisPermitStoreTests {
 
 	@Test
 	void rateBudgetsHoldAcrossInstances() {
-		String prefix = RedisTestSupport.uniquePrefix("rate");
+		String prefix = prefix("rate");
 		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
 			ResourceQuota quota = ResourceQuota.builder("r").maxConcurrentExecutions(10).maxRequestsPerMinute(5).build();
 			PolicyEngine a = engine(storeA, quota);

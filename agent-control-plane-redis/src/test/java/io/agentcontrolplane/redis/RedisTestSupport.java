@@ -75,6 +75,13 @@ final class RedisTestSupport {
 	}
 
 	/**
+	 * Delete every key a test wrote under its prefixes (Redisson wraps some in braces).
+	 */
+	static void deleteKeys(org.redisson.api.RedissonClient redisson, String prefix) {
+		redisson.getKeys().deleteByPattern("*" + prefix + "*");
+	}
+
+	/**
 	 * A Redisson client with short time-outs, so that an unreachable Redis shows within a second.
 	 */
 	static RedissonClient client(String address) {

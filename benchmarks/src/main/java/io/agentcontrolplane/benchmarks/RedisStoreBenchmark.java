@@ -50,6 +50,8 @@ public class RedisStoreBenchmark {
 
 	private RPermitExpirableSemaphore semaphore;
 
+	private String prefix;
+
 	@Setup(Level.Trial)
 	public void setUp() {
 		String host = System.getenv().getOrDefault("REDIS_HOST", "127.0.0.1");
@@ -57,20 +59,21 @@ public class RedisStoreBenchmark {
 		Config config = new Config();
 		config.useSingleServer().setAddress("redis://" + host + ":" + port);
 		this.redisson = Redisson.create(config);
-		String prefix = "acp-bench:" + UUID.randomUUID();
-		this.store = RedisPermitStore.builder(this.redisson).keyPrefix(prefix).build();
+		this.prefix = "acp-bench:" + UUID.randomUUID();
+		this.store = RedisPermitStore.builder(this.redisson).keyPrefix(this.prefix).build();
 		ResourceQuota quota = ResourceQuota.of(AGENT, 1_000);
 		this.memoryEngine = new PolicyEngine();
 		this.memoryEngine.setQuota(AGENT, quota);
 		this.redisEngine = PolicyEngine.builder().permitStore(this.store).build();
 		this.redisEngine.setQuota(AGENT, quota);
-		this.semaphore = this.redisson.getPermitExpirableSemaphore(prefix + ":bare");
+		this.semaphore = this.redisson.getPermitExpirableSemaphore(this.prefix + ":bare");
 		this.semaphore.trySetPermits(1_000);
 	}
 
 	@TearDown(Level.Trial)
 	public void tearDown() {
 		this.store.close();
+		this.redisson.getKeys().deleteByPattern("*" + this.prefix + "*");
 		this.redisson.shutdown();
 	}
 

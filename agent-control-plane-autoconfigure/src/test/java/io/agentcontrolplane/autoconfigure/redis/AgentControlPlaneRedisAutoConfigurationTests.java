@@ -81,6 +81,7 @@ class AgentControlPlaneRedisAutoConfigurationTests {
 			first.getBean(MeterBinder.class).bindTo(registry);
 			assertThat(registry.get("agent.quota.store.available").tag("on.unavailable", "fail-closed").gauge().value())
 				.isEqualTo(1.0);
+			first.getBean(RedissonClient.class).getKeys().deleteByPattern("*" + prefix + "*");
 		}));
 	}
 
