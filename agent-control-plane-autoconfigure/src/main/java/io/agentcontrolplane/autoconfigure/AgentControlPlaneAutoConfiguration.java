@@ -1,8 +1,10 @@
 package io.agentcontrolplane.autoconfigure;
 
 import io.agentcontrolplane.concurrent.BoundedExecutor;
+import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PolicyEngine;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -18,7 +20,8 @@ import org.springframework.core.env.Environment;
  * {@link PolicyEngine} holding the quotas of {@link AgentControlPlaneProperties} and a
  * {@link BoundedExecutor} on virtual threads when {@code spring.threads.virtual.enabled} is set
  * (Java 21+), else on a cached pool of platform threads; both are stopped when the context
- * closes.
+ * closes. The engine keeps its permits in the {@link PermitStore} bean when there is one (see
+ * {@code AgentControlPlaneRedisAutoConfiguration}), else in memory.
  *
  * @see AgentControlPlaneProperties
  */
@@ -29,8 +32,8 @@ public final class AgentControlPlaneAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	PolicyEngine policyEngine(AgentControlPlaneProperties properties) {
-		return QuotaPropertiesMapper.policyEngine(properties);
+	PolicyEngine policyEngine(AgentControlPlaneProperties properties, ObjectProvider<PermitStore> permitStore) {
+		return QuotaPropertiesMapper.policyEngine(properties, permitStore.getIfUnique());
 	}
 
 	@Configuration(proxyBeanMethods = false)

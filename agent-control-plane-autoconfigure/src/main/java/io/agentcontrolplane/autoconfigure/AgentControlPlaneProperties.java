@@ -66,6 +66,18 @@ public class AgentControlPlaneProperties {
 	 */
 	private final Web web = new Web();
 
+	/**
+	 * Where concurrency permits and rate budgets are kept: 'memory' counts in this JVM only
+	 * (needs no service), 'redis' counts cluster-wide in Redis (needs agent-control-plane-redis
+	 * on the classpath; the connection comes from spring.data.redis.*).
+	 */
+	private Store store = Store.MEMORY;
+
+	/**
+	 * The Redis store, used when 'store' is 'redis'.
+	 */
+	private final Redis redis = new Redis();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -108,6 +120,18 @@ public class AgentControlPlaneProperties {
 
 	public Web getWeb() {
 		return this.web;
+	}
+
+	public Store getStore() {
+		return this.store;
+	}
+
+	public void setStore(Store store) {
+		this.store = store;
+	}
+
+	public Redis getRedis() {
+		return this.redis;
 	}
 
 	/**
@@ -401,6 +425,111 @@ public class AgentControlPlaneProperties {
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Where permits and rate budgets are kept.
+	 */
+	public enum Store {
+
+		/** In this JVM's memory: limits hold per instance. */
+		MEMORY,
+
+		/** In Redis: limits hold across every instance sharing the key prefix. */
+		REDIS
+
+	}
+
+	/**
+	 * What the Redis store does while Redis cannot be reached.
+	 */
+	public enum OnUnavailable {
+
+		/** Refuse calls that need a permit or a request (reason STORE_UNAVAILABLE). */
+		FAIL_CLOSED,
+
+		/** Count against the same limits kept locally in each instance until Redis is back. */
+		FAIL_OPEN
+
+	}
+
+	/**
+	 * The Redis store. The connection is configured with spring.data.redis.* (url, host, port,
+	 * username, password, database, ssl.enabled, timeout, connect-timeout), or taken from a
+	 * RedissonClient bean when the application defines one.
+	 */
+	public static class Redis {
+
+		/**
+		 * What to do while Redis cannot be reached: 'fail-closed' refuses calls (the limit is
+		 * never exceeded), 'fail-open' counts against the same limits kept locally in each
+		 * instance. Either way the store returns to Redis by itself when it answers again.
+		 */
+		private OnUnavailable onUnavailable = OnUnavailable.FAIL_CLOSED;
+
+		/**
+		 * How long a permit lives in Redis without renewal: the time after which the permits
+		 * of a crashed instance come back. Held permits are renewed every third of it.
+		 */
+		private Duration leaseTime = Duration.ofSeconds(30);
+
+		/**
+		 * Prefix of every Redis key written. Services that must not share limits use
+		 * different prefixes.
+		 */
+		private String keyPrefix = "agent-control-plane";
+
+		/**
+		 * How often to check whether Redis is back once it could not be reached.
+		 */
+		private Duration probeInterval = Duration.ofSeconds(1);
+
+		/**
+		 * Whether rate budgets (max-requests-per-minute, max-requests-per-hour) are kept in
+		 * Redis too, so they hold across instances; when false they stay per instance.
+		 */
+		private boolean clusterRateLimits = true;
+
+		public OnUnavailable getOnUnavailable() {
+			return this.onUnavailable;
+		}
+
+		public void setOnUnavailable(OnUnavailable onUnavailable) {
+			this.onUnavailable = onUnavailable;
+		}
+
+		public Duration getLeaseTime() {
+			return this.leaseTime;
+		}
+
+		public void setLeaseTime(Duration leaseTime) {
+			this.leaseTime = leaseTime;
+		}
+
+		public String getKeyPrefix() {
+			return this.keyPrefix;
+		}
+
+		public void setKeyPrefix(String keyPrefix) {
+			this.keyPrefix = keyPrefix;
+		}
+
+		public Duration getProbeInterval() {
+			return this.probeInterval;
+		}
+
+		public void setProbeInterval(Duration probeInterval) {
+			this.probeInterval = probeInterval;
+		}
+
+		public boolean isClusterRateLimits() {
+			return this.clusterRateLimits;
+		}
+
+		public void setClusterRateLimits(boolean clusterRateLimits) {
+			this.clusterRateLimits = clusterRateLimits;
 		}
 
 	}

@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.Defaults;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.Quota;
 import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
@@ -73,7 +74,24 @@ final class QuotaPropertiesMapper {
 	 * @return the engine
 	 */
 	static PolicyEngine policyEngine(AgentControlPlaneProperties properties) {
+		return policyEngine(properties, null);
+	}
+
+	/**
+	 * Build a validated engine holding every configured quota, keeping its permits in the
+	 * given store.
+	 * @param properties the properties
+	 * @param permitStore the permit store, or {@code null} for the in-memory one
+	 * @return the engine
+	 */
+	static PolicyEngine policyEngine(AgentControlPlaneProperties properties, @Nullable PermitStore permitStore) {
 		validate(properties);
+		if (permitStore == null && properties.getStore() == AgentControlPlaneProperties.Store.REDIS) {
+			throw new AgentControlPlaneConfigurationException(
+					"Property " + PREFIX + ".store is 'redis', but no Redis permit store could be created",
+					"Add io.agentcontrolplane:agent-control-plane-redis (which brings org.redisson:redisson) to the"
+							+ " classpath, or set " + PREFIX + ".store=memory");
+		}
 		PolicyEngine.Builder builder = PolicyEngine.builder()
 			.unknownAgentPolicy(properties.getUnknownAgent())
 			.trackPermitAge(properties.isTrackPermitAge())
@@ -81,6 +99,9 @@ final class QuotaPropertiesMapper {
 			.maxDynamicAgents(properties.getDynamicAgents().getMaxAgents());
 		if (properties.getUnknownAgent() == UnknownAgentPolicy.DEFAULT_QUOTA) {
 			builder.defaultQuota(defaultQuota(properties.getDefaults()));
+		}
+		if (permitStore != null) {
+			builder.permitStore(permitStore);
 		}
 		PolicyEngine engine = builder.build();
 		properties.getQuotas()

@@ -19,7 +19,7 @@ final class AgentState {
 
 	final PermitStore.AgentPermits permits;
 
-	final String storeName;
+	private final PermitStore store;
 
 	final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
 
@@ -49,9 +49,9 @@ final class AgentState {
 		this.agentId = quota.agentId();
 		this.quota = quota;
 		this.dynamic = dynamic;
+		this.store = store;
 		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
-		this.storeName = store.name();
-		this.rate = RateBudget.of(quota, timeMeter, null);
+		this.rate = RateBudget.of(quota, timeMeter, null, store);
 		this.live = trackAges ? ConcurrentHashMap.newKeySet() : null;
 		this.idleSinceMillis = nowMillis;
 	}
@@ -60,7 +60,7 @@ final class AgentState {
 	 * Apply a new quota, keeping what is held and what was spent.
 	 */
 	void update(ResourceQuota quota, TimeMeter timeMeter) {
-		this.rate = RateBudget.of(quota, timeMeter, this.rate);
+		this.rate = RateBudget.of(quota, timeMeter, this.rate, this.store);
 		this.quota = quota;
 		this.permits.resize(quota.maxConcurrentExecutions(), quota.fair());
 	}

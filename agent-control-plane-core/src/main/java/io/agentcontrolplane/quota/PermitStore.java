@@ -2,6 +2,9 @@ package io.agentcontrolplane.quota;
 
 import java.util.concurrent.CompletableFuture;
 
+import io.github.bucket4j.BucketConfiguration;
+import org.jspecify.annotations.Nullable;
+
 /**
  * SPI: where a {@link PolicyEngine} keeps its execution permits. The engine does all of its
  * in-flight accounting through this interface, so that a cluster-wide store (for example Redis
@@ -29,6 +32,19 @@ public interface PermitStore {
 	 * @return the agent's permits
 	 */
 	AgentPermits create(String agentId, int limit, boolean fair);
+
+	/**
+	 * Create the rate budget of one agent where this store keeps its permits, so that
+	 * per-minute and per-hour limits hold across instances. The default answers {@code null}:
+	 * the engine keeps a Bucket4j bucket in this JVM.
+	 * @param agentId the agent
+	 * @param configuration the agent's bandwidths (per minute, then per hour, each present only
+	 * when limited; every capacity {@code > 0})
+	 * @return the agent's bucket, or {@code null} for a local one
+	 */
+	default @Nullable RateBucket createRateBucket(String agentId, BucketConfiguration configuration) {
+		return null;
+	}
 
 	/**
 	 * The default store: lock-free counters in this JVM's memory.
@@ -65,6 +81,8 @@ public interface PermitStore {
 		 * Take a permit if one is free, without waiting. A fair store does not let a caller
 		 * barge past waiters.
 		 * @return a lease {@code >= 0}, {@link #NONE} or {@link #CLOSED}
+		 * @throws PermitStoreUnavailableException when a remote store cannot be reached (nothing
+		 * was taken)
 		 */
 		long tryTake();
 
@@ -73,13 +91,27 @@ public interface PermitStore {
 		 * {@code >= 0}, with {@link #NONE} at once when the limit is {@code 0}, or with
 		 * {@link #CLOSED}. To give up, the caller completes the future itself (for example
 		 * {@code cancel(false)} or a time-out); a store that loses that race must give the
-		 * lease it tried to hand over back to the next waiter, never lose it.
+		 * lease it tried to hand over back to the next waiter, never lose it. A remote store
+		 * that cannot be reached fails the future with {@link PermitStoreUnavailableException}.
 		 * @return the future lease
 		 */
 		CompletableFuture<Long> take();
 
 		/**
-		 * Return a lease that was handed to a caller.
+		 * {@link #take()}, knowing how long the caller will wait: a remote store bounds its own
+		 * wait by it, so that nothing keeps waiting for a permit on behalf of a caller that gave
+		 * up. The caller still ends the wait itself, as for {@link #take()}. The default ignores
+		 * the hint.
+		 * @param maxWaitNanos how long the caller waits at most, {@code > 0}
+		 * @return the future lease
+		 */
+		default CompletableFuture<Long> take(long maxWaitNanos) {
+			return take();
+		}
+
+		/**
+		 * Return a lease that was handed to a caller. Never throws because a remote store is
+		 * unreachable (such a store lets the lease expire instead).
 		 * @param lease the lease, or {@link #ANY_LEASE}
 		 * @return {@code false} when no such permit is held (nothing changes)
 		 */
@@ -136,6 +168,35 @@ public interface PermitStore {
 		 * takes answer {@link #CLOSED}, and releases by holders are still accepted (harmlessly).
 		 */
 		void close();
+
+	}
+
+	/**
+	 * A rate budget kept by a store (see {@link #createRateBucket}). Implementations must be
+	 * thread-safe.
+	 */
+	interface RateBucket {
+
+		/**
+		 * Take one request from every bandwidth, or from none.
+		 * @return {@code -1} when taken, else the nanoseconds until a retry may succeed
+		 * @throws PermitStoreUnavailableException when the store cannot be reached (nothing was
+		 * taken)
+		 */
+		long tryConsume();
+
+		/**
+		 * Requests left now, per bandwidth in configuration order. Never throws: a store that
+		 * cannot be reached answers what it last knew.
+		 * @return the available tokens per bandwidth
+		 */
+		long[] availableTokens();
+
+		/**
+		 * Apply a changed configuration, keeping what was spent (capped at the new capacities).
+		 * @param configuration the new bandwidths
+		 */
+		void replaceConfiguration(BucketConfiguration configuration);
 
 	}
 

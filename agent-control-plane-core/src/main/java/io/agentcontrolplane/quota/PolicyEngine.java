@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -227,7 +228,14 @@ public final class PolicyEngine {
 			if (state == null) {
 				return unknownAllowed(agentId);
 			}
-			long lease = state.permits.tryTake();
+			long lease;
+			try {
+				lease = state.permits.tryTake();
+			}
+			catch (PermitStoreUnavailableException ex) {
+				countRejection(state, RejectionReason.STORE_UNAVAILABLE, 0);
+				return false;
+			}
 			if (lease >= 0) {
 				if (this.listeners.length != 0) {
 					fireAcquired(agentId, 0);
@@ -277,7 +285,14 @@ public final class PolicyEngine {
 			if (state == null) {
 				return unknownAllowed(agentId) ? Optional.of(new UntrackedPermit(agentId)) : Optional.empty();
 			}
-			long lease = state.permits.tryTake();
+			long lease;
+			try {
+				lease = state.permits.tryTake();
+			}
+			catch (PermitStoreUnavailableException ex) {
+				countRejection(state, RejectionReason.STORE_UNAVAILABLE, 0);
+				return Optional.empty();
+			}
 			if (lease >= 0) {
 				return Optional.of(granted(state, lease, 0));
 			}
@@ -345,16 +360,22 @@ public final class PolicyEngine {
 			if (action != null && !quota.allows(action)) {
 				throw actionNotAllowed(state, quota, action);
 			}
-			long lease = state.permits.tryTake();
+			long lease;
+			try {
+				lease = state.permits.tryTake();
+			}
+			catch (PermitStoreUnavailableException ex) {
+				throw storeUnavailable(state, ex, 0);
+			}
 			long waited = 0;
 			if (lease == PermitStore.AgentPermits.NONE) {
 				long timeout = nanos((maxWait != null) ? maxWait : quota.maxWait());
 				if (timeout <= 0) {
 					throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, 0, RateBudget.CONSUMED);
 				}
-				CompletableFuture<Long> future = state.permits.take();
+				CompletableFuture<Long> future = state.permits.take(timeout);
 				if (future.isDone()) {
-					lease = future.join();
+					lease = await(state, future, timeout);
 				}
 				else {
 					long start = System.nanoTime();
@@ -382,7 +403,14 @@ public final class PolicyEngine {
 	private void consumeRateOrRevoke(AgentState state, long lease, long waited) {
 		RateBudget budget = state.rate;
 		if (budget != null) {
-			long retry = budget.tryConsume();
+			long retry;
+			try {
+				retry = budget.tryConsume();
+			}
+			catch (PermitStoreUnavailableException ex) {
+				state.permits.revoke(lease);
+				throw storeUnavailable(state, ex, waited);
+			}
 			if (retry != RateBudget.CONSUMED) {
 				state.permits.revoke(lease);
 				throw rejectionOf(state, RejectionReason.RATE_LIMIT, waited, retry);
@@ -415,6 +443,9 @@ public final class PolicyEngine {
 			throw failure;
 		}
 		catch (ExecutionException ex) {
+			if (ex.getCause() instanceof PermitStoreUnavailableException unavailable) {
+				throw storeUnavailable(state, unavailable, 0);
+			}
 			// Store futures complete with a value; only we (or the store's close) end them.
 			throw new IllegalStateException("Permit store failed", ex.getCause());
 		}
@@ -450,17 +481,23 @@ public final class PolicyEngine {
 				if (action != null && !quota.allows(action)) {
 					throw actionNotAllowed(state, quota, action);
 				}
-				long lease = state.permits.tryTake();
+				long lease;
+				try {
+					lease = state.permits.tryTake();
+				}
+				catch (PermitStoreUnavailableException ex) {
+					throw storeUnavailable(state, ex, 0);
+				}
 				if (lease == PermitStore.AgentPermits.NONE) {
 					long timeout = nanos((maxWait != null) ? maxWait : quota.maxWait());
 					if (timeout <= 0) {
 						throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, 0, RateBudget.CONSUMED);
 					}
-					CompletableFuture<Long> future = state.permits.take();
+					CompletableFuture<Long> future = state.permits.take(timeout);
 					if (!future.isDone()) {
 						return waitAsync(state, future, timeout, rate);
 					}
-					lease = future.join();
+					lease = await(state, future, timeout);
 					if (lease == PermitStore.AgentPermits.NONE) {
 						throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, 0, RateBudget.CONSUMED);
 					}
@@ -490,8 +527,10 @@ public final class PolicyEngine {
 			long waited = System.nanoTime() - start;
 			if (ex != null) {
 				if (!result.isDone()) {
-					result.completeExceptionally(
-							rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, waited, RateBudget.CONSUMED));
+					Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
+					result.completeExceptionally((cause instanceof PermitStoreUnavailableException unavailable)
+							? storeUnavailable(state, unavailable, waited)
+							: rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, waited, RateBudget.CONSUMED));
 				}
 				return;
 			}
@@ -562,7 +601,14 @@ public final class PolicyEngine {
 		}
 		RateBudget budget = state.rate;
 		if (budget != null) {
-			long retry = budget.tryConsume();
+			long retry;
+			try {
+				retry = budget.tryConsume();
+			}
+			catch (PermitStoreUnavailableException ex) {
+				countRejection(state, RejectionReason.STORE_UNAVAILABLE, 0);
+				return false;
+			}
 			if (retry != RateBudget.CONSUMED) {
 				countRejection(state, RejectionReason.RATE_LIMIT, 0);
 				return false;
@@ -615,7 +661,7 @@ public final class PolicyEngine {
 				boxed(quota.maxRequestsPerMinute().orElse(-1)),
 				(budget != null) ? budget.availablePerMinute() : null, boxed(quota.maxRequestsPerHour().orElse(-1)),
 				(budget != null) ? budget.availablePerHour() : null, quota.maxExecutionTime().orElse(null),
-				quota.allowedActionTypes(), oldestPermitAge(state), state.dynamic, state.storeName);
+				quota.allowedActionTypes(), oldestPermitAge(state), state.dynamic, this.permitStore.name());
 	}
 
 	private static @Nullable Integer boxed(int value) {
@@ -857,6 +903,14 @@ public final class PolicyEngine {
 		countRejection(state, RejectionReason.UNKNOWN_AGENT, waited);
 		return new QuotaExceededException(state.agentId, RejectionReason.UNKNOWN_AGENT,
 				"Agent '" + state.agentId + "' refused (UNKNOWN_AGENT): its quota was removed while waiting", null);
+	}
+
+	private QuotaExceededException storeUnavailable(AgentState state, PermitStoreUnavailableException ex, long waited) {
+		countRejection(state, RejectionReason.STORE_UNAVAILABLE, waited);
+		QuotaExceededException rejection = new QuotaExceededException(state.agentId, RejectionReason.STORE_UNAVAILABLE,
+				"Agent '" + state.agentId + "' refused (STORE_UNAVAILABLE): " + ex.getMessage(), null);
+		rejection.initCause(ex);
+		return rejection;
 	}
 
 	private QuotaExceededException actionNotAllowed(AgentState state, ResourceQuota quota, ActionType action) {

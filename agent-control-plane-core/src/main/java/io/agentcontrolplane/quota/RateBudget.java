@@ -35,10 +35,19 @@ final class RateBudget {
 
 	private final @Nullable LocalBucket bucket;
 
+	/** A bucket kept by the permit store (cluster-wide), used when {@link #bucket} is null. */
+	private final PermitStore.@Nullable RateBucket remote;
+
 	private RateBudget(int perMinute, int perHour, @Nullable LocalBucket bucket) {
+		this(perMinute, perHour, bucket, null);
+	}
+
+	private RateBudget(int perMinute, int perHour, @Nullable LocalBucket bucket,
+			PermitStore.@Nullable RateBucket remote) {
 		this.perMinute = perMinute;
 		this.perHour = perHour;
 		this.bucket = bucket;
+		this.remote = remote;
 	}
 
 	/**
@@ -46,8 +55,10 @@ final class RateBudget {
 	 * @param quota the quota
 	 * @param timeMeter the time source
 	 * @param previous the budget the quota replaces, whose remaining tokens carry over
+	 * @param store the permit store, which may keep the bucket itself
 	 */
-	static @Nullable RateBudget of(ResourceQuota quota, TimeMeter timeMeter, @Nullable RateBudget previous) {
+	static @Nullable RateBudget of(ResourceQuota quota, TimeMeter timeMeter, @Nullable RateBudget previous,
+			PermitStore store) {
 		if (!quota.hasRateLimit()) {
 			return null;
 		}
@@ -60,6 +71,16 @@ final class RateBudget {
 			return new RateBudget(perMinute, perHour, null);
 		}
 		BucketConfiguration configuration = configuration(perMinute, perHour);
+		if (previous != null && previous.remote != null) {
+			previous.remote.replaceConfiguration(configuration);
+			return new RateBudget(perMinute, perHour, null, previous.remote);
+		}
+		if (previous == null || previous.bucket == null) {
+			PermitStore.RateBucket remote = store.createRateBucket(quota.agentId(), configuration);
+			if (remote != null) {
+				return new RateBudget(perMinute, perHour, null, remote);
+			}
+		}
 		if (previous != null && previous.bucket != null) {
 			// Keep what was spent: a raised limit must not hand out a fresh burst, a lowered one
 			// caps what is left (AS_IS keeps the tokens, capped at the new capacities).
@@ -94,11 +115,13 @@ final class RateBudget {
 	 * Take one request from every window, or none.
 	 * @return {@link #CONSUMED}, or the nanoseconds until a retry may succeed
 	 * ({@link Long#MAX_VALUE} when the budget denies everything)
+	 * @throws PermitStoreUnavailableException when a store-kept bucket cannot be reached
 	 */
 	long tryConsume() {
 		LocalBucket bucket = this.bucket;
 		if (bucket == null) {
-			return Long.MAX_VALUE;
+			PermitStore.RateBucket remote = this.remote;
+			return (remote != null) ? remote.tryConsume() : Long.MAX_VALUE;
 		}
 		ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
 		return probe.isConsumed() ? CONSUMED : Math.max(1, probe.getNanosToWaitForRefill());
@@ -123,6 +146,11 @@ final class RateBudget {
 			return null;
 		}
 		LocalBucket bucket = this.bucket;
+		PermitStore.RateBucket remote = this.remote;
+		if (bucket == null && remote != null) {
+			long[] perBandwidth = remote.availableTokens();
+			return (index < perBandwidth.length) ? Math.max(0, perBandwidth[index]) : (long) limit;
+		}
 		if (bucket == null) {
 			// Deny-all: nothing is ever consumed, so an unlimited-by-zero window reads full.
 			return (long) ((limit == 0) ? 0 : limit);

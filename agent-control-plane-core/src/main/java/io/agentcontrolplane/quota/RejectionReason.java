@@ -11,5 +11,10 @@ public enum RejectionReason {
 	/** The action type is not in the agent's allowed action types. */
 	ACTION_NOT_ALLOWED,
 	/** The agent has no quota and the engine's policy is {@link UnknownAgentPolicy#REJECT}. */
-	UNKNOWN_AGENT
+	UNKNOWN_AGENT,
+	/**
+	 * The cluster-wide store that keeps the agent's permits or rate budget could not be reached
+	 * and is configured to fail closed (see {@link PermitStoreUnavailableException}).
+	 */
+	STORE_UNAVAILABLE
 }

@@ -1,0 +1,258 @@
+package io.agentcontrolplane.redis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.PermitStore.AgentPermits;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.RejectionReason;
+import io.agentcontrolplane.quota.ResourceQuota;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Accounting of {@link RedisPermitStore} against a real Redis: two stores on one key prefix
+ * stand for two instances of a service.
+ */
+class RedisPermitStoreTests {
+
+	private static RedissonClient redisson;
+
+	// Checked before each test (not once per class) so that every test shows as skipped.
+	@BeforeEach
+	void connect() {
+		String address = RedisTestSupport.sharedRedis();
+		if (redisson == null) {
+			redisson = RedisTestSupport.client(address);
+		}
+	}
+
+	private final List<String> prefixes = new ArrayList<>();
+
+	private String prefix(String test) {
+		String prefix = RedisTestSupport.uniquePrefix(test);
+		this.prefixes.add(prefix);
+		return prefix;
+	}
+
+	@AfterEach
+	void deleteKeys() {
+		if (redisson != null) {
+			this.prefixes.forEach((prefix) -> RedisTestSupport.deleteKeys(redisson, prefix));
+		}
+	}
+
+	@AfterAll
+	static void disconnect() {
+		if (redisson != null) {
+			redisson.shutdown(0, 2, TimeUnit.SECONDS);
+		}
+	}
+
+	private static RedisPermitStore store(String prefix) {
+		return RedisPermitStore.builder(redisson).keyPrefix(prefix).leaseTime(Duration.ofSeconds(5)).build();
+	}
+
+	private static PolicyEngine engine(RedisPermitStore store, ResourceQuota quota) {
+		PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
+		engine.setQuota(quota.agentId(), quota);
+		return engine;
+	}
+
+	@Test
+	void closingAPermitTwiceReleasesItOnce() {
+		try (RedisPermitStore store = store(prefix("release-once"))) {
+			PolicyEngine engine = engine(store, ResourceQuota.of("a", 2));
+			Permit first = engine.acquire("a");
+			Permit second = engine.acquire("a");
+			assertThat(engine.tryAcquire("a")).isEmpty();
+			first.close();
+			first.close();
+			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isEqualTo(1);
+			Permit third = engine.acquire("a");
+			assertThat(engine.tryAcquire("a")).isEmpty();
+			second.close();
+			third.close();
+			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+			assertThat(engine.snapshot("a").orElseThrow().acquired()).isEqualTo(3);
+		}
+	}
+
+	@Test
+	void aLeaseIsReleasedAtMostOnceAndAnUnheldSlotCannotBeReleased() {
+		try (RedisPermitStore store = store(prefix("lease-once"))) {
+			AgentPermits permits = store.create("a", 1, true);
+			long lease = permits.tryTake();
+			assertThat(lease).isPositive();
+			assertThat(permits.tryTake()).isEqualTo(AgentPermits.NONE);
+			assertThat(permits.release(lease)).isTrue();
+			assertThat(permits.release(lease)).isFalse();
+			assertThat(permits.release(AgentPermits.ANY_LEASE)).isFalse();
+			assertThat(permits.inFlight()).isZero();
+			PolicyEngine engine = engine(store(prefix("slot")), ResourceQuota.of("b", 1));
+			assertThat(engine.tryAcquireExecutionSlot("b")).isTrue();
+			assertThat(engine.tryAcquireExecutionSlot("b")).isFalse();
+			engine.releaseExecutionSlot("b");
+			assertThatIllegalStateException().isThrownBy(() -> engine.releaseExecutionSlot("b"));
+			assertThat(engine.snapshot("b").orElseThrow().inFlight()).isZero();
+			assertThat(engine.tryAcquireExecutionSlot("b")).isTrue();
+		}
+	}
+
+	@Test
+	void theLimitHoldsAcrossInstancesAndSnapshotsShowTheClusterWideCount() {
+		String prefix = prefix("cluster");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			PolicyEngine a = engine(storeA, ResourceQuota.of("shared", 2));
+			PolicyEngine b = engine(storeB, ResourceQuota.of("shared", 2));
+			Permit one = a.acquire("shared");
+			Permit two = a.acquire("shared");
+			assertThat(b.tryAcquire("shared")).isEmpty();
+			assertThat(b.snapshot("shared").orElseThrow().inFlight()).isEqualTo(2);
+			assertThat(b.snapshot("shared").orElseThrow().store()).isEqualTo("redis");
+			one.close();
+			Permit three = b.acquire("shared");
+			assertThat(a.tryAcquire("shared")).isEmpty();
+			two.close();
+			three.close();
+			assertThat(a.snapshot("shared").orElseThrow().inFlight()).isZero();
+		}
+	}
+
+	@Test
+	void aRateRefusalRevokesThePermitWithoutCountingIt() {
+		try (RedisPermitStore store = store(prefix("revoke"))) {
+			PolicyEngine engine = engine(store,
+					ResourceQuota.builder("a").maxConcurrentExecutions(1).maxRequestsPerMinute(1).build());
+			engine.admit("a", null, null).close();
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.admit("a", null, null))
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.RATE_LIMIT));
+			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+			assertThat(engine.snapshot("a").orElseThrow().acquired()).isEqualTo(1);
+			AgentPermits permits = store.create("direct", 1, true);
+			long lease = permits.tryTake();
+			permits.revoke(lease);
+			assertThat(permits.acquired()).isZero();
+			assertThat(permits.inFlight()).isZero();
+			assertThat(permits.release(lease)).isFalse();
+		}
+	}
+
+	@Test
+	void shrinkingKeepsHeldPermitsAndGrowingServesWaitersAtOnce() {
+		String prefix = prefix("resize");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			PolicyEngine a = engine(storeA, ResourceQuota.of("r", 3));
+			PolicyEngine b = engine(storeB,
+					ResourceQuota.builder("r").maxConcurrentExecutions(3).maxWait(Duration.ofSeconds(10)).build());
+			Permit p1 = a.acquire("r");
+			Permit p2 = a.acquire("r");
+			Permit p3 = a.acquire("r");
+			a.setQuota("r", ResourceQuota.of("r", 1));
+			assertThat(a.snapshot("r").orElseThrow().inFlight()).isEqualTo(3);
+			p1.close();
+			p2.close();
+			assertThat(a.tryAcquire("r")).isEmpty();
+			// The other instance sees the new cluster-wide limit once it re-reads it.
+			await().atMost(Duration.ofSeconds(5)).untilAsserted(
+					() -> assertThat(b.snapshot("r").orElseThrow().maxConcurrentExecutions()).isEqualTo(1));
+			CompletableFuture<Permit> waiter = b.acquireAsync("r");
+			assertThat(waiter).isNotDone();
+			a.setQuota("r", ResourceQuota.of("r", 2));
+			Permit granted = waiter.orTimeout(5, TimeUnit.SECONDS).join();
+			assertThat(a.snapshot("r").orElseThrow().inFlight()).isEqualTo(2);
+			granted.close();
+			p3.close();
+			assertThat(a.snapshot("r").orElseThrow().inFlight()).isZero();
+		}
+	}
+
+	@Test
+	void aReleaseOnOneInstanceWakesAWaiterOnAnother() {
+		String prefix = prefix("wake");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			PolicyEngine a = engine(storeA, ResourceQuota.of("w", 1));
+			PolicyEngine b = engine(storeB,
+					ResourceQuota.builder("w").maxConcurrentExecutions(1).maxWait(Duration.ofSeconds(20)).build());
+			Permit held = a.acquire("w");
+			CompletableFuture<Permit> waiter = b.acquireAsync("w");
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(b.snapshot("w").orElseThrow().waiting()).isEqualTo(1));
+			long released = System.nanoTime();
+			held.close();
+			Permit granted = waiter.orTimeout(5, TimeUnit.SECONDS).join();
+			// Woken by pub/sub, not by the 5 s lease expiry or a polling round.
+			assertThat(Duration.ofNanos(System.nanoTime() - released)).isLessThan(Duration.ofSeconds(2));
+			assertThat(b.snapshot("w").orElseThrow().waiting()).isZero();
+			granted.close();
+		}
+	}
+
+	@Test
+	void aWaiterThatTimesOutLeavesNoPermitBehind() {
+		String prefix = prefix("timeout");
+		try (RedisPermitStore store = store(prefix)) {
+			PolicyEngine engine = engine(store,
+					ResourceQuota.builder("t").maxConcurrentExecutions(1).maxWait(Duration.ofMillis(200)).build());
+			Permit held = engine.acquire("t");
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.acquire("t"))
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT));
+			CompletableFuture<Permit> async = engine.acquireAsync("t");
+			assertThat(async).failsWithin(Duration.ofSeconds(5));
+			held.close();
+			Optional<Permit> again = engine.tryAcquire("t");
+			assertThat(again).isPresent();
+			assertThat(engine.snapshot("t").orElseThrow().inFlight()).isEqualTo(1);
+			again.get().close();
+			assertThat(engine.snapshot("t").orElseThrow().inFlight()).isZero();
+			assertThat(engine.snapshot("t").orElseThrow().waiting()).isZero();
+		}
+	}
+
+	@Test
+	void rateBudgetsHoldAcrossInstances() {
+		String prefix = prefix("rate");
+		try (RedisPermitStore storeA = store(prefix); RedisPermitStore storeB = store(prefix)) {
+			ResourceQuota quota = ResourceQuota.builder("r").maxConcurrentExecutions(10).maxRequestsPerMinute(5).build();
+			PolicyEngine a = engine(storeA, quota);
+			PolicyEngine b = engine(storeB, quota);
+			for (int i = 0; i < 3; i++) {
+				assertThat(a.checkRateLimit("r")).isTrue();
+			}
+			assertThat(b.checkRateLimit("r")).isTrue();
+			b.admit("r", null, null).close();
+			assertThat(a.checkRateLimit("r")).isFalse();
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> b.admit("r", null, null))
+				.satisfies((ex) -> {
+					assertThat(ex.reason()).isEqualTo(RejectionReason.RATE_LIMIT);
+					assertThat(ex.retryAfter()).isPresent();
+				});
+			assertThat(a.snapshot("r").orElseThrow().availableRequestsPerMinute()).isZero();
+			assertThat(b.snapshot("r").orElseThrow().inFlight()).isZero();
+			// A live change on one instance applies to the shared bucket: lowering 5 -> 2 with 4
+			// left caps what is left at 2 for every instance.
+			a.setQuota("s", ResourceQuota.builder("s").maxRequestsPerMinute(5).build());
+			b.setQuota("s", ResourceQuota.builder("s").maxRequestsPerMinute(5).build());
+			assertThat(a.checkRateLimit("s")).isTrue();
+			a.setQuota("s", ResourceQuota.builder("s").maxRequestsPerMinute(2).build());
+			assertThat(b.checkRateLimit("s")).isTrue();
+			assertThat(b.checkRateLimit("s")).isTrue();
+			assertThat(b.checkRateLimit("s")).isFalse();
+		}
+	}
+
+}

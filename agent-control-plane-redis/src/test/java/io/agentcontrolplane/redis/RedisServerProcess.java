@@ -1,0 +1,64 @@
+package io.agentcontrolplane.redis;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A redis-server of the test's own, on a free port, without persistence, so that stopping it
+ * never disturbs the shared server.
+ */
+final class RedisServerProcess implements AutoCloseable {
+
+	private final Path binary;
+
+	private final int port;
+
+	private Process process;
+
+	private RedisServerProcess(Path binary, int port) {
+		this.binary = binary;
+		this.port = port;
+	}
+
+	static RedisServerProcess start() throws IOException {
+		RedisServerProcess server = new RedisServerProcess(RedisTestSupport.redisServerBinary(),
+				RedisTestSupport.freePort());
+		server.startProcess();
+		return server;
+	}
+
+	String address() {
+		return "redis://127.0.0.1:" + this.port;
+	}
+
+	void startProcess() throws IOException {
+		this.process = new ProcessBuilder(this.binary.toString(), "--port", String.valueOf(this.port), "--bind",
+				"127.0.0.1", "--save", "", "--appendonly", "no")
+			.redirectErrorStream(true)
+			.redirectOutput(ProcessBuilder.Redirect.DISCARD)
+			.start();
+		await("redis-server on port " + this.port + " answers PING").atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(50))
+			.until(() -> RedisTestSupport.ping("127.0.0.1", this.port) == null);
+	}
+
+	void stop() throws InterruptedException {
+		Process running = this.process;
+		if (running != null && running.isAlive()) {
+			running.destroy();
+			if (!running.waitFor(10, TimeUnit.SECONDS)) {
+				running.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+			}
+		}
+	}
+
+	@Override
+	public void close() throws InterruptedException {
+		stop();
+	}
+
+}
