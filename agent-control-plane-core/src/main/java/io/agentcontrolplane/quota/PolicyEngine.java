@@ -1,20 +1,99 @@
 package io.agentcontrolplane.quota;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 
+import io.github.bucket4j.TimeMeter;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Enforces per-agent {@link ResourceQuota quotas}. Thread-safe; every operation on one agent is
  * independent of every other agent.
  *
- * <p>API CONTRACT STUB: the signatures are final, the bodies are being implemented.
+ * <h2>Concurrency permits</h2> {@link #tryAcquireExecutionSlot}, {@link #tryAcquire},
+ * {@link #acquire} and {@link #acquireAsync} take concurrency permits only; they never touch the
+ * rate budgets (as in the original, the rate limit ignores in-flight executions).
+ * {@link #checkRateLimit} touches the rate budgets only. {@link #admit} and {@link #admitAsync}
+ * make the full check of one {@code @BoundedExecution} call. The permits themselves are kept by
+ * a {@link PermitStore} (in memory unless another is configured).
+ *
+ * <h2>Waiting</h2> Callers that may wait (a {@code maxWait > 0}) queue in arrival order when the
+ * quota is {@link ResourceQuota#fair() fair}: a released slot is handed to the first waiter and
+ * newcomers never barge past waiters. Waits are measured with the JVM's monotonic timer and never
+ * pin a virtual thread. Dependent stages of the futures returned by {@link #acquireAsync} and
+ * {@link #admitAsync} may run on the thread that released the slot; use the {@code *Async}
+ * stage methods to move work elsewhere.
+ *
+ * <h2>Live changes</h2> {@link #setQuota} keeps every permit held: lowering a limit below the
+ * number in flight admits nobody until fewer than the new limit are held, raising it serves
+ * waiters at once. {@link #removeQuota} forgets the agent: permits still held can be closed
+ * harmlessly later (they return to the detached state, never to a new quota of the same id),
+ * callers waiting at that moment are refused with {@link RejectionReason#UNKNOWN_AGENT}, and
+ * later calls follow the {@link UnknownAgentPolicy}.
+ *
+ * <h2>Dynamic agents</h2> Under {@link UnknownAgentPolicy#DEFAULT_QUOTA} agents are created on
+ * first use from the template and evicted when idle (nothing in flight, nobody waiting, every
+ * rate budget full again) for longer than {@link Builder#dynamicAgentIdleTimeout(Duration)}, or
+ * longest-idle first beyond {@link Builder#maxDynamicAgents(int)}. Eviction runs amortised when
+ * dynamic agents are created, on {@link #snapshots()}, and whenever {@link #evictIdleAgents()}
+ * is called. An evicted agent loses its counters; it starts afresh on its next call.
  */
 public final class PolicyEngine {
+
+	private static final QuotaListener[] NO_LISTENERS = {};
+
+	private static final RejectionReason[] REASONS = RejectionReason.values();
+
+	private final ConcurrentHashMap<String, AgentState> states = new ConcurrentHashMap<>();
+
+	private final UnknownAgentPolicy unknownAgentPolicy;
+
+	private final @Nullable ResourceQuota defaultQuota;
+
+	private final Clock clock;
+
+	private final TimeMeter timeMeter;
+
+	private final PermitStore permitStore;
+
+	private final boolean trackPermitAge;
+
+	private final long idleTimeoutMillis;
+
+	private final int maxDynamicAgents;
+
+	private final ReentrantLock listenerLock = new ReentrantLock();
+
+	private volatile QuotaListener[] listeners = NO_LISTENERS;
+
+	private final ReentrantLock evictionLock = new ReentrantLock();
+
+	private final AtomicInteger dynamicAgents = new AtomicInteger();
+
+	private volatile long lastSweepMillis;
+
+	private volatile int sweepThreshold;
 
 	/**
 	 * An engine with {@link UnknownAgentPolicy#ALLOW} and the system clock.
@@ -24,6 +103,20 @@ public final class PolicyEngine {
 	}
 
 	private PolicyEngine(Builder builder) {
+		this.unknownAgentPolicy = builder.unknownAgentPolicy;
+		ResourceQuota template = builder.defaultQuota;
+		if (template == null && builder.unknownAgentPolicy == UnknownAgentPolicy.DEFAULT_QUOTA) {
+			template = ResourceQuota.builder("default").build();
+		}
+		this.defaultQuota = template;
+		this.clock = builder.clock;
+		this.timeMeter = new RateBudget.ClockTimeMeter(builder.clock);
+		this.permitStore = builder.permitStore;
+		this.trackPermitAge = builder.trackPermitAge;
+		this.idleTimeoutMillis = builder.dynamicAgentIdleTimeout.toMillis();
+		this.maxDynamicAgents = builder.maxDynamicAgents;
+		this.sweepThreshold = builder.maxDynamicAgents;
+		this.lastSweepMillis = this.clock.millis();
 	}
 
 	/**
@@ -36,47 +129,138 @@ public final class PolicyEngine {
 
 	/**
 	 * Add or replace the quota of an agent, live. In-flight executions keep counting against
-	 * the new limit; no permit is lost or invented.
+	 * the new limit; no permit is lost or invented. A dynamic agent given a quota this way is no
+	 * longer dynamic (never evicted).
 	 * @param agentId the agent
 	 * @param quota its quota, whose {@code agentId()} must equal {@code agentId}
+	 * @throws IllegalArgumentException when the ids differ
 	 */
 	public void setQuota(String agentId, ResourceQuota quota) {
-		throw new UnsupportedOperationException("not implemented yet");
+		Objects.requireNonNull(agentId, "agentId");
+		Objects.requireNonNull(quota, "quota");
+		if (!agentId.equals(quota.agentId())) {
+			throw new IllegalArgumentException(
+					"quota.agentId must equal agentId '" + agentId + "', was '" + quota.agentId() + "'");
+		}
+		for (;;) {
+			AgentState state = this.states.get(agentId);
+			if (state == null) {
+				AgentState created = new AgentState(quota, false, this.permitStore, this.timeMeter,
+						this.trackPermitAge, this.clock.millis());
+				if (this.states.putIfAbsent(agentId, created) == null) {
+					fireAgentAdded(agentId);
+					return;
+				}
+				continue;
+			}
+			state.lifecycle.lock();
+			try {
+				if (this.states.get(agentId) == state) {
+					if (state.dynamic) {
+						state.dynamic = false;
+						this.dynamicAgents.decrementAndGet();
+					}
+					state.update(quota, this.timeMeter);
+					return;
+				}
+			}
+			finally {
+				state.lifecycle.unlock();
+			}
+		}
 	}
 
 	/**
-	 * The quota of an agent, if it has one.
+	 * The quota of an agent, if it has one (including dynamic agents created so far).
 	 * @param agentId the agent
 	 * @return its quota
 	 */
 	public Optional<ResourceQuota> getQuota(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		AgentState state = this.states.get(agentId);
+		return (state != null) ? Optional.of(state.quota) : Optional.empty();
 	}
 
 	/**
-	 * Remove an agent's quota.
+	 * Remove an agent's quota. Permits still held may be closed later as a harmless no-op (they
+	 * never return to a quota set afterwards for the same id); callers waiting now are refused
+	 * with {@link RejectionReason#UNKNOWN_AGENT}; later calls follow the unknown-agent policy.
+	 * The agent's counters are forgotten. Does nothing when the agent is unknown.
 	 * @param agentId the agent
 	 */
 	public void removeQuota(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		AgentState state = this.states.get(agentId);
+		if (state == null) {
+			return;
+		}
+		boolean removed = false;
+		state.lifecycle.lock();
+		try {
+			if (this.states.remove(agentId, state)) {
+				removed = true;
+				if (state.dynamic) {
+					state.dynamic = false;
+					this.dynamicAgents.decrementAndGet();
+				}
+			}
+		}
+		finally {
+			state.lifecycle.unlock();
+		}
+		if (removed) {
+			state.permits.close();
+			fireAgentRemoved(agentId);
+		}
 	}
 
 	/**
-	 * Take an execution slot if one is free. Never blocks, never waits.
+	 * Take an execution slot if one is free. Never blocks, never waits. For an unknown agent
+	 * under {@link UnknownAgentPolicy#ALLOW} this always succeeds without counting anything.
 	 * @param agentId the agent
 	 * @return whether a slot was taken
 	 */
 	public boolean tryAcquireExecutionSlot(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		for (;;) {
+			AgentState state = lookup(agentId);
+			if (state == null) {
+				return unknownAllowed(agentId);
+			}
+			long lease = state.permits.tryTake();
+			if (lease >= 0) {
+				if (this.listeners.length != 0) {
+					fireAcquired(agentId, 0);
+				}
+				return true;
+			}
+			if (lease == PermitStore.AgentPermits.CLOSED) {
+				this.states.remove(agentId, state);
+				continue;
+			}
+			countRejection(state, RejectionReason.CONCURRENCY_LIMIT, 0);
+			return false;
+		}
 	}
 
 	/**
-	 * Return a slot taken with {@link #tryAcquireExecutionSlot(String)}.
+	 * Return a slot taken with {@link #tryAcquireExecutionSlot(String)}. For an unknown agent
+	 * under {@link UnknownAgentPolicy#ALLOW} this is a no-op.
 	 * @param agentId the agent
 	 * @throws IllegalStateException when no slot is held (nothing changes)
 	 */
 	public void releaseExecutionSlot(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		AgentState state = this.states.get(agentId);
+		if (state == null) {
+			if (this.unknownAgentPolicy == UnknownAgentPolicy.ALLOW) {
+				return;
+			}
+			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held");
+		}
+		if (!state.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
+			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held (limit "
+					+ state.permits.limit() + ")");
+		}
+		if (this.listeners.length != 0) {
+			fireReleased(agentId, -1);
+		}
 	}
 
 	/**
@@ -85,45 +269,159 @@ public final class PolicyEngine {
 	 * @return the permit, or empty
 	 */
 	public Optional<Permit> tryAcquire(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		for (;;) {
+			AgentState state = lookup(agentId);
+			if (state == null) {
+				return unknownAllowed(agentId) ? Optional.of(new UntrackedPermit(agentId)) : Optional.empty();
+			}
+			long lease = state.permits.tryTake();
+			if (lease >= 0) {
+				return Optional.of(granted(state, lease, 0));
+			}
+			if (lease == PermitStore.AgentPermits.CLOSED) {
+				this.states.remove(agentId, state);
+				continue;
+			}
+			countRejection(state, RejectionReason.CONCURRENCY_LIMIT, 0);
+			return Optional.empty();
+		}
 	}
 
 	/**
-	 * Take a permit, waiting up to the quota's {@code maxWait}.
+	 * Take a permit, waiting up to the quota's {@code maxWait}. If the waiting thread is
+	 * interrupted, no permit is taken (one granted in the same instant is given back), the
+	 * interrupt flag stays set and a {@link CancellationException} whose cause is the
+	 * {@link InterruptedException} is thrown.
 	 * @param agentId the agent
 	 * @return the permit
 	 * @throws QuotaExceededException when none was free in time
+	 * @throws CancellationException when interrupted while waiting
 	 */
 	public Permit acquire(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		return admit(agentId, null, null, false);
 	}
 
 	/**
-	 * Take a permit without blocking a thread, waiting up to the quota's {@code maxWait}.
+	 * Take a permit without blocking a thread, waiting up to the quota's {@code maxWait}. The
+	 * future fails with {@link QuotaExceededException} when refused. Cancelling it while it
+	 * waits removes the waiter; a permit granted in the same instant is given back.
 	 * @param agentId the agent
 	 * @return a future of the permit
 	 */
 	public CompletableFuture<Permit> acquireAsync(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		return admitAsync(agentId, null, null, false);
 	}
 
 	/**
 	 * The full admission check for one call, as {@code @BoundedExecution} makes it: action
 	 * allowed, then a concurrency permit (waiting up to {@code maxWait}), then one request from
-	 * the rate budgets. A refused call consumes nothing.
+	 * the rate budgets. A refused call consumes nothing: when the rate budget refuses after the
+	 * permit was taken, the permit is given back without being counted as acquired. Interrupts
+	 * while waiting behave as in {@link #acquire(String)}.
 	 * @param agentId the agent
 	 * @param action the action type, or {@code null} for no action check
 	 * @param maxWait the maximum wait, or {@code null} for the quota's own
 	 * @return the permit
 	 * @throws QuotaExceededException when refused, with the reason
+	 * @throws CancellationException when interrupted while waiting
 	 */
 	public Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait) {
-		throw new UnsupportedOperationException("not implemented yet");
+		return admit(agentId, action, maxWait, true);
+	}
+
+	private Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate) {
+		for (;;) {
+			AgentState state = lookup(agentId);
+			if (state == null) {
+				if (unknownAllowed(agentId)) {
+					return new UntrackedPermit(agentId);
+				}
+				throw unknownAgent(agentId);
+			}
+			ResourceQuota quota = state.quota;
+			if (action != null && !quota.allows(action)) {
+				throw actionNotAllowed(state, quota, action);
+			}
+			long lease = state.permits.tryTake();
+			long waited = 0;
+			if (lease == PermitStore.AgentPermits.NONE) {
+				long timeout = nanos((maxWait != null) ? maxWait : quota.maxWait());
+				if (timeout <= 0) {
+					throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, 0, RateBudget.CONSUMED);
+				}
+				CompletableFuture<Long> future = state.permits.take();
+				if (future.isDone()) {
+					lease = future.join();
+				}
+				else {
+					long start = System.nanoTime();
+					lease = await(state, future, timeout);
+					waited = System.nanoTime() - start;
+					if (lease == PermitStore.AgentPermits.CLOSED) {
+						throw removedWhileWaiting(state, waited);
+					}
+				}
+				if (lease == PermitStore.AgentPermits.NONE) {
+					throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, waited, RateBudget.CONSUMED);
+				}
+			}
+			if (lease == PermitStore.AgentPermits.CLOSED) {
+				this.states.remove(agentId, state);
+				continue;
+			}
+			if (rate) {
+				consumeRateOrRevoke(state, lease, waited);
+			}
+			return granted(state, lease, waited);
+		}
+	}
+
+	private void consumeRateOrRevoke(AgentState state, long lease, long waited) {
+		RateBudget budget = state.rate;
+		if (budget != null) {
+			long retry = budget.tryConsume();
+			if (retry != RateBudget.CONSUMED) {
+				state.permits.revoke(lease);
+				throw rejectionOf(state, RejectionReason.RATE_LIMIT, waited, retry);
+			}
+			if (this.listeners.length != 0) {
+				fireRateLimitPermitted(state.agentId);
+			}
+		}
+	}
+
+	private long await(AgentState state, CompletableFuture<Long> future, long timeoutNanos) {
+		try {
+			return future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+		}
+		catch (TimeoutException ex) {
+			// Whoever completes the future first owns the outcome: if we lose, a lease arrived.
+			return future.cancel(false) ? PermitStore.AgentPermits.NONE : future.join();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			if (!future.cancel(false)) {
+				long lease = future.join();
+				if (lease >= 0) {
+					state.permits.revoke(lease);
+				}
+			}
+			CancellationException failure = new CancellationException(
+					"Interrupted while waiting for an execution slot of agent '" + state.agentId + "'");
+			failure.initCause(ex);
+			throw failure;
+		}
+		catch (ExecutionException ex) {
+			// Store futures complete with a value; only we (or the store's close) end them.
+			throw new IllegalStateException("Permit store failed", ex.getCause());
+		}
 	}
 
 	/**
 	 * The asynchronous form of {@link #admit(String, ActionType, Duration)}: no thread is
 	 * blocked while waiting; the future fails with {@link QuotaExceededException} when refused.
+	 * Cancelling it while it waits removes the waiter; a permit granted in the same instant is
+	 * given back.
 	 * @param agentId the agent
 	 * @param action the action type, or {@code null} for no action check
 	 * @param maxWait the maximum wait, or {@code null} for the quota's own
@@ -131,28 +429,146 @@ public final class PolicyEngine {
 	 */
 	public CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait) {
-		throw new UnsupportedOperationException("not implemented yet");
+		return admitAsync(agentId, action, maxWait, true);
+	}
+
+	private CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
+			@Nullable Duration maxWait, boolean rate) {
+		for (;;) {
+			AgentState state = lookup(agentId);
+			try {
+				if (state == null) {
+					if (unknownAllowed(agentId)) {
+						return CompletableFuture.completedFuture(new UntrackedPermit(agentId));
+					}
+					throw unknownAgent(agentId);
+				}
+				ResourceQuota quota = state.quota;
+				if (action != null && !quota.allows(action)) {
+					throw actionNotAllowed(state, quota, action);
+				}
+				long lease = state.permits.tryTake();
+				if (lease == PermitStore.AgentPermits.NONE) {
+					long timeout = nanos((maxWait != null) ? maxWait : quota.maxWait());
+					if (timeout <= 0) {
+						throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, 0, RateBudget.CONSUMED);
+					}
+					CompletableFuture<Long> future = state.permits.take();
+					if (!future.isDone()) {
+						return waitAsync(state, future, timeout, rate);
+					}
+					lease = future.join();
+					if (lease == PermitStore.AgentPermits.NONE) {
+						throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, 0, RateBudget.CONSUMED);
+					}
+				}
+				if (lease == PermitStore.AgentPermits.CLOSED) {
+					this.states.remove(agentId, state);
+					continue;
+				}
+				if (rate) {
+					consumeRateOrRevoke(state, lease, 0);
+				}
+				return CompletableFuture.completedFuture(granted(state, lease, 0));
+			}
+			catch (QuotaExceededException ex) {
+				return CompletableFuture.failedFuture(ex);
+			}
+		}
+	}
+
+	private CompletableFuture<Permit> waitAsync(AgentState state, CompletableFuture<Long> future, long timeoutNanos,
+			boolean rate) {
+		CompletableFuture<Permit> result = new CompletableFuture<>();
+		long start = System.nanoTime();
+		// orTimeout uses the JDK's shared daemon delayer: no thread of ours waits.
+		future.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
+		future.whenComplete((lease, ex) -> {
+			long waited = System.nanoTime() - start;
+			if (ex != null) {
+				if (!result.isDone()) {
+					result.completeExceptionally(
+							rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, waited, RateBudget.CONSUMED));
+				}
+				return;
+			}
+			if (lease == PermitStore.AgentPermits.CLOSED) {
+				result.completeExceptionally(removedWhileWaiting(state, waited));
+				return;
+			}
+			if (result.isDone()) {
+				// Cancelled in the same instant the slot was granted: give it back.
+				state.permits.revoke(lease);
+				return;
+			}
+			try {
+				if (rate) {
+					consumeRateOrRevoke(state, lease, waited);
+				}
+			}
+			catch (QuotaExceededException rejected) {
+				result.completeExceptionally(rejected);
+				return;
+			}
+			Permit permit = granted(state, lease, waited);
+			if (!result.complete(permit)) {
+				permit.close();
+			}
+		});
+		result.whenComplete((permit, ex) -> {
+			if (result.isCancelled()) {
+				future.cancel(false);
+			}
+		});
+		return result;
 	}
 
 	/**
-	 * Consume one request from the agent's per-minute and per-hour budgets.
+	 * Consume one request from the agent's per-minute and per-hour budgets. Does not touch the
+	 * concurrency permits. For an unknown agent under {@link UnknownAgentPolicy#ALLOW} this is
+	 * always {@code true}; under {@link UnknownAgentPolicy#REJECT} always {@code false}.
 	 * @param agentId the agent
 	 * @return {@code true} when allowed (one request consumed), {@code false} otherwise (nothing
 	 * consumed)
 	 */
 	public boolean checkRateLimit(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		return rateLimit(agentId, null);
 	}
 
 	/**
-	 * Check the action type, then consume one request from the agent's budgets.
+	 * Check the action type, then consume one request from the agent's budgets. A disallowed
+	 * action returns {@code false} and consumes nothing.
 	 * @param agentId the agent
 	 * @param action the action type
 	 * @return {@code true} when allowed (one request consumed), {@code false} otherwise (nothing
 	 * consumed)
 	 */
 	public boolean checkRateLimit(String agentId, ActionType action) {
-		throw new UnsupportedOperationException("not implemented yet");
+		return rateLimit(agentId, Objects.requireNonNull(action, "action"));
+	}
+
+	private boolean rateLimit(String agentId, @Nullable ActionType action) {
+		AgentState state = lookup(agentId);
+		if (state == null) {
+			return unknownAllowed(agentId);
+		}
+		ResourceQuota quota = state.quota;
+		if (action != null && !quota.allows(action)) {
+			countRejection(state, RejectionReason.ACTION_NOT_ALLOWED, 0);
+			return false;
+		}
+		RateBudget budget = state.rate;
+		if (budget != null) {
+			long retry = budget.tryConsume();
+			if (retry != RateBudget.CONSUMED) {
+				countRejection(state, RejectionReason.RATE_LIMIT, 0);
+				return false;
+			}
+		}
+		if (this.listeners.length != 0) {
+			fireRateLimitPermitted(agentId);
+		}
+		return true;
 	}
 
 	/**
@@ -161,31 +577,200 @@ public final class PolicyEngine {
 	 * @return its snapshot, empty when the agent is unknown
 	 */
 	public Optional<QuotaSnapshot> snapshot(String agentId) {
-		throw new UnsupportedOperationException("not implemented yet");
+		AgentState state = this.states.get(agentId);
+		return (state != null) ? Optional.of(snapshotOf(state)) : Optional.empty();
 	}
 
 	/**
-	 * Snapshots of every known agent, by agent id, in id order.
+	 * Snapshots of every known agent, by agent id, in id order. Also evicts idle dynamic agents
+	 * when an eviction is due.
 	 * @return the snapshots
 	 */
 	public Map<String, QuotaSnapshot> snapshots() {
-		throw new UnsupportedOperationException("not implemented yet");
+		maybeEvict(this.clock.millis());
+		TreeMap<String, AgentState> sorted = new TreeMap<>(this.states);
+		Map<String, QuotaSnapshot> result = new LinkedHashMap<>();
+		sorted.forEach((agentId, state) -> result.put(agentId, snapshotOf(state)));
+		return Collections.unmodifiableMap(result);
+	}
+
+	private QuotaSnapshot snapshotOf(AgentState state) {
+		ResourceQuota quota = state.quota;
+		PermitStore.AgentPermits permits = state.permits;
+		int limit = permits.limit();
+		int inFlight = permits.inFlight();
+		EnumMap<RejectionReason, Long> byReason = new EnumMap<>(RejectionReason.class);
+		long rejected = 0;
+		for (RejectionReason reason : REASONS) {
+			long count = state.rejected.get(reason.ordinal());
+			byReason.put(reason, count);
+			rejected += count;
+		}
+		RateBudget budget = state.rate;
+		return new QuotaSnapshot(state.agentId, limit, inFlight, Math.max(0, limit - inFlight), permits.waiting(),
+				permits.acquired(), rejected, Collections.unmodifiableMap(byReason), quota.maxWait(), quota.fair(),
+				boxed(quota.maxRequestsPerMinute().orElse(-1)),
+				(budget != null) ? budget.availablePerMinute() : null, boxed(quota.maxRequestsPerHour().orElse(-1)),
+				(budget != null) ? budget.availablePerHour() : null, quota.maxExecutionTime().orElse(null),
+				quota.allowedActionTypes(), oldestPermitAge(state), state.dynamic, state.storeName);
+	}
+
+	private static @Nullable Integer boxed(int value) {
+		return (value < 0) ? null : value;
+	}
+
+	private @Nullable Duration oldestPermitAge(AgentState state) {
+		if (state.live == null || state.live.isEmpty()) {
+			return null;
+		}
+		long oldest = Long.MAX_VALUE;
+		for (TrackedPermit permit : state.live) {
+			oldest = Math.min(oldest, permit.acquiredAtMillis);
+		}
+		if (oldest == Long.MAX_VALUE) {
+			return null;
+		}
+		return Duration.ofMillis(Math.max(0, this.clock.millis() - oldest));
 	}
 
 	/**
-	 * Register a listener.
+	 * Evict dynamic agents ({@link UnknownAgentPolicy#DEFAULT_QUOTA}) that have been idle for
+	 * longer than the idle time-out, and beyond the maximum number of dynamic agents the
+	 * longest-idle ones. An agent is idle when nothing is in flight, nobody waits and its rate
+	 * budgets are full again; idle time is measured with the engine's clock from the first
+	 * eviction pass that saw the agent idle and unchanged. Agents with work in flight are never
+	 * evicted, so the maximum is a soft bound. Evicted agents lose their counters and are
+	 * reported to {@link QuotaListener#onAgentRemoved(String)}. Safe to call at any time, for
+	 * example from a scheduler.
+	 * @return how many agents were evicted
+	 */
+	public int evictIdleAgents() {
+		this.evictionLock.lock();
+		try {
+			return sweep(this.clock.millis());
+		}
+		finally {
+			this.evictionLock.unlock();
+		}
+	}
+
+	private void maybeEvict(long now) {
+		if (this.dynamicAgents.get() > this.sweepThreshold
+				|| (this.dynamicAgents.get() > 0 && now - this.lastSweepMillis >= this.idleTimeoutMillis / 2)) {
+			if (this.evictionLock.tryLock()) {
+				try {
+					sweep(now);
+				}
+				finally {
+					this.evictionLock.unlock();
+				}
+			}
+		}
+	}
+
+	private int sweep(long now) {
+		this.lastSweepMillis = now;
+		int evicted = 0;
+		List<AgentState> idle = new ArrayList<>();
+		for (AgentState state : this.states.values()) {
+			if (!state.dynamic) {
+				continue;
+			}
+			PermitStore.AgentPermits permits = state.permits;
+			long acquired = permits.acquired();
+			RateBudget budget = state.rate;
+			boolean busy = permits.inFlight() > 0 || permits.waiting() > 0 || (budget != null && !budget.isFull());
+			if (busy || acquired != state.lastSeenAcquired) {
+				state.lastSeenAcquired = acquired;
+				state.idleSinceMillis = now;
+				if (busy) {
+					continue;
+				}
+			}
+			if (now - state.idleSinceMillis >= this.idleTimeoutMillis) {
+				if (evict(state)) {
+					evicted++;
+				}
+			}
+			else {
+				idle.add(state);
+			}
+		}
+		if (this.dynamicAgents.get() > this.maxDynamicAgents) {
+			idle.sort(Comparator.comparingLong((AgentState state) -> state.idleSinceMillis));
+			for (AgentState state : idle) {
+				if (this.dynamicAgents.get() <= this.maxDynamicAgents) {
+					break;
+				}
+				if (evict(state)) {
+					evicted++;
+				}
+			}
+		}
+		// When every agent is busy, sweep again only after some more have been created, so that
+		// a crowd of busy tenants does not make every creation scan them all.
+		this.sweepThreshold = Math.max(this.maxDynamicAgents,
+				this.dynamicAgents.get() + Math.max(1, this.maxDynamicAgents / 10));
+		return evicted;
+	}
+
+	private boolean evict(AgentState state) {
+		boolean evicted = false;
+		state.lifecycle.lock();
+		try {
+			// Retiring succeeds only while nothing is held and nobody waits; a take racing with
+			// it either wins first (and the agent stays) or sees the agent closed and looks it up
+			// again, which creates a fresh one.
+			if (state.dynamic && state.permits.retireIfIdle()) {
+				state.dynamic = false;
+				this.dynamicAgents.decrementAndGet();
+				this.states.remove(state.agentId, state);
+				evicted = true;
+			}
+		}
+		finally {
+			state.lifecycle.unlock();
+		}
+		if (evicted) {
+			fireAgentRemoved(state.agentId);
+		}
+		return evicted;
+	}
+
+	/**
+	 * Register a listener. Listeners are called on the thread doing the work; exceptions they
+	 * throw are caught and ignored.
 	 * @param listener the listener
 	 */
 	public void addListener(QuotaListener listener) {
-		throw new UnsupportedOperationException("not implemented yet");
+		Objects.requireNonNull(listener, "listener");
+		this.listenerLock.lock();
+		try {
+			QuotaListener[] current = this.listeners;
+			QuotaListener[] updated = Arrays.copyOf(current, current.length + 1);
+			updated[current.length] = listener;
+			this.listeners = updated;
+		}
+		finally {
+			this.listenerLock.unlock();
+		}
 	}
 
 	/**
-	 * Unregister a listener.
+	 * Unregister a listener. Does nothing when it is not registered.
 	 * @param listener the listener
 	 */
 	public void removeListener(QuotaListener listener) {
-		throw new UnsupportedOperationException("not implemented yet");
+		this.listenerLock.lock();
+		try {
+			List<QuotaListener> updated = new ArrayList<>(Arrays.asList(this.listeners));
+			if (updated.remove(listener)) {
+				this.listeners = updated.isEmpty() ? NO_LISTENERS : updated.toArray(NO_LISTENERS);
+			}
+		}
+		finally {
+			this.listenerLock.unlock();
+		}
 	}
 
 	/**
@@ -193,21 +778,324 @@ public final class PolicyEngine {
 	 * @return the policy
 	 */
 	public UnknownAgentPolicy unknownAgentPolicy() {
-		throw new UnsupportedOperationException("not implemented yet");
+		return this.unknownAgentPolicy;
 	}
 
 	/**
-	 * The template for dynamic quotas, if any.
+	 * The template for dynamic quotas, if any. Under {@link UnknownAgentPolicy#DEFAULT_QUOTA}
+	 * without a configured template this is a quota with the {@link ResourceQuota} defaults.
 	 * @return the default quota
 	 */
 	public Optional<ResourceQuota> defaultQuota() {
-		throw new UnsupportedOperationException("not implemented yet");
+		return Optional.ofNullable(this.defaultQuota);
+	}
+
+	/**
+	 * The name of the permit store in use, as reported in {@link QuotaSnapshot#store()}.
+	 * @return the store name
+	 */
+	public String permitStoreName() {
+		return this.permitStore.name();
+	}
+
+	// --- internals -------------------------------------------------------------------------
+
+	private @Nullable AgentState lookup(String agentId) {
+		AgentState state = this.states.get(agentId);
+		if (state != null || this.unknownAgentPolicy != UnknownAgentPolicy.DEFAULT_QUOTA) {
+			return state;
+		}
+		return createDynamic(agentId);
+	}
+
+	private AgentState createDynamic(String agentId) {
+		ResourceQuota template = Objects.requireNonNull(this.defaultQuota);
+		long now = this.clock.millis();
+		boolean[] created = new boolean[1];
+		AgentState state = this.states.computeIfAbsent(agentId, (id) -> {
+			created[0] = true;
+			this.dynamicAgents.incrementAndGet();
+			return new AgentState(template.toBuilder(id).build(), true, this.permitStore, this.timeMeter,
+					this.trackPermitAge, now);
+		});
+		if (created[0]) {
+			fireAgentAdded(agentId);
+			maybeEvict(now);
+		}
+		return state;
+	}
+
+	private boolean unknownAllowed(String agentId) {
+		if (this.unknownAgentPolicy == UnknownAgentPolicy.ALLOW) {
+			return true;
+		}
+		if (this.listeners.length != 0) {
+			fireRejected(agentId, RejectionReason.UNKNOWN_AGENT, 0);
+		}
+		return false;
+	}
+
+	private QuotaExceededException unknownAgent(String agentId) {
+		return new QuotaExceededException(agentId, RejectionReason.UNKNOWN_AGENT, "Agent '" + agentId
+				+ "' refused (UNKNOWN_AGENT): it has no quota and the unknown-agent policy is "
+				+ this.unknownAgentPolicy, null);
+	}
+
+	private QuotaExceededException removedWhileWaiting(AgentState state, long waited) {
+		countRejection(state, RejectionReason.UNKNOWN_AGENT, waited);
+		return new QuotaExceededException(state.agentId, RejectionReason.UNKNOWN_AGENT,
+				"Agent '" + state.agentId + "' refused (UNKNOWN_AGENT): its quota was removed while waiting", null);
+	}
+
+	private QuotaExceededException actionNotAllowed(AgentState state, ResourceQuota quota, ActionType action) {
+		countRejection(state, RejectionReason.ACTION_NOT_ALLOWED, 0);
+		return new QuotaExceededException(state.agentId, RejectionReason.ACTION_NOT_ALLOWED,
+				"Agent '" + state.agentId + "' refused (ACTION_NOT_ALLOWED): action " + action
+						+ " is not in its allowed action types " + quota.allowedActionTypes(),
+				null);
+	}
+
+	/**
+	 * Count a rejection and tell the listeners, without building an exception (the boolean
+	 * and {@link Optional} forms answer without one).
+	 */
+	private void countRejection(AgentState state, RejectionReason reason, long waited) {
+		state.rejected.incrementAndGet(reason.ordinal());
+		if (this.listeners.length != 0) {
+			fireRejected(state.agentId, reason, waited);
+		}
+	}
+
+	/**
+	 * Count a rejection, tell the listeners, and describe it.
+	 */
+	private QuotaExceededException rejectionOf(AgentState state, RejectionReason reason, long waited,
+			long retryNanos) {
+		countRejection(state, reason, waited);
+		Duration retryAfter = (reason == RejectionReason.RATE_LIMIT && retryNanos > 0 && retryNanos != Long.MAX_VALUE)
+				? Duration.ofNanos(retryNanos) : null;
+		return new QuotaExceededException(state.agentId, reason, describe(state, reason, retryNanos), retryAfter);
+	}
+
+	private static long nanos(Duration duration) {
+		try {
+			return duration.toNanos();
+		}
+		catch (ArithmeticException ex) {
+			return Long.MAX_VALUE;
+		}
+	}
+
+	private Permit granted(AgentState state, long lease, long waited) {
+		boolean observed = this.listeners.length != 0;
+		TrackedPermit permit = new TrackedPermit(this, state, lease,
+				(observed || state.live != null) ? System.nanoTime() : -1,
+				(state.live != null) ? this.clock.millis() : 0);
+		if (state.live != null) {
+			state.live.add(permit);
+		}
+		if (observed) {
+			fireAcquired(state.agentId, waited);
+		}
+		return permit;
+	}
+
+	void fireAcquired(String agentId, long waitNanos) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onAcquired(agentId, waitNanos);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	void fireRejected(String agentId, RejectionReason reason, long waitNanos) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onRejected(agentId, reason, waitNanos);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	void fireReleased(String agentId, long heldNanos) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onReleased(agentId, heldNanos);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	private void fireRateLimitPermitted(String agentId) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onRateLimitPermitted(agentId);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	private void fireAgentAdded(String agentId) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onAgentAdded(agentId);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	private void fireAgentRemoved(String agentId) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onAgentRemoved(agentId);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	boolean hasListeners() {
+		return this.listeners.length != 0;
+	}
+
+	static String describe(AgentState state, RejectionReason reason, long retryNanos) {
+		ResourceQuota quota = state.quota;
+		StringBuilder message = new StringBuilder("Agent '").append(state.agentId)
+			.append("' refused (")
+			.append(reason)
+			.append("): ");
+		switch (reason) {
+			case CONCURRENCY_LIMIT -> message.append("all ")
+				.append(state.permits.limit())
+				.append(" execution slots are in use (maxConcurrentExecutions=")
+				.append(state.permits.limit())
+				.append(", maxWait=")
+				.append(quota.maxWait())
+				.append(')');
+			case RATE_LIMIT -> {
+				message.append("request budget spent (maxRequestsPerMinute=")
+					.append(quota.maxRequestsPerMinute().isPresent() ? quota.maxRequestsPerMinute().getAsInt()
+							: "unlimited")
+					.append(", maxRequestsPerHour=")
+					.append(quota.maxRequestsPerHour().isPresent() ? quota.maxRequestsPerHour().getAsInt()
+							: "unlimited")
+					.append(')');
+				if (retryNanos != Long.MAX_VALUE && retryNanos > 0) {
+					message.append("; retry after ").append(Duration.ofNanos(retryNanos));
+				}
+			}
+			default -> message.append(reason);
+		}
+		return message.toString();
+	}
+
+	/**
+	 * A permit of an agent with a quota. Closing it returns its lease to the state it came from,
+	 * exactly once (a CAS on one field decides), however many threads close it.
+	 */
+	static final class TrackedPermit implements Permit {
+
+		private static final VarHandle CLOSED;
+
+		static {
+			try {
+				CLOSED = MethodHandles.lookup().findVarHandle(TrackedPermit.class, "closed", int.class);
+			}
+			catch (ReflectiveOperationException ex) {
+				throw new ExceptionInInitializerError(ex);
+			}
+		}
+
+		private final PolicyEngine engine;
+
+		private final AgentState state;
+
+		private final long lease;
+
+		private final long acquiredNanos;
+
+		final long acquiredAtMillis;
+
+		private volatile int closed;
+
+		TrackedPermit(PolicyEngine engine, AgentState state, long lease, long acquiredNanos, long acquiredAtMillis) {
+			this.engine = engine;
+			this.state = state;
+			this.lease = lease;
+			this.acquiredNanos = acquiredNanos;
+			this.acquiredAtMillis = acquiredAtMillis;
+		}
+
+		@Override
+		public String agentId() {
+			return this.state.agentId;
+		}
+
+		@Override
+		public void close() {
+			if (this.closed != 0 || !CLOSED.compareAndSet(this, 0, 1)) {
+				return;
+			}
+			AgentState state = this.state;
+			if (state.live != null) {
+				state.live.remove(this);
+			}
+			state.permits.release(this.lease);
+			if (this.engine.hasListeners()) {
+				this.engine.fireReleased(state.agentId,
+						(this.acquiredNanos < 0) ? -1 : System.nanoTime() - this.acquiredNanos);
+			}
+		}
+
+		@Override
+		public String toString() {
+			return "Permit[agentId=" + this.state.agentId + ", closed=" + (this.closed != 0) + "]";
+		}
+
+	}
+
+	/**
+	 * A permit for an agent without a quota under {@link UnknownAgentPolicy#ALLOW}: nothing is
+	 * counted, so closing it does nothing.
+	 */
+	private record UntrackedPermit(String agentId) implements Permit {
+
+		@Override
+		public void close() {
+		}
+
 	}
 
 	/**
 	 * Builds a {@link PolicyEngine}.
 	 */
 	public static final class Builder {
+
+		private UnknownAgentPolicy unknownAgentPolicy = UnknownAgentPolicy.ALLOW;
+
+		private @Nullable ResourceQuota defaultQuota;
+
+		private Duration dynamicAgentIdleTimeout = Duration.ofMinutes(10);
+
+		private int maxDynamicAgents = 10_000;
+
+		private Clock clock = Clock.systemUTC();
+
+		private PermitStore permitStore = PermitStore.inMemory();
+
+		private boolean trackPermitAge;
 
 		private Builder() {
 		}
@@ -218,15 +1106,18 @@ public final class PolicyEngine {
 		 * @return this builder
 		 */
 		public Builder unknownAgentPolicy(UnknownAgentPolicy policy) {
+			this.unknownAgentPolicy = Objects.requireNonNull(policy, "unknownAgentPolicy");
 			return this;
 		}
 
 		/**
 		 * The template for {@link UnknownAgentPolicy#DEFAULT_QUOTA}; its agent id is ignored.
+		 * Without one, dynamic agents get the {@link ResourceQuota} defaults.
 		 * @param quota the template
 		 * @return this builder
 		 */
 		public Builder defaultQuota(ResourceQuota quota) {
+			this.defaultQuota = Objects.requireNonNull(quota, "defaultQuota");
 			return this;
 		}
 
@@ -237,6 +1128,10 @@ public final class PolicyEngine {
 		 * @return this builder
 		 */
 		public Builder dynamicAgentIdleTimeout(Duration idleTimeout) {
+			if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+				throw new IllegalArgumentException("dynamicAgentIdleTimeout must be > 0, was " + idleTimeout);
+			}
+			this.dynamicAgentIdleTimeout = idleTimeout;
 			return this;
 		}
 
@@ -247,16 +1142,45 @@ public final class PolicyEngine {
 		 * @return this builder
 		 */
 		public Builder maxDynamicAgents(int maxDynamicAgents) {
+			if (maxDynamicAgents <= 0) {
+				throw new IllegalArgumentException("maxDynamicAgents must be > 0, was " + maxDynamicAgents);
+			}
+			this.maxDynamicAgents = maxDynamicAgents;
 			return this;
 		}
 
 		/**
-		 * The time source for rate budgets and permit ages (default the system UTC clock).
-		 * Waiting uses the JVM's monotonic timer.
+		 * The time source for rate budgets, permit ages and dynamic-agent idle times (default
+		 * the system UTC clock). Waiting uses the JVM's monotonic timer.
 		 * @param clock the clock
 		 * @return this builder
 		 */
 		public Builder clock(Clock clock) {
+			this.clock = Objects.requireNonNull(clock, "clock");
+			return this;
+		}
+
+		/**
+		 * Where permits are kept (default {@link PermitStore#inMemory()}).
+		 * @param permitStore the permit store
+		 * @return this builder
+		 */
+		public Builder permitStore(PermitStore permitStore) {
+			this.permitStore = Objects.requireNonNull(permitStore, "permitStore");
+			return this;
+		}
+
+		/**
+		 * Whether to record when each {@link Permit} was taken, so that snapshots report
+		 * {@link QuotaSnapshot#oldestPermitAge()} (default {@code false}: it costs a clock read
+		 * and a set update per permit). Slots taken with
+		 * {@link PolicyEngine#tryAcquireExecutionSlot(String)} have no identity and are not
+		 * aged.
+		 * @param trackPermitAge whether to track permit ages
+		 * @return this builder
+		 */
+		public Builder trackPermitAge(boolean trackPermitAge) {
+			this.trackPermitAge = trackPermitAge;
 			return this;
 		}
 

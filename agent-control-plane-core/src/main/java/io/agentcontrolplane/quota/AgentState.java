@@ -1,0 +1,65 @@
+package io.agentcontrolplane.quota;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.github.bucket4j.TimeMeter;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Everything a {@link PolicyEngine} knows about one agent. Looked up once per call; permits keep
+ * a reference to it so that a release always goes back to the state it was taken from, even
+ * after the quota was replaced or removed.
+ */
+final class AgentState {
+
+	final String agentId;
+
+	final PermitStore.AgentPermits permits;
+
+	final String storeName;
+
+	final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
+
+	/** Permits held, by acquisition time; only when the engine tracks permit ages. */
+	final @Nullable Set<PolicyEngine.TrackedPermit> live;
+
+	/** Serialises the rare life-cycle changes: replace, remove, evict. */
+	final ReentrantLock lifecycle = new ReentrantLock();
+
+	volatile ResourceQuota quota;
+
+	volatile @Nullable RateBudget rate;
+
+	volatile boolean dynamic;
+
+	/** Eviction bookkeeping, guarded by the engine's eviction lock. */
+	long lastSeenAcquired;
+
+	/** Eviction bookkeeping, guarded by the engine's eviction lock. */
+	long idleSinceMillis;
+
+	AgentState(ResourceQuota quota, boolean dynamic, PermitStore store, TimeMeter timeMeter, boolean trackAges,
+			long nowMillis) {
+		this.agentId = quota.agentId();
+		this.quota = quota;
+		this.dynamic = dynamic;
+		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
+		this.storeName = store.name();
+		this.rate = RateBudget.of(quota, timeMeter, null);
+		this.live = trackAges ? ConcurrentHashMap.newKeySet() : null;
+		this.idleSinceMillis = nowMillis;
+	}
+
+	/**
+	 * Apply a new quota, keeping what is held and what was spent.
+	 */
+	void update(ResourceQuota quota, TimeMeter timeMeter) {
+		this.rate = RateBudget.of(quota, timeMeter, this.rate);
+		this.quota = quota;
+		this.permits.resize(quota.maxConcurrentExecutions(), quota.fair());
+	}
+
+}
