@@ -1,0 +1,178 @@
+package io.agentcontrolplane.concurrent;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import io.agentcontrolplane.concurrent.BoundedExecutorGatherTests.InFlight;
+import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.QuotaSnapshot;
+import io.agentcontrolplane.quota.RejectionReason;
+import io.agentcontrolplane.quota.ResourceQuota;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for {@link BoundedExecutor#gatherForAgent(String, List)} against the real
+ * {@link PolicyEngine}.
+ */
+class BoundedExecutorForAgentTests {
+
+	private final ExecutorService pool = Executors.newCachedThreadPool();
+
+	private final PolicyEngine engine = new PolicyEngine();
+
+	private final BoundedExecutor executor = new BoundedExecutor(this.pool, this.engine);
+
+	@AfterEach
+	void shutdown() throws InterruptedException {
+		this.pool.shutdownNow();
+		assertThat(this.pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+	}
+
+	@Test
+	void gatherForAgentTakesItsPermitsFromTheAgentsQuota() throws Exception {
+		this.engine.setQuota("researcher", ResourceQuota.of("researcher", 3));
+		CountDownLatch firstWave = new CountDownLatch(3);
+		CountDownLatch release = new CountDownLatch(1);
+		InFlight inFlight = new InFlight();
+		List<Callable<Integer>> tasks = IntStream.range(0, 12).mapToObj((i) -> (Callable<Integer>) () -> {
+			inFlight.enter();
+			try {
+				if (i < 3) {
+					firstWave.countDown();
+					assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+				}
+				return i;
+			}
+			finally {
+				inFlight.exit();
+			}
+		}).collect(Collectors.toList());
+		ExecutorService caller = Executors.newSingleThreadExecutor();
+		try {
+			var result = caller.submit(() -> this.executor.gatherForAgent("researcher", tasks));
+			assertThat(firstWave.await(30, TimeUnit.SECONDS)).isTrue();
+			QuotaSnapshot during = this.engine.snapshot("researcher").orElseThrow();
+			assertThat(during.inFlight()).isEqualTo(3);
+			assertThat(during.available()).isZero();
+			release.countDown();
+			assertThat(result.get(30, TimeUnit.SECONDS))
+				.containsExactlyElementsOf(IntStream.range(0, 12).boxed().collect(Collectors.toList()));
+		}
+		finally {
+			caller.shutdownNow();
+		}
+		assertThat(inFlight.max()).isEqualTo(3);
+		QuotaSnapshot after = this.engine.snapshot("researcher").orElseThrow();
+		assertThat(after.inFlight()).isZero();
+		assertThat(after.available()).isEqualTo(3);
+		assertThat(after.acquired()).isEqualTo(12);
+	}
+
+	@Test
+	void gatherForAgentSharesTheLimitWithOtherCallersOfTheAgent() {
+		this.engine.setQuota("writer", ResourceQuota.of("writer", 2));
+		InFlight inFlight = new InFlight();
+		try (Permit held = this.engine.acquire("writer")) {
+			List<Callable<Integer>> tasks = IntStream.range(0, 20).mapToObj((i) -> (Callable<Integer>) () -> {
+				inFlight.enter();
+				try {
+					Thread.sleep(1);
+					return i;
+				}
+				finally {
+					inFlight.exit();
+				}
+			}).collect(Collectors.toList());
+			assertThat(this.executor.gatherForAgent("writer", tasks)).hasSize(20);
+			assertThat(this.engine.snapshot("writer").orElseThrow().inFlight()).isEqualTo(1);
+		}
+		assertThat(inFlight.max()).isEqualTo(1);
+		assertThat(this.engine.snapshot("writer").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void gatherForAgentFailsWithQuotaExceededWhenNoPermitComesWithinMaxWait() {
+		this.engine.setQuota("busy",
+				ResourceQuota.builder("busy").maxConcurrentExecutions(1).maxWait(Duration.ofMillis(50)).build());
+		AtomicInteger ran = new AtomicInteger();
+		List<Callable<Integer>> tasks = List.of(ran::incrementAndGet, ran::incrementAndGet);
+		try (Permit held = this.engine.acquire("busy")) {
+			QuotaExceededException ex = catchThrowableOfType(QuotaExceededException.class,
+					() -> this.executor.gatherForAgent("busy", tasks));
+			assertThat(ex.agentId()).isEqualTo("busy");
+			assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT);
+		}
+		assertThat(ran).hasValue(0);
+		assertThat(this.engine.snapshot("busy").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void gatherForAgentWaitsForItsOwnPermitsWhenTheQuotaDoesNotWait() {
+		// maxWait zero: only the first permit must be free at once; later tasks reuse the
+		// permits of the call's own finished tasks
+		this.engine.setQuota("single", ResourceQuota.of("single", 1));
+		List<Callable<Integer>> tasks = IntStream.range(0, 10)
+			.mapToObj((i) -> (Callable<Integer>) () -> i)
+			.collect(Collectors.toList());
+		assertThat(this.executor.gatherForAgent("single", tasks)).hasSize(10);
+		assertThat(this.engine.snapshot("single").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void gatherForAgentReturnsEveryPermitWhenATaskFails() {
+		this.engine.setQuota("flaky", ResourceQuota.of("flaky", 4));
+		CountDownLatch blockedStarted = new CountDownLatch(3);
+		List<Callable<Integer>> tasks = IntStream.range(0, 40).mapToObj((i) -> (Callable<Integer>) () -> {
+			if (i == 3) {
+				assertThat(blockedStarted.await(30, TimeUnit.SECONDS)).isTrue();
+				throw new IllegalStateException("boom");
+			}
+			if (i < 3) {
+				blockedStarted.countDown();
+				new CountDownLatch(1).await(30, TimeUnit.SECONDS);
+			}
+			return i;
+		}).collect(Collectors.toList());
+		GatherException ex = catchThrowableOfType(GatherException.class,
+				() -> this.executor.gatherForAgent("flaky", tasks));
+		assertThat(ex.index()).isEqualTo(3);
+		QuotaSnapshot after = this.engine.snapshot("flaky").orElseThrow();
+		assertThat(after.inFlight()).isZero();
+		assertThat(after.available()).isEqualTo(4);
+	}
+
+	@Test
+	void gatherForAgentRejectsNullAgent() {
+		assertThatExceptionOfType(NullPointerException.class)
+			.isThrownBy(() -> this.executor.gatherForAgent(null, List.of(() -> 1)))
+			.withMessageContaining("agentId");
+	}
+
+	@Test
+	void gatherForAgentOfZeroQuotaIsRefusedWithoutRunningAnything() {
+		this.engine.setQuota("disabled", ResourceQuota.of("disabled", 0));
+		AtomicInteger ran = new AtomicInteger();
+		assertThatExceptionOfType(QuotaExceededException.class)
+			.isThrownBy(() -> this.executor.gatherForAgent("disabled", List.of(ran::incrementAndGet)));
+		assertThat(ran).hasValue(0);
+		await().atMost(Duration.ofSeconds(5))
+			.until(() -> this.engine.snapshot("disabled").orElseThrow().inFlight() == 0);
+	}
+
+}
