@@ -1,0 +1,393 @@
+package io.agentcontrolplane.autoconfigure;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.UnknownAgentPolicy;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for agent-control-plane: per-agent quotas, the defaults they inherit,
+ * the policy for agents without a quota, the bounded executor and the HTTP error mapping.
+ *
+ * @see AgentControlPlaneAutoConfiguration
+ */
+@ConfigurationProperties("agent-control-plane")
+public class AgentControlPlaneProperties {
+
+	/**
+	 * Whether agent-control-plane is enabled: the quota engine, the bounded executor, the
+	 * {@code @BoundedExecution} interceptor and the HTTP error mapping.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * What happens to a call for an agent that has no quota: 'allow' runs it unlimited,
+	 * 'reject' refuses it, 'default-quota' gives the agent a quota built from the defaults (one
+	 * per agent id, for per-tenant agents).
+	 */
+	private UnknownAgentPolicy unknownAgent = UnknownAgentPolicy.ALLOW;
+
+	/**
+	 * Limits inherited by every quota that does not set them, and the template of the quotas
+	 * created under the 'default-quota' policy.
+	 */
+	private final Defaults defaults = new Defaults();
+
+	/**
+	 * Quotas by agent id. A value left unset is taken from the defaults.
+	 */
+	private final Map<String, Quota> quotas = new LinkedHashMap<>();
+
+	/**
+	 * Agents created on demand under the 'default-quota' policy.
+	 */
+	private final DynamicAgents dynamicAgents = new DynamicAgents();
+
+	/**
+	 * The bounded executor used for fan-out.
+	 */
+	private final Executor executor = new Executor();
+
+	/**
+	 * HTTP error mapping of refused calls.
+	 */
+	private final Web web = new Web();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public UnknownAgentPolicy getUnknownAgent() {
+		return this.unknownAgent;
+	}
+
+	public void setUnknownAgent(UnknownAgentPolicy unknownAgent) {
+		this.unknownAgent = unknownAgent;
+	}
+
+	public Defaults getDefaults() {
+		return this.defaults;
+	}
+
+	public Map<String, Quota> getQuotas() {
+		return this.quotas;
+	}
+
+	public DynamicAgents getDynamicAgents() {
+		return this.dynamicAgents;
+	}
+
+	public Executor getExecutor() {
+		return this.executor;
+	}
+
+	public Web getWeb() {
+		return this.web;
+	}
+
+	/**
+	 * Limits every quota inherits unless it sets its own.
+	 */
+	public static class Defaults {
+
+		/**
+		 * Maximum number of executions of one agent that may run at once. 0 means the agent
+		 * may not run at all.
+		 */
+		private int maxConcurrentExecutions = 5;
+
+		/**
+		 * Maximum time a call waits for a free execution slot. 0 means never wait.
+		 */
+		private Duration maxWait = Duration.ZERO;
+
+		/**
+		 * Whether free execution slots are handed to waiting calls in arrival order.
+		 */
+		private boolean fair = true;
+
+		/**
+		 * Maximum number of calls per minute. Unset means unlimited, 0 denies every call.
+		 */
+		private @Nullable Integer maxRequestsPerMinute;
+
+		/**
+		 * Maximum number of calls per hour. Unset means unlimited, 0 denies every call.
+		 */
+		private @Nullable Integer maxRequestsPerHour;
+
+		/**
+		 * Maximum execution time of an asynchronous call (CompletableFuture, Mono, Flux)
+		 * after which it fails with a TimeoutException and returns its permit. Unset means
+		 * none.
+		 */
+		private @Nullable Duration maxExecutionTime;
+
+		/**
+		 * Action types an agent may take. Empty means every action type is allowed.
+		 */
+		private @Nullable Set<ActionType> allowedActionTypes;
+
+		public int getMaxConcurrentExecutions() {
+			return this.maxConcurrentExecutions;
+		}
+
+		public void setMaxConcurrentExecutions(int maxConcurrentExecutions) {
+			this.maxConcurrentExecutions = maxConcurrentExecutions;
+		}
+
+		public Duration getMaxWait() {
+			return this.maxWait;
+		}
+
+		public void setMaxWait(Duration maxWait) {
+			this.maxWait = maxWait;
+		}
+
+		public boolean isFair() {
+			return this.fair;
+		}
+
+		public void setFair(boolean fair) {
+			this.fair = fair;
+		}
+
+		public @Nullable Integer getMaxRequestsPerMinute() {
+			return this.maxRequestsPerMinute;
+		}
+
+		public void setMaxRequestsPerMinute(@Nullable Integer maxRequestsPerMinute) {
+			this.maxRequestsPerMinute = maxRequestsPerMinute;
+		}
+
+		public @Nullable Integer getMaxRequestsPerHour() {
+			return this.maxRequestsPerHour;
+		}
+
+		public void setMaxRequestsPerHour(@Nullable Integer maxRequestsPerHour) {
+			this.maxRequestsPerHour = maxRequestsPerHour;
+		}
+
+		public @Nullable Duration getMaxExecutionTime() {
+			return this.maxExecutionTime;
+		}
+
+		public void setMaxExecutionTime(@Nullable Duration maxExecutionTime) {
+			this.maxExecutionTime = maxExecutionTime;
+		}
+
+		public @Nullable Set<ActionType> getAllowedActionTypes() {
+			return this.allowedActionTypes;
+		}
+
+		public void setAllowedActionTypes(@Nullable Set<ActionType> allowedActionTypes) {
+			this.allowedActionTypes = allowedActionTypes;
+		}
+
+	}
+
+	/**
+	 * The quota of one agent. Every value left unset is inherited from the defaults.
+	 */
+	public static class Quota {
+
+		/**
+		 * Maximum number of executions of this agent that may run at once. 0 means the agent
+		 * may not run at all. Unset inherits the default.
+		 */
+		private @Nullable Integer maxConcurrentExecutions;
+
+		/**
+		 * Maximum time a call waits for a free execution slot. 0 means never wait. Unset
+		 * inherits the default.
+		 */
+		private @Nullable Duration maxWait;
+
+		/**
+		 * Whether free execution slots are handed to waiting calls in arrival order. Unset
+		 * inherits the default.
+		 */
+		private @Nullable Boolean fair;
+
+		/**
+		 * Maximum number of calls per minute; 0 denies every call. Unset inherits the default.
+		 */
+		private @Nullable Integer maxRequestsPerMinute;
+
+		/**
+		 * Maximum number of calls per hour; 0 denies every call. Unset inherits the default.
+		 */
+		private @Nullable Integer maxRequestsPerHour;
+
+		/**
+		 * Maximum execution time of an asynchronous call after which it fails with a
+		 * TimeoutException and returns its permit. Unset inherits the default.
+		 */
+		private @Nullable Duration maxExecutionTime;
+
+		/**
+		 * Action types this agent may take; empty means every action type is allowed. Unset
+		 * inherits the default.
+		 */
+		private @Nullable Set<ActionType> allowedActionTypes;
+
+		public @Nullable Integer getMaxConcurrentExecutions() {
+			return this.maxConcurrentExecutions;
+		}
+
+		public void setMaxConcurrentExecutions(@Nullable Integer maxConcurrentExecutions) {
+			this.maxConcurrentExecutions = maxConcurrentExecutions;
+		}
+
+		public @Nullable Duration getMaxWait() {
+			return this.maxWait;
+		}
+
+		public void setMaxWait(@Nullable Duration maxWait) {
+			this.maxWait = maxWait;
+		}
+
+		public @Nullable Boolean getFair() {
+			return this.fair;
+		}
+
+		public void setFair(@Nullable Boolean fair) {
+			this.fair = fair;
+		}
+
+		public @Nullable Integer getMaxRequestsPerMinute() {
+			return this.maxRequestsPerMinute;
+		}
+
+		public void setMaxRequestsPerMinute(@Nullable Integer maxRequestsPerMinute) {
+			this.maxRequestsPerMinute = maxRequestsPerMinute;
+		}
+
+		public @Nullable Integer getMaxRequestsPerHour() {
+			return this.maxRequestsPerHour;
+		}
+
+		public void setMaxRequestsPerHour(@Nullable Integer maxRequestsPerHour) {
+			this.maxRequestsPerHour = maxRequestsPerHour;
+		}
+
+		public @Nullable Duration getMaxExecutionTime() {
+			return this.maxExecutionTime;
+		}
+
+		public void setMaxExecutionTime(@Nullable Duration maxExecutionTime) {
+			this.maxExecutionTime = maxExecutionTime;
+		}
+
+		public @Nullable Set<ActionType> getAllowedActionTypes() {
+			return this.allowedActionTypes;
+		}
+
+		public void setAllowedActionTypes(@Nullable Set<ActionType> allowedActionTypes) {
+			this.allowedActionTypes = allowedActionTypes;
+		}
+
+	}
+
+	/**
+	 * Agents created on demand under the 'default-quota' policy.
+	 */
+	public static class DynamicAgents {
+
+		/**
+		 * How long a dynamic agent may stay idle (nothing in flight, nobody waiting) before it
+		 * is evicted with its counters and meters.
+		 */
+		private Duration idleTimeout = Duration.ofMinutes(10);
+
+		/**
+		 * Maximum number of dynamic agents kept at once; beyond it the longest-idle ones are
+		 * evicted first.
+		 */
+		private int maxAgents = 10_000;
+
+		public Duration getIdleTimeout() {
+			return this.idleTimeout;
+		}
+
+		public void setIdleTimeout(Duration idleTimeout) {
+			this.idleTimeout = idleTimeout;
+		}
+
+		public int getMaxAgents() {
+			return this.maxAgents;
+		}
+
+		public void setMaxAgents(int maxAgents) {
+			this.maxAgents = maxAgents;
+		}
+
+	}
+
+	/**
+	 * The bounded executor used for fan-out.
+	 */
+	public static class Executor {
+
+		/**
+		 * Default bound on the number of tasks a fan-out runs at once, for application code
+		 * that does not choose its own.
+		 */
+		private int maxConcurrency = 16;
+
+		/**
+		 * Default number of items read ahead and waiting for a worker in bounded-queue
+		 * processing, for application code that does not choose its own.
+		 */
+		private int queueCapacity = 100;
+
+		public int getMaxConcurrency() {
+			return this.maxConcurrency;
+		}
+
+		public void setMaxConcurrency(int maxConcurrency) {
+			this.maxConcurrency = maxConcurrency;
+		}
+
+		public int getQueueCapacity() {
+			return this.queueCapacity;
+		}
+
+		public void setQueueCapacity(int queueCapacity) {
+			this.queueCapacity = queueCapacity;
+		}
+
+	}
+
+	/**
+	 * HTTP error mapping of refused calls.
+	 */
+	public static class Web {
+
+		/**
+		 * Whether a QuotaExceededException thrown out of a Spring MVC or WebFlux handler is
+		 * answered with 429 Too Many Requests and an RFC 9457 problem body.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+}

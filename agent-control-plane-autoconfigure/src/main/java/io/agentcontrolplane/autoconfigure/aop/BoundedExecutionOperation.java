@@ -1,0 +1,161 @@
+package io.agentcontrolplane.autoconfigure.aop;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+
+import io.agentcontrolplane.quota.ActionType;
+import org.aopalliance.intercept.MethodInvocation;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.expression.MethodBasedEvaluationContext;
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.expression.BeanResolver;
+import org.springframework.expression.Expression;
+
+/**
+ * What {@code @BoundedExecution} asks of one method on one target class, parsed once: the agent
+ * id (a literal with placeholders already resolved, or a parsed SpEL template), the action, the
+ * wait override and how the return type is bounded.
+ */
+final class BoundedExecutionOperation {
+
+	private final Class<?> targetClass;
+
+	private final Method method;
+
+	private final Kind kind;
+
+	private final @Nullable String agentId;
+
+	private final @Nullable Expression agentExpression;
+
+	private final @Nullable ActionType action;
+
+	private final @Nullable Duration maxWait;
+
+	private final @Nullable ParameterNameDiscoverer parameterNameDiscoverer;
+
+	private final @Nullable BeanResolver beanResolver;
+
+	private BoundedExecutionOperation(Class<?> targetClass, Method method, Kind kind, @Nullable String agentId,
+			@Nullable Expression agentExpression, @Nullable ActionType action, @Nullable Duration maxWait,
+			@Nullable ParameterNameDiscoverer parameterNameDiscoverer, @Nullable BeanResolver beanResolver) {
+		this.targetClass = targetClass;
+		this.method = method;
+		this.kind = kind;
+		this.agentId = agentId;
+		this.agentExpression = agentExpression;
+		this.action = action;
+		this.maxWait = maxWait;
+		this.parameterNameDiscoverer = parameterNameDiscoverer;
+		this.beanResolver = beanResolver;
+	}
+
+	static BoundedExecutionOperation none(Class<?> targetClass, Method method) {
+		return new BoundedExecutionOperation(targetClass, method, Kind.NONE, null, null, null, null, null, null);
+	}
+
+	static BoundedExecutionOperation literal(Class<?> targetClass, Method method, Kind kind, String agentId,
+			@Nullable ActionType action, @Nullable Duration maxWait) {
+		return new BoundedExecutionOperation(targetClass, method, kind, agentId, null, action, maxWait, null, null);
+	}
+
+	static BoundedExecutionOperation template(Class<?> targetClass, Method method, Kind kind, Expression agentExpression,
+			@Nullable ActionType action, @Nullable Duration maxWait, ParameterNameDiscoverer parameterNameDiscoverer,
+			@Nullable BeanResolver beanResolver) {
+		return new BoundedExecutionOperation(targetClass, method, kind, null, agentExpression, action, maxWait,
+				parameterNameDiscoverer, beanResolver);
+	}
+
+	Class<?> targetClass() {
+		return this.targetClass;
+	}
+
+	Method method() {
+		return this.method;
+	}
+
+	Kind kind() {
+		return this.kind;
+	}
+
+	/**
+	 * The agent id when it is a literal, known at start-up.
+	 * @return the literal agent id, or {@code null} for a template
+	 */
+	@Nullable String literalAgentId() {
+		return this.agentId;
+	}
+
+	@Nullable ActionType action() {
+		return this.action;
+	}
+
+	@Nullable Duration maxWait() {
+		return this.maxWait;
+	}
+
+	/**
+	 * The agent id of one call: the literal, or the template evaluated over the arguments.
+	 * @param invocation the call
+	 * @return the agent id
+	 */
+	String agentId(MethodInvocation invocation) {
+		String literal = this.agentId;
+		if (literal != null) {
+			return literal;
+		}
+		Expression expression = this.agentExpression;
+		Object[] arguments = invocation.getArguments();
+		MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(
+				new RootObject(this.method, arguments, invocation.getThis()), this.method, arguments,
+				this.parameterNameDiscoverer);
+		if (this.beanResolver != null) {
+			context.setBeanResolver(this.beanResolver);
+		}
+		String agentId = expression.getValue(context, String.class);
+		if (agentId == null || agentId.isBlank()) {
+			throw new IllegalArgumentException("@BoundedExecution agent id '" + expression.getExpressionString()
+					+ "' on " + this.method + " evaluated to " + ((agentId == null) ? "null" : "'" + agentId + "'")
+					+ ", expected a non-blank agent id");
+		}
+		return agentId;
+	}
+
+	/**
+	 * How a method's result is bounded.
+	 */
+	enum Kind {
+
+		/** Not bounded: the method is not annotated. */
+		NONE,
+
+		/** The permit is held for the call itself. */
+		PLAIN,
+
+		/** Declared as CompletionStage or CompletableFuture: admitted asynchronously. */
+		COMPLETABLE_FUTURE,
+
+		/** Another CompletionStage subtype: admitted synchronously, released on completion. */
+		OTHER_COMPLETION_STAGE,
+
+		/** Reactor Mono. */
+		MONO,
+
+		/** Reactor Flux. */
+		FLUX
+
+	}
+
+	/**
+	 * The root object of agent id expressions: {@code #root.method}, {@code #root.args},
+	 * {@code #root.target}.
+	 * @param method the method
+	 * @param args the arguments
+	 * @param target the target
+	 */
+	record RootObject(Method method, Object[] args, @Nullable Object target) {
+
+	}
+
+}

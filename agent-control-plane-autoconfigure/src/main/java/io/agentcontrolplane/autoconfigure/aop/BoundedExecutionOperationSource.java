@@ -1,0 +1,184 @@
+package io.agentcontrolplane.autoconfigure.aop;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import io.agentcontrolplane.annotation.BoundedExecution;
+import io.agentcontrolplane.autoconfigure.AgentControlPlaneConfigurationException;
+import io.agentcontrolplane.autoconfigure.aop.BoundedExecutionOperation.Kind;
+import io.agentcontrolplane.quota.ActionType;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.context.expression.BeanFactoryResolver;
+import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.expression.BeanResolver;
+import org.springframework.expression.Expression;
+import org.springframework.expression.ParseException;
+import org.springframework.expression.ParserContext;
+import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Finds and parses the {@link BoundedExecution} that applies to a method of a target class. A
+ * method-level annotation wins over a type-level one; a type-level one applies to public methods
+ * only. Placeholders are resolved and SpEL templates parsed here, once per method, so that a
+ * call pays for neither. Invalid annotations throw {@link AgentControlPlaneConfigurationException}.
+ */
+final class BoundedExecutionOperationSource {
+
+	private static final boolean REACTOR_PRESENT = ClassUtils.isPresent("reactor.core.publisher.Mono",
+			BoundedExecutionOperationSource.class.getClassLoader());
+
+	private final SpelExpressionParser parser = new SpelExpressionParser();
+
+	private final ParameterNameDiscoverer parameterNameDiscoverer = new DefaultParameterNameDiscoverer();
+
+	private @Nullable ConfigurableBeanFactory beanFactory;
+
+	private @Nullable BeanResolver beanResolver;
+
+	void setBeanFactory(ConfigurableBeanFactory beanFactory) {
+		this.beanFactory = beanFactory;
+		this.beanResolver = new BeanFactoryResolver(beanFactory);
+	}
+
+	/**
+	 * The operation of a method called on an instance of the given class.
+	 * @param method the method, as the proxy sees it
+	 * @param targetClass the class of the target
+	 * @return the operation, of kind {@link Kind#NONE} when no annotation applies
+	 */
+	BoundedExecutionOperation get(Method method, Class<?> targetClass) {
+		Class<?> userClass = ClassUtils.getUserClass(targetClass);
+		Method specificMethod = AopUtils.getMostSpecificMethod(method, userClass);
+		BoundedExecution annotation = findAnnotation(method, specificMethod, userClass);
+		if (annotation == null) {
+			return BoundedExecutionOperation.none(targetClass, specificMethod);
+		}
+		String where = "@BoundedExecution on " + specificMethod.toGenericString();
+		ActionType action = action(annotation, where);
+		Duration maxWait = maxWait(annotation, where);
+		Kind kind = kind(specificMethod.getReturnType());
+		String agent = resolvePlaceholders(agent(annotation, where), where);
+		if (agent.contains(ParserContext.TEMPLATE_EXPRESSION.getExpressionPrefix())) {
+			try {
+				Expression expression = this.parser.parseExpression(agent, ParserContext.TEMPLATE_EXPRESSION);
+				return BoundedExecutionOperation.template(targetClass, specificMethod, kind, expression, action,
+						maxWait, this.parameterNameDiscoverer, this.beanResolver);
+			}
+			catch (ParseException ex) {
+				throw new AgentControlPlaneConfigurationException(
+						where + " has an agent id template '" + agent + "' that is not valid SpEL: " + ex.getMessage(),
+						"Fix the template, for example agent = \"tenant-#{#tenantId}\".");
+			}
+		}
+		if (agent.isBlank()) {
+			throw new AgentControlPlaneConfigurationException(where + " resolves to a blank agent id.",
+					"Name the agent, for example @BoundedExecution(agent = \"research-agent\").");
+		}
+		return BoundedExecutionOperation.literal(targetClass, specificMethod, kind, agent, action, maxWait);
+	}
+
+	private @Nullable BoundedExecution findAnnotation(Method method, Method specificMethod, Class<?> userClass) {
+		BoundedExecution annotation = AnnotatedElementUtils.findMergedAnnotation(specificMethod,
+				BoundedExecution.class);
+		if (annotation == null && specificMethod != method) {
+			annotation = AnnotatedElementUtils.findMergedAnnotation(method, BoundedExecution.class);
+		}
+		if (annotation == null && appliesTypeLevel(specificMethod)) {
+			annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, BoundedExecution.class);
+		}
+		return annotation;
+	}
+
+	private boolean appliesTypeLevel(Method method) {
+		int modifiers = method.getModifiers();
+		return Modifier.isPublic(modifiers) && !Modifier.isStatic(modifiers)
+				&& method.getDeclaringClass() != Object.class;
+	}
+
+	private String agent(BoundedExecution annotation, String where) {
+		String agent = annotation.agent();
+		String value = annotation.value();
+		if (!agent.isEmpty() && !value.isEmpty() && !agent.equals(value)) {
+			throw new AgentControlPlaneConfigurationException(
+					where + " declares both agent = \"" + agent + "\" and value = \"" + value + "\".",
+					"Declare the agent id once, as agent or as value.");
+		}
+		String result = agent.isEmpty() ? value : agent;
+		if (result.isEmpty()) {
+			throw new AgentControlPlaneConfigurationException(where + " does not name an agent.",
+					"Name the agent, for example @BoundedExecution(agent = \"research-agent\").");
+		}
+		return result;
+	}
+
+	private @Nullable ActionType action(BoundedExecution annotation, String where) {
+		ActionType[] actions = annotation.action();
+		if (actions.length > 1) {
+			throw new AgentControlPlaneConfigurationException(
+					where + " declares " + actions.length + " actions " + java.util.Arrays.toString(actions) + ".",
+					"Declare at most one action per method.");
+		}
+		return (actions.length != 0) ? actions[0] : null;
+	}
+
+	private @Nullable Duration maxWait(BoundedExecution annotation, String where) {
+		if (annotation.maxWait().isEmpty()) {
+			return null;
+		}
+		String value = resolvePlaceholders(annotation.maxWait(), where);
+		Duration maxWait;
+		try {
+			maxWait = DurationStyle.detectAndParse(value.trim());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new AgentControlPlaneConfigurationException(
+					where + " has maxWait = \"" + value + "\", which is not a duration.",
+					"Use a duration such as \"500ms\", \"2s\" or \"PT2S\" (units ns, us, ms, s, m, h, d).");
+		}
+		if (maxWait.isNegative()) {
+			throw new AgentControlPlaneConfigurationException(where + " has a negative maxWait \"" + value + "\".",
+					"Use a duration >= 0; 0 means never wait.");
+		}
+		return maxWait;
+	}
+
+	private String resolvePlaceholders(String value, String where) {
+		if (this.beanFactory == null || !value.contains("${")) {
+			return value;
+		}
+		try {
+			String resolved = this.beanFactory.resolveEmbeddedValue(value);
+			return (resolved != null) ? resolved : value;
+		}
+		catch (IllegalArgumentException ex) {
+			throw new AgentControlPlaneConfigurationException(
+					where + " uses a placeholder that cannot be resolved: " + ex.getMessage(),
+					"Define the property, or give the placeholder a default such as ${agent.name:research-agent}.");
+		}
+	}
+
+	private static Kind kind(Class<?> returnType) {
+		if (CompletionStage.class.isAssignableFrom(returnType)) {
+			return returnType.isAssignableFrom(CompletableFuture.class) ? Kind.COMPLETABLE_FUTURE
+					: Kind.OTHER_COMPLETION_STAGE;
+		}
+		if (REACTOR_PRESENT) {
+			Kind reactive = ReactorBoundedExecution.kind(returnType);
+			if (reactive != null) {
+				return reactive;
+			}
+		}
+		return Kind.PLAIN;
+	}
+
+}

@@ -1,0 +1,7 @@
+/**
+ * The {@code @BoundedExecution} interceptor and its auto-configuration.
+ */
+@NullMarked
+package io.agentcontrolplane.autoconfigure.aop;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,33 @@
+package io.agentcontrolplane.autoconfigure.web;
+
+import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
+import io.agentcontrolplane.quota.QuotaExceededException;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.context.annotation.Bean;
+import org.springframework.web.reactive.DispatcherHandler;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} that
+ * answers a {@link QuotaExceededException} from a Spring WebFlux handler with 429 Too Many Requests.
+ * Turned off with {@code agent-control-plane.web.enabled=false}.
+ */
+@AutoConfiguration(after = AgentControlPlaneAutoConfiguration.class)
+@ConditionalOnWebApplication(type = Type.REACTIVE)
+@ConditionalOnClass(DispatcherHandler.class)
+@ConditionalOnBooleanProperty(name = { "agent-control-plane.enabled", "agent-control-plane.web.enabled" },
+		matchIfMissing = true)
+public final class AgentControlPlaneWebFluxAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	QuotaExceededExceptionHandler quotaExceededExceptionHandler() {
+		return new QuotaExceededExceptionHandler();
+	}
+
+}
