@@ -1,0 +1,153 @@
+package io.agentcontrolplane.autoconfigure.actuate;
+
+import java.time.Duration;
+
+import io.agentcontrolplane.autoconfigure.actuate.QuotasEndpoint.QuotasDescriptor;
+import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaSnapshot;
+import io.agentcontrolplane.quota.ResourceQuota;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Tests for {@link QuotasEndpoint} and {@link QuotasEndpointWebExtension}, without Spring.
+ */
+class QuotasEndpointTests {
+
+	private final PolicyEngine engine = new PolicyEngine();
+
+	private final QuotasEndpoint endpoint = new QuotasEndpoint(this.engine);
+
+	QuotasEndpointTests() {
+		this.engine.setQuota("planner", ResourceQuota.builder("planner")
+			.maxConcurrentExecutions(3)
+			.maxWait(Duration.ofSeconds(2))
+			.maxRequestsPerMinute(60)
+			.build());
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 1));
+	}
+
+	@Test
+	void quotasListsEveryAgentWithItsLiveUse() {
+		try (Permit permit = this.engine.acquire("planner")) {
+			QuotasDescriptor descriptor = this.endpoint.quotas();
+			assertThat(descriptor.agents()).containsOnlyKeys("planner", "critic");
+			QuotaSnapshot planner = descriptor.agents().get("planner");
+			assertThat(planner.maxConcurrentExecutions()).isEqualTo(3);
+			assertThat(planner.inFlight()).isEqualTo(1);
+			assertThat(planner.available()).isEqualTo(2);
+			assertThat(planner.acquired()).isEqualTo(1);
+			assertThat(planner.maxWait()).isEqualTo(Duration.ofSeconds(2));
+			assertThat(planner.maxRequestsPerMinute()).isEqualTo(60);
+		}
+	}
+
+	@Test
+	void quotaReturnsTheSnapshotOfOneAgent() {
+		QuotaSnapshot critic = this.endpoint.quota("critic");
+		assertThat(critic).isNotNull();
+		assertThat(critic.agentId()).isEqualTo("critic");
+		assertThat(critic.maxConcurrentExecutions()).isEqualTo(1);
+	}
+
+	@Test
+	void quotaOfAnUnknownAgentIsNull() {
+		assertThat(this.endpoint.quota("nobody")).isNull();
+	}
+
+	@Test
+	void updateQuotaChangesOnlyTheGivenLimits() {
+		QuotaSnapshot updated = this.endpoint.updateQuota("planner", 7, null, null, 100, null, null);
+		assertThat(updated).isNotNull();
+		assertThat(updated.maxConcurrentExecutions()).isEqualTo(7);
+		assertThat(updated.maxRequestsPerHour()).isEqualTo(100);
+		ResourceQuota quota = this.engine.getQuota("planner").orElseThrow();
+		assertThat(quota.maxConcurrentExecutions()).isEqualTo(7);
+		assertThat(quota.maxRequestsPerHour()).hasValue(100);
+		assertThat(quota.maxWait()).isEqualTo(Duration.ofSeconds(2));
+		assertThat(quota.maxRequestsPerMinute()).hasValue(60);
+	}
+
+	@Test
+	void updateQuotaKeepsCountingExecutionsInFlight() {
+		Permit first = this.engine.acquire("planner");
+		Permit second = this.engine.acquire("planner");
+		try {
+			QuotaSnapshot updated = this.endpoint.updateQuota("planner", 1, null, null, null, null, null);
+			assertThat(updated).isNotNull();
+			assertThat(updated.inFlight()).isEqualTo(2);
+			assertThat(updated.available()).isZero();
+			assertThat(this.engine.tryAcquire("planner")).isEmpty();
+		}
+		finally {
+			first.close();
+			second.close();
+		}
+	}
+
+	@Test
+	void updateQuotaOfAnUnknownAgentChangesNothing() {
+		assertThat(this.endpoint.updateQuota("nobody", 4, null, null, null, null, null)).isNull();
+		assertThat(this.engine.getQuota("nobody")).isEmpty();
+		assertThat(this.engine.snapshots()).containsOnlyKeys("planner", "critic");
+	}
+
+	@Test
+	void updateQuotaWithABadValueChangesNothing() {
+		ResourceQuota before = this.engine.getQuota("planner").orElseThrow();
+		assertThatExceptionOfType(InvalidEndpointRequestException.class)
+			.isThrownBy(() -> this.endpoint.updateQuota("planner", 9, null, -1, null, null, null))
+			.withMessageContaining("maxRequestsPerMinute")
+			.withMessageContaining("-1");
+		assertThat(this.engine.getQuota("planner")).hasValue(before);
+	}
+
+	@Test
+	void updateQuotaWithANegativeLimitIsRejected() {
+		assertThatExceptionOfType(InvalidEndpointRequestException.class)
+			.isThrownBy(() -> this.endpoint.updateQuota("critic", -2, null, null, null, null, null))
+			.withMessageContaining("maxConcurrentExecutions");
+		assertThat(this.engine.getQuota("critic").orElseThrow().maxConcurrentExecutions()).isEqualTo(1);
+	}
+
+	@Test
+	void updateQuotaWithANegativeWaitIsRejected() {
+		assertThatExceptionOfType(InvalidEndpointRequestException.class)
+			.isThrownBy(() -> this.endpoint.updateQuota("critic", null, Duration.ofSeconds(-1), null, null, null, null))
+			.withMessageContaining("maxWait");
+		assertThat(this.engine.getQuota("critic").orElseThrow().maxWait()).isEqualTo(Duration.ZERO);
+	}
+
+	@Test
+	void updateQuotaWithNothingToChangeIsRejected() {
+		assertThatExceptionOfType(InvalidEndpointRequestException.class)
+			.isThrownBy(() -> this.endpoint.updateQuota("critic", null, null, null, null, null, null))
+			.withMessageContaining("No limit to change");
+	}
+
+	@Test
+	void webExtensionAnswersNotFoundForAnUnknownAgent() {
+		QuotasEndpointWebExtension extension = new QuotasEndpointWebExtension(this.endpoint);
+		WebEndpointResponse<QuotaSnapshot> response = extension.updateQuota("nobody", 2, null, null, null, null,
+				null);
+		assertThat(response.getStatus()).isEqualTo(WebEndpointResponse.STATUS_NOT_FOUND);
+		assertThat(response.getBody()).isNull();
+	}
+
+	@Test
+	void webExtensionAnswersTheNewSnapshot() {
+		QuotasEndpointWebExtension extension = new QuotasEndpointWebExtension(this.endpoint);
+		WebEndpointResponse<QuotaSnapshot> response = extension.updateQuota("critic", 2, null, null, null, null,
+				null);
+		assertThat(response.getStatus()).isEqualTo(WebEndpointResponse.STATUS_OK);
+		assertThat(response.getBody()).isNotNull();
+		assertThat(response.getBody().maxConcurrentExecutions()).isEqualTo(2);
+	}
+
+}

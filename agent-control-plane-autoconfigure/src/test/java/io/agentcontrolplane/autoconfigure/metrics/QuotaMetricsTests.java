@@ -1,0 +1,148 @@
+package io.agentcontrolplane.autoconfigure.metrics;
+
+import java.util.Optional;
+
+import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.ResourceQuota;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * Tests for {@link QuotaMetrics}.
+ */
+class QuotaMetricsTests {
+
+	private final PolicyEngine engine = new PolicyEngine();
+
+	private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+	private final QuotaMetrics metrics = new QuotaMetrics(this.engine, Tags.of("app", "test"));
+
+	QuotaMetricsTests() {
+		this.engine.setQuota("planner", ResourceQuota.of("planner", 2));
+	}
+
+	@AfterEach
+	void closeMetrics() {
+		this.metrics.close();
+	}
+
+	@Test
+	void gaugesReadTheLiveEngine() {
+		this.metrics.bindTo(this.registry);
+		assertThat(gauge("agent.quota.limit", "planner")).isEqualTo(2.0);
+		assertThat(gauge("agent.quota.available", "planner")).isEqualTo(2.0);
+		try (Permit permit = this.engine.acquire("planner")) {
+			assertThat(gauge("agent.quota.in.flight", "planner")).isEqualTo(1.0);
+			assertThat(gauge("agent.quota.available", "planner")).isEqualTo(1.0);
+			assertThat(gauge("agent.quota.waiting", "planner")).isZero();
+		}
+		assertThat(gauge("agent.quota.in.flight", "planner")).isZero();
+	}
+
+	@Test
+	void everyMeterHasADescriptionABaseUnitAndTheAgentTag() {
+		this.metrics.bindTo(this.registry);
+		assertThat(this.registry.getMeters()).isNotEmpty().allSatisfy((meter) -> {
+			Meter.Id id = meter.getId();
+			assertThat(id.getName()).startsWith("agent.quota.").matches("[a-z.]+");
+			assertThat(id.getDescription()).isNotBlank();
+			assertThat(id.getTag("agent")).isEqualTo("planner");
+			assertThat(id.getTag("app")).isEqualTo("test");
+			if (id.getType() != Meter.Type.TIMER) {
+				assertThat(id.getBaseUnit()).isNotBlank();
+			}
+		});
+	}
+
+	@Test
+	void callsAreCountedByOutcomeAndReason() {
+		this.metrics.bindTo(this.registry);
+		Permit first = this.engine.acquire("planner");
+		Permit second = this.engine.acquire("planner");
+		Optional<Permit> third = this.engine.tryAcquire("planner");
+		assertThat(third).isEmpty();
+		first.close();
+		second.close();
+		assertThat(calls("planner", "permitted", "none").count()).isEqualTo(2.0);
+		assertThat(calls("planner", "rejected", "concurrency_limit").count()).isEqualTo(1.0);
+		assertThat(calls("planner", "rejected", "rate_limit").count()).isZero();
+		assertThat(this.registry.get("agent.quota.wait").tag("outcome", "permitted").timer().count()).isEqualTo(2);
+		assertThat(this.registry.get("agent.quota.wait").tag("outcome", "rejected").timer().count()).isEqualTo(1);
+		assertThat(this.registry.get("agent.quota.hold").tag("agent", "planner").timer().count()).isEqualTo(2);
+	}
+
+	@Test
+	void metersAreRegisteredOnceAndRecordedWithoutLookUp() {
+		this.metrics.bindTo(this.registry);
+		int meters = this.registry.getMeters().size();
+		this.engine.setQuota("planner", ResourceQuota.of("planner", 4));
+		for (int i = 0; i < 3; i++) {
+			this.engine.acquire("planner").close();
+		}
+		assertThat(this.registry.getMeters()).hasSize(meters);
+		assertThat(calls("planner", "permitted", "none").count()).isEqualTo(3.0);
+		assertThat(gauge("agent.quota.limit", "planner")).isEqualTo(4.0);
+	}
+
+	@Test
+	void agentsAddedAfterBindingGetMeters() {
+		this.metrics.bindTo(this.registry);
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 1));
+		assertThat(gauge("agent.quota.limit", "critic")).isEqualTo(1.0);
+		this.engine.acquire("critic").close();
+		assertThat(calls("critic", "permitted", "none").count()).isEqualTo(1.0);
+	}
+
+	@Test
+	void metersOfARemovedAgentAreRemoved() {
+		this.metrics.bindTo(this.registry);
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 1));
+		assertThat(this.registry.find("agent.quota.limit").tag("agent", "critic").gauge()).isNotNull();
+		this.engine.removeQuota("critic");
+		assertThat(this.registry.getMeters()).noneMatch((meter) -> "critic".equals(meter.getId().getTag("agent")));
+		assertThat(this.registry.find("agent.quota.limit").tag("agent", "planner").gauge()).isNotNull();
+	}
+
+	@Test
+	void unknownAgentsAllowedByThePolicyGetNoMeters() {
+		this.metrics.bindTo(this.registry);
+		this.engine.acquire("someone-else").close();
+		assertThat(this.registry.getMeters()).noneMatch((meter) -> "someone-else".equals(meter.getId().getTag("agent")));
+	}
+
+	@Test
+	void closeRemovesEveryMeterAndStopsListening() {
+		this.metrics.bindTo(this.registry);
+		this.metrics.close();
+		assertThat(this.registry.getMeters()).isEmpty();
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 1));
+		assertThat(this.registry.getMeters()).isEmpty();
+	}
+
+	@Test
+	void bindingToASecondRegistryFails() {
+		this.metrics.bindTo(this.registry);
+		this.metrics.bindTo(this.registry);
+		assertThatIllegalStateException().isThrownBy(() -> this.metrics.bindTo(new SimpleMeterRegistry()));
+	}
+
+	private double gauge(String name, String agent) {
+		return this.registry.get(name).tag("agent", agent).gauge().value();
+	}
+
+	private Counter calls(String agent, String outcome, String reason) {
+		return this.registry.get("agent.quota.calls")
+			.tags("agent", agent, "outcome", outcome, "reason", reason)
+			.counter();
+	}
+
+}

@@ -1,0 +1,87 @@
+package io.agentcontrolplane.sample;
+
+import java.util.List;
+import java.util.Map;
+
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.sample.AgentService.Thought;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
+
+/**
+ * The sample's REST API. A call refused by an agent's quota answers {@code 429 Too Many
+ * Requests} through the starter's error mapping.
+ */
+@RestController
+@RequestMapping("/agents/{agent}")
+public class AgentController {
+
+	private final AgentService agents;
+
+	private final PolicyEngine engine;
+
+	/**
+	 * Create the controller.
+	 * @param agents the agents
+	 * @param engine the quota engine, to tell unknown agents apart
+	 */
+	public AgentController(AgentService agents, PolicyEngine engine) {
+		this.agents = agents;
+		this.engine = engine;
+	}
+
+	/**
+	 * Let an agent think.
+	 * @param agent the agent id
+	 * @param request the prompt, optional
+	 * @return the thought
+	 */
+	@PostMapping("/think")
+	public Thought think(@PathVariable String agent, @RequestBody(required = false) @Nullable ThinkRequest request) {
+		requireKnown(agent);
+		String prompt = (request != null && request.prompt() != null) ? request.prompt() : "what to do next";
+		return this.agents.think(agent, prompt);
+	}
+
+	/**
+	 * Fan out tool calls for an agent through the bounded executor.
+	 * @param agent the agent id
+	 * @param calls how many tool calls (1 to 500)
+	 * @return the results
+	 */
+	@PostMapping("/tools")
+	public ResponseEntity<Map<String, Object>> tools(@PathVariable String agent,
+			@RequestParam(defaultValue = "20") int calls) {
+		requireKnown(agent);
+		if (calls < 1 || calls > 500) {
+			throw new ResponseStatusException(HttpStatus.BAD_REQUEST, "calls must be between 1 and 500, was " + calls);
+		}
+		List<String> results = this.agents.runTools(agent, calls);
+		return ResponseEntity.ok(Map.of("agent", agent, "calls", calls, "results", results));
+	}
+
+	private void requireKnown(String agent) {
+		if (this.engine.getQuota(agent).isEmpty()) {
+			throw new ResponseStatusException(HttpStatus.NOT_FOUND, "No agent '" + agent + "'");
+		}
+	}
+
+	/**
+	 * What to think about.
+	 *
+	 * @param prompt the prompt
+	 */
+	public record ThinkRequest(@Nullable String prompt) {
+
+	}
+
+}

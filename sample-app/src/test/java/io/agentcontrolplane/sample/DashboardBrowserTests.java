@@ -1,0 +1,204 @@
+package io.agentcontrolplane.sample;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+import com.jayway.jsonpath.JsonPath;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The dashboard in a real headless Chromium (Debian's {@code chromium} and
+ * {@code chromium-driver}): while the test holds think calls in flight, the bars on the page
+ * show the in-flight counts that {@code /actuator/quotas} reports. Saves a screenshot to
+ * {@code target/dashboard.png}.
+ *
+ * <p>Without Chromium the test fails when the {@code CI} environment variable is set, and is
+ * otherwise skipped with a message saying how to install it.
+ */
+@SpringBootTest(classes = SampleApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT)
+@Import(GatedModelConfiguration.class)
+class DashboardBrowserTests {
+
+	private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+
+	private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+	private static final Duration WAIT = Duration.ofSeconds(15);
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private GatedLanguageModel model;
+
+	@TempDir
+	private Path userDataDir;
+
+	private SampleHttp http;
+
+	private WebDriver driver;
+
+	private final List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+
+	@BeforeAll
+	static void requireChromium() {
+		boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+		String message = "Chromium is missing (" + CHROMIUM + ", " + CHROMEDRIVER
+				+ "): the dashboard browser test CANNOT RUN. Install it with "
+				+ "'apt-get install -y chromium chromium-driver'.";
+		if (!present && System.getenv("CI") != null) {
+			Assertions.fail(message);
+		}
+		if (!present) {
+			System.err.println("SKIPPED: " + message);
+		}
+		Assumptions.assumeTrue(present, message);
+	}
+
+	@BeforeEach
+	void startBrowser() {
+		this.http = new SampleHttp(this.port);
+		// Explicit driver and browser paths: Selenium Manager has nothing to look up or download.
+		System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
+		ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+			.usingAnyFreePort()
+			.build();
+		ChromeOptions options = new ChromeOptions();
+		options.setBinary(CHROMIUM.toFile());
+		options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+				"--disable-background-networking", "--disable-component-update", "--disable-sync",
+				"--disable-dev-shm-usage", "--window-size=1200,1000", "--user-data-dir=" + this.userDataDir);
+		this.driver = new ChromeDriver(service, options);
+	}
+
+	@AfterEach
+	void releaseAndStop() {
+		this.model.open();
+		this.held.forEach(SampleHttp::join);
+		if (this.driver != null) {
+			this.driver.quit();
+		}
+	}
+
+	@Test
+	void barsShowTheInFlightCountsTheEndpointReports() throws Exception {
+		this.model.close();
+		hold("planner", 3);
+		hold("researcher", 5);
+		hold("coder", 3);
+		hold("critic", 1);
+		assertThat(this.model.awaitEntered(12, WAIT)).as("held think calls reached the model").isTrue();
+
+		this.driver.get(this.http.base() + "/");
+		waitUntil("every agent has a card", () -> pageCounts("data-in-flight").size() == 5);
+
+		// Every slot of coder and critic is held: more calls are refused (coder after its 500 ms wait),
+		// which fills the rejections chart.
+		for (int round = 0; round < 4; round++) {
+			List<CompletableFuture<HttpResponse<String>>> refused = List.of(
+					this.http.postAsync("/agents/critic/think"), this.http.postAsync("/agents/critic/think"),
+					this.http.postAsync("/agents/coder/think"), this.http.postAsync("/agents/coder/think"));
+			for (CompletableFuture<HttpResponse<String>> call : refused) {
+				assertThat(SampleHttp.join(call).statusCode()).isEqualTo(429);
+			}
+		}
+
+		Map<String, Integer> expected = Map.of("planner", 3, "researcher", 5, "coder", 3, "critic", 1,
+				"tool-runner", 0);
+		waitUntil("the page shows the in-flight counts /actuator/quotas reports", () -> {
+			Map<String, Integer> endpoint = endpointCounts("inFlight");
+			return endpoint.equals(expected) && pageCounts("data-in-flight").equals(endpoint)
+					&& pageCounts("data-rejected").equals(endpointCounts("rejected"));
+		});
+		assertThat(pageCounts("data-in-flight")).isEqualTo(expected);
+		assertThat(pageCounts("data-limit")).containsEntry("planner", 4).containsEntry("critic", 1);
+		assertThat(endpointCounts("rejected").get("critic")).isGreaterThanOrEqualTo(8);
+		WebElement critic = this.driver.findElement(By.cssSelector(".agent[data-agent='critic']"));
+		assertThat(critic.findElements(By.cssSelector(".cell.used"))).hasSize(1);
+		assertThat(critic.getText()).contains("1 / 1 in flight");
+		WebElement planner = this.driver.findElement(By.cssSelector(".agent[data-agent='planner']"));
+		assertThat(planner.findElements(By.cssSelector(".cell"))).hasSize(4);
+		assertThat(planner.findElements(By.cssSelector(".cell.used"))).hasSize(3);
+
+		Path screenshot = ((TakesScreenshot) this.driver).getScreenshotAs(OutputType.FILE).toPath();
+		Path target = Path.of("target", "dashboard.png");
+		Files.createDirectories(target.getParent());
+		Files.copy(screenshot, target, StandardCopyOption.REPLACE_EXISTING);
+		assertThat(Files.size(target)).isGreaterThan(10_000);
+	}
+
+	private void hold(String agent, int calls) {
+		for (int i = 0; i < calls; i++) {
+			this.held.add(this.http.postAsync("/agents/" + agent + "/think"));
+		}
+	}
+
+	private Map<String, Integer> pageCounts(String attribute) {
+		Map<String, Integer> counts = new TreeMap<>();
+		for (WebElement card : this.driver.findElements(By.cssSelector(".agent[data-agent]"))) {
+			String value = card.getDomAttribute(attribute);
+			if (value != null) {
+				counts.put(card.getDomAttribute("data-agent"), Integer.valueOf(value));
+			}
+		}
+		return counts;
+	}
+
+	private Map<String, Integer> endpointCounts(String field) {
+		String body = this.http.get("/actuator/quotas").body();
+		Map<String, Object> agents = JsonPath.read(body, "$.agents");
+		Map<String, Integer> counts = new TreeMap<>();
+		for (String agent : agents.keySet()) {
+			counts.put(agent, ((Number) JsonPath.read(body, "$.agents['" + agent + "']." + field)).intValue());
+		}
+		return counts;
+	}
+
+	private void waitUntil(String what, java.util.function.BooleanSupplier condition) throws IOException {
+		try {
+			new WebDriverWait(this.driver, WAIT, Duration.ofMillis(200)).withMessage(what)
+				.until((driver) -> condition.getAsBoolean());
+		}
+		catch (RuntimeException ex) {
+			Path failure = Path.of("target", "dashboard-failure.png");
+			Files.createDirectories(failure.getParent());
+			Files.copy(((TakesScreenshot) this.driver).getScreenshotAs(OutputType.FILE).toPath(), failure,
+					StandardCopyOption.REPLACE_EXISTING);
+			throw new AssertionError("Timed out waiting until " + what + "; page " + pageCounts("data-in-flight")
+					+ ", endpoint " + endpointCounts("inFlight") + "; screenshot in " + failure, ex);
+		}
+	}
+
+}
