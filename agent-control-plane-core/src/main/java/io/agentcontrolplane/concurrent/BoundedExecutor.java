@@ -215,10 +215,12 @@ public final class BoundedExecutor implements AutoCloseable {
 	 * of the call has finished and the permits went to other callers; results of tasks that
 	 * already finished are then discarded.</li>
 	 * <li>While some of its tasks run, the call waits for them as long as they take: a task
-	 * that finishes returns its permit and its worker takes one again at once if one is free;
-	 * the caller retries each time one of its workers could not. No waiting for permits
-	 * freed by other callers happens beyond that (so refusals may show up in the agent's
-	 * rejection count as these retries fail).</li>
+	 * that finishes returns its permit and its worker takes one again at once if one is free
+	 * (another caller waiting for the agent may get it first); the caller tries again, without
+	 * waiting, each time one of its workers could not. Each such try that finds no permit
+	 * free counts as a refusal in the agent's snapshot and metrics. A permit is taken only for
+	 * a task that then runs, so the agent's {@code acquired} count grows by the number of
+	 * tasks.</li>
 	 * </ul>
 	 * An agent without a quota under {@link io.agentcontrolplane.quota.UnknownAgentPolicy#ALLOW}
 	 * is unlimited, so every task may start at once.

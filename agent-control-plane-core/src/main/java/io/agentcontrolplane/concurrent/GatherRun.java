@@ -24,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * call. With a shared bound (a caller's {@link Semaphore} or an agent's quota) each task holds
  * one permit: a worker returns its permit after each task and goes on only if it can take one
  * again at once; the caller takes further permits (blocking) and starts a worker for each, so
- * the number of workers never exceeds the permits this call holds.
+ * the number of workers never exceeds the permits this call holds. A task index is always
+ * claimed before its permit is taken; a worker that claimed one and finds no permit hands the
+ * index back to the caller.
  */
 final class GatherRun<T> extends StructuredRun {
 

@@ -21,6 +21,9 @@ import org.jspecify.annotations.Nullable;
  */
 abstract class StructuredRun {
 
+	private static final AtomicReferenceFieldUpdater<StructuredRun, Failure> FAILURE = AtomicReferenceFieldUpdater
+		.newUpdater(StructuredRun.class, Failure.class, "failure");
+
 	private final Executor executor;
 
 	/** The calling thread, which waits (parked) until the workers have left. */
@@ -155,9 +158,6 @@ abstract class StructuredRun {
 			throw failure.toException();
 		}
 	}
-
-	private static final AtomicReferenceFieldUpdater<StructuredRun, Failure> FAILURE = AtomicReferenceFieldUpdater
-		.newUpdater(StructuredRun.class, Failure.class, "failure");
 
 	/**
 	 * How a run ended early.
