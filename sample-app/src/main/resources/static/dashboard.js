@@ -49,8 +49,8 @@
     return node;
   }
 
-  function fact(label, value, warn) {
-    var node = el('div', warn ? 'warn' : '');
+  function fact(label, value, warn, wide) {
+    var node = el('div', (warn ? 'warn ' : '') + (wide ? 'wide' : ''));
     node.appendChild(document.createTextNode(label + ' '));
     node.appendChild(el('b', '', String(value)));
     return node;
@@ -103,12 +103,12 @@
     facts.appendChild(fact('oldest permit', formatSeconds(seconds(s.oldestPermitAge))));
     facts.appendChild(fact('max wait', formatSeconds(seconds(s.maxWait))));
     if (s.maxRequestsPerMinute !== null && s.maxRequestsPerMinute !== undefined) {
-      facts.appendChild(fact('budget / min', s.availableRequestsPerMinute + ' of ' + s.maxRequestsPerMinute,
-        s.availableRequestsPerMinute === 0));
+      facts.appendChild(fact('rate budget left', s.availableRequestsPerMinute + ' of ' + s.maxRequestsPerMinute + ' / min',
+        s.availableRequestsPerMinute === 0, true));
     }
     if (s.maxRequestsPerHour !== null && s.maxRequestsPerHour !== undefined) {
-      facts.appendChild(fact('budget / h', s.availableRequestsPerHour + ' of ' + s.maxRequestsPerHour,
-        s.availableRequestsPerHour === 0));
+      facts.appendChild(fact('rate budget left', s.availableRequestsPerHour + ' of ' + s.maxRequestsPerHour + ' / h',
+        s.availableRequestsPerHour === 0, true));
     }
 
     var tags = el('div', 'tags');

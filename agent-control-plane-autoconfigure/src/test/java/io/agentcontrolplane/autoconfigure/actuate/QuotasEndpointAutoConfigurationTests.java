@@ -44,7 +44,7 @@ class QuotasEndpointAutoConfigurationTests {
 	void doesNotRunWhenAccessIsNone() {
 		this.contextRunner
 			.withPropertyValues("management.endpoints.web.exposure.include=quotas",
-					"management.endpoint.quotas.access=none")
+					"management.endpoint.quotas.access=NONE")
 			.run((context) -> assertThat(context).doesNotHaveBean(QuotasEndpoint.class));
 	}
 

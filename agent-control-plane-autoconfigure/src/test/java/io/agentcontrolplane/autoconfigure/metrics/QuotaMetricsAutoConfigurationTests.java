@@ -3,6 +3,7 @@ package io.agentcontrolplane.autoconfigure.metrics;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -60,8 +61,13 @@ class QuotaMetricsAutoConfigurationTests {
 
 	@Test
 	void doesNotRunWithoutSpringBootMetrics() {
-		this.contextRunner.withClassLoader(new FilteredClassLoader(MetricsAutoConfiguration.class))
-			.run((context) -> assertThat(context).doesNotHaveBean(QuotaMetrics.class));
+		// Nothing would bind the binder to the registry without Boot's metrics auto-configuration.
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(QuotaMetricsAutoConfiguration.class))
+			.withClassLoader(new FilteredClassLoader(MetricsAutoConfiguration.class))
+			.withBean(PolicyEngine.class, PolicyEngine::new)
+			.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+			.run((context) -> assertThat(context).hasSingleBean(MeterRegistry.class)
+				.doesNotHaveBean(QuotaMetrics.class));
 	}
 
 	@Test

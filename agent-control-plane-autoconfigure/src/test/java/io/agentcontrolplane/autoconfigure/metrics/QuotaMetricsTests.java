@@ -1,10 +1,16 @@
 package io.agentcontrolplane.autoconfigure.metrics;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Optional;
 
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
+import io.agentcontrolplane.quota.UnknownAgentPolicy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
@@ -113,6 +119,32 @@ class QuotaMetricsTests {
 	}
 
 	@Test
+	void metersOfDynamicAgentsLeaveWhenTheEngineEvictsThem() {
+		MutableClock clock = new MutableClock();
+		PolicyEngine dynamicEngine = PolicyEngine.builder()
+			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+			.defaultQuota(ResourceQuota.of("template", 2))
+			.dynamicAgentIdleTimeout(Duration.ofMinutes(1))
+			.clock(clock)
+			.build();
+		SimpleMeterRegistry dynamicRegistry = new SimpleMeterRegistry();
+		try (QuotaMetrics dynamicMetrics = new QuotaMetrics(dynamicEngine)) {
+			dynamicMetrics.bindTo(dynamicRegistry);
+			for (int tenant = 0; tenant < 20; tenant++) {
+				dynamicEngine.acquire("tenant-" + tenant).close();
+			}
+			assertThat(dynamicRegistry.get("agent.quota.calls").tag("agent", "tenant-7").counter().count())
+				.isEqualTo(1.0);
+			// Idle since the first pass that saw them idle, then past the idle time-out.
+			dynamicEngine.evictIdleAgents();
+			clock.advance(Duration.ofMinutes(2));
+			dynamicEngine.evictIdleAgents();
+			assertThat(dynamicEngine.snapshots()).isEmpty();
+			assertThat(dynamicRegistry.getMeters()).isEmpty();
+		}
+	}
+
+	@Test
 	void unknownAgentsAllowedByThePolicyGetNoMeters() {
 		this.metrics.bindTo(this.registry);
 		this.engine.acquire("someone-else").close();
@@ -133,6 +165,34 @@ class QuotaMetricsTests {
 		this.metrics.bindTo(this.registry);
 		this.metrics.bindTo(this.registry);
 		assertThatIllegalStateException().isThrownBy(() -> this.metrics.bindTo(new SimpleMeterRegistry()));
+	}
+
+	/**
+	 * A clock the test moves by hand.
+	 */
+	static final class MutableClock extends Clock {
+
+		private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+		void advance(Duration duration) {
+			this.now = this.now.plus(duration);
+		}
+
+		@Override
+		public ZoneId getZone() {
+			return ZoneOffset.UTC;
+		}
+
+		@Override
+		public Clock withZone(ZoneId zone) {
+			return this;
+		}
+
+		@Override
+		public Instant instant() {
+			return this.now;
+		}
+
 	}
 
 	private double gauge(String name, String agent) {
