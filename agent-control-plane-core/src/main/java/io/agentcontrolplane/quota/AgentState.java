@@ -41,6 +41,9 @@ final class AgentState {
 	/** Eviction bookkeeping, guarded by the engine's eviction lock. */
 	long idleSinceMillis;
 
+	/** Creation order of dynamic agents, to break ties in eviction order. */
+	volatile long sequence;
+
 	AgentState(ResourceQuota quota, boolean dynamic, PermitStore store, TimeMeter timeMeter, boolean trackAges,
 			long nowMillis) {
 		this.agentId = quota.agentId();

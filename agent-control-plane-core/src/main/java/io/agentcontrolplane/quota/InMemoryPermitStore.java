@@ -30,6 +30,41 @@ final class InMemoryPermitStore implements PermitStore {
 	}
 
 	/**
+	 * A waiting caller's future. Whoever gives up on it (a time-out from {@code orTimeout}, a
+	 * cancel) takes it out of the queue before completing it, so that by the time anyone sees
+	 * the refusal the waiter is gone, and no grant can pick it afterwards. If it was no longer
+	 * queued, a grant is under way and the completion race decides: a grant that loses returns
+	 * its slot.
+	 */
+	static final class Waiter extends CompletableFuture<Long> {
+
+		private final Permits permits;
+
+		Waiter(Permits permits) {
+			this.permits = permits;
+		}
+
+		@Override
+		public boolean completeExceptionally(Throwable ex) {
+			if (isDone()) {
+				return false;
+			}
+			this.permits.removeWaiter(this);
+			return super.completeExceptionally(ex);
+		}
+
+		@Override
+		public boolean cancel(boolean mayInterruptIfRunning) {
+			if (isDone()) {
+				return false;
+			}
+			this.permits.removeWaiter(this);
+			return super.cancel(mayInterruptIfRunning);
+		}
+
+	}
+
+	/**
 	 * In-flight is {@code acquired - released}, two counters that only ever grow. A take CASes
 	 * {@code acquired} from {@code a} to {@code a + 1} only while {@code a - released < limit};
 	 * since {@code released} only grows, a stale read of it can only make the check stricter,
@@ -137,25 +172,19 @@ final class InMemoryPermitStore implements PermitStore {
 						return CompletableFuture.completedFuture(lease);
 					}
 				}
-				future = new CompletableFuture<>();
+				future = new Waiter(this);
 				this.queue.add(future);
 				this.waiters = this.queue.size();
 			}
 			finally {
 				this.lock.unlock();
 			}
-			// Whoever gives up on the future (time-out, cancel) leaves the queue at once.
-			future.whenComplete((lease, ex) -> {
-				if (ex != null) {
-					removeWaiter(future);
-				}
-			});
 			// Re-check after publishing: a release that read waiters == 0 is visible now.
 			grantWaiters();
 			return future;
 		}
 
-		private void removeWaiter(CompletableFuture<Long> future) {
+		void removeWaiter(CompletableFuture<Long> future) {
 			this.lock.lock();
 			try {
 				if (this.queue.remove(future)) {
@@ -165,7 +194,6 @@ final class InMemoryPermitStore implements PermitStore {
 			finally {
 				this.lock.unlock();
 			}
-			// The removed waiter may have been the head that blocked fair newcomers only.
 		}
 
 		private void grantWaiters() {

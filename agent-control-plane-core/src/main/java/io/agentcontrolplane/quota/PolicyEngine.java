@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.bucket4j.TimeMeter;
@@ -90,6 +91,8 @@ public final class PolicyEngine {
 	private final ReentrantLock evictionLock = new ReentrantLock();
 
 	private final AtomicInteger dynamicAgents = new AtomicInteger();
+
+	private final AtomicLong dynamicSequence = new AtomicLong();
 
 	private volatile long lastSweepMillis;
 
@@ -587,7 +590,7 @@ public final class PolicyEngine {
 	 * @return the snapshots
 	 */
 	public Map<String, QuotaSnapshot> snapshots() {
-		maybeEvict(this.clock.millis());
+		maybeEvict(this.clock.millis(), null);
 		TreeMap<String, AgentState> sorted = new TreeMap<>(this.states);
 		Map<String, QuotaSnapshot> result = new LinkedHashMap<>();
 		sorted.forEach((agentId, state) -> result.put(agentId, snapshotOf(state)));
@@ -647,19 +650,19 @@ public final class PolicyEngine {
 	public int evictIdleAgents() {
 		this.evictionLock.lock();
 		try {
-			return sweep(this.clock.millis());
+			return sweep(this.clock.millis(), null);
 		}
 		finally {
 			this.evictionLock.unlock();
 		}
 	}
 
-	private void maybeEvict(long now) {
+	private void maybeEvict(long now, @Nullable AgentState spared) {
 		if (this.dynamicAgents.get() > this.sweepThreshold
 				|| (this.dynamicAgents.get() > 0 && now - this.lastSweepMillis >= this.idleTimeoutMillis / 2)) {
 			if (this.evictionLock.tryLock()) {
 				try {
-					sweep(now);
+					sweep(now, spared);
 				}
 				finally {
 					this.evictionLock.unlock();
@@ -668,24 +671,28 @@ public final class PolicyEngine {
 		}
 	}
 
-	private int sweep(long now) {
+	private int sweep(long now, @Nullable AgentState spared) {
 		this.lastSweepMillis = now;
 		int evicted = 0;
 		List<AgentState> idle = new ArrayList<>();
 		for (AgentState state : this.states.values()) {
-			if (!state.dynamic) {
+			if (!state.dynamic || state == spared) {
+				// The agent being created is spared, or its creator could loop forever.
 				continue;
 			}
 			PermitStore.AgentPermits permits = state.permits;
 			long acquired = permits.acquired();
 			RateBudget budget = state.rate;
 			boolean busy = permits.inFlight() > 0 || permits.waiting() > 0 || (budget != null && !budget.isFull());
-			if (busy || acquired != state.lastSeenAcquired) {
+			if (busy) {
+				// Idle time starts again at the first pass that sees it idle.
+				state.lastSeenAcquired = acquired;
+				state.idleSinceMillis = Long.MAX_VALUE;
+				continue;
+			}
+			if (acquired != state.lastSeenAcquired || state.idleSinceMillis == Long.MAX_VALUE) {
 				state.lastSeenAcquired = acquired;
 				state.idleSinceMillis = now;
-				if (busy) {
-					continue;
-				}
 			}
 			if (now - state.idleSinceMillis >= this.idleTimeoutMillis) {
 				if (evict(state)) {
@@ -697,7 +704,9 @@ public final class PolicyEngine {
 			}
 		}
 		if (this.dynamicAgents.get() > this.maxDynamicAgents) {
-			idle.sort(Comparator.comparingLong((AgentState state) -> state.idleSinceMillis));
+			// Ties (a clock that did not move) go to the agent created first, never to the newest.
+			idle.sort(Comparator.comparingLong((AgentState state) -> state.idleSinceMillis)
+				.thenComparingLong((state) -> state.sequence));
 			for (AgentState state : idle) {
 				if (this.dynamicAgents.get() <= this.maxDynamicAgents) {
 					break;
@@ -709,8 +718,9 @@ public final class PolicyEngine {
 		}
 		// When every agent is busy, sweep again only after some more have been created, so that
 		// a crowd of busy tenants does not make every creation scan them all.
-		this.sweepThreshold = Math.max(this.maxDynamicAgents,
-				this.dynamicAgents.get() + Math.max(1, this.maxDynamicAgents / 10));
+		int remaining = this.dynamicAgents.get();
+		this.sweepThreshold = (remaining > this.maxDynamicAgents)
+				? remaining + Math.max(1, this.maxDynamicAgents / 10) : this.maxDynamicAgents;
 		return evicted;
 	}
 
@@ -815,12 +825,14 @@ public final class PolicyEngine {
 		AgentState state = this.states.computeIfAbsent(agentId, (id) -> {
 			created[0] = true;
 			this.dynamicAgents.incrementAndGet();
-			return new AgentState(template.toBuilder(id).build(), true, this.permitStore, this.timeMeter,
+			AgentState fresh = new AgentState(template.toBuilder(id).build(), true, this.permitStore, this.timeMeter,
 					this.trackPermitAge, now);
+			fresh.sequence = this.dynamicSequence.incrementAndGet();
+			return fresh;
 		});
 		if (created[0]) {
 			fireAgentAdded(agentId);
-			maybeEvict(now);
+			maybeEvict(now, state);
 		}
 		return state;
 	}

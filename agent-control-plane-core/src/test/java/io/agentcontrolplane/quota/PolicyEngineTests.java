@@ -1,0 +1,578 @@
+package io.agentcontrolplane.quota;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The behaviour of {@link PolicyEngine} as SPEC section 2 describes it.
+ */
+class PolicyEngineTests {
+
+	private static final Duration LONG_WAIT = Duration.ofHours(1);
+
+	private static ResourceQuota waiting(String agentId, int limit) {
+		return ResourceQuota.builder(agentId).maxConcurrentExecutions(limit).maxWait(LONG_WAIT).build();
+	}
+
+	// --- quotas ----------------------------------------------------------------------------
+
+	@Test
+	void setQuotaRejectsAMismatchedAgentId() {
+		PolicyEngine engine = new PolicyEngine();
+		assertThatIllegalArgumentException().isThrownBy(() -> engine.setQuota("a", ResourceQuota.of("b", 1)))
+			.withMessageContaining("'a'")
+			.withMessageContaining("'b'");
+		assertThat(engine.getQuota("a")).isEmpty();
+	}
+
+	@Test
+	void getQuotaReturnsTheQuotaInForce() {
+		PolicyEngine engine = new PolicyEngine();
+		ResourceQuota quota = ResourceQuota.of("a", 3);
+		engine.setQuota("a", quota);
+		assertThat(engine.getQuota("a")).contains(quota);
+		engine.removeQuota("a");
+		assertThat(engine.getQuota("a")).isEmpty();
+		assertThat(engine.snapshot("a")).isEmpty();
+	}
+
+	@Test
+	void removeQuotaRefusesWaitersAndLetsHoldersCloseHarmlessly() {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", waiting("a", 1));
+		Permit held = engine.acquire("a");
+		CompletableFuture<Permit> waiter = engine.acquireAsync("a");
+		engine.removeQuota("a");
+		assertThat(waiter).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.havingCause()
+			.isInstanceOfSatisfying(QuotaExceededException.class,
+					(ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.UNKNOWN_AGENT));
+		held.close();
+		// ALLOW: without a quota the agent is unlimited again.
+		assertThat(engine.tryAcquireExecutionSlot("a")).isTrue();
+		engine.releaseExecutionSlot("a");
+	}
+
+	// --- unknown agents ----------------------------------------------------------------------
+
+	@Test
+	void unknownAgentUnderAllowIsUnlimitedAndUncounted() {
+		PolicyEngine engine = new PolicyEngine();
+		assertThat(engine.unknownAgentPolicy()).isEqualTo(UnknownAgentPolicy.ALLOW);
+		for (int i = 0; i < 100; i++) {
+			assertThat(engine.tryAcquireExecutionSlot("x")).isTrue();
+		}
+		engine.releaseExecutionSlot("x");
+		Permit permit = engine.acquire("x");
+		assertThat(permit.agentId()).isEqualTo("x");
+		permit.close();
+		assertThat(engine.checkRateLimit("x")).isTrue();
+		assertThat(engine.admit("x", ActionType.FILE_WRITE, null).agentId()).isEqualTo("x");
+		assertThat(engine.snapshots()).isEmpty();
+	}
+
+	@Test
+	void unknownAgentUnderRejectIsRefused() {
+		PolicyEngine engine = PolicyEngine.builder().unknownAgentPolicy(UnknownAgentPolicy.REJECT).build();
+		List<RejectionReason> reasons = new CopyOnWriteArrayList<>();
+		engine.addListener(new QuotaListener() {
+			@Override
+			public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
+				reasons.add(reason);
+			}
+		});
+		assertThat(engine.tryAcquireExecutionSlot("x")).isFalse();
+		assertThat(engine.tryAcquire("x")).isEmpty();
+		assertThat(engine.checkRateLimit("x")).isFalse();
+		assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.acquire("x"))
+			.satisfies((ex) -> {
+				assertThat(ex.reason()).isEqualTo(RejectionReason.UNKNOWN_AGENT);
+				assertThat(ex.agentId()).isEqualTo("x");
+				assertThat(ex.getMessage()).contains("'x'").contains("UNKNOWN_AGENT").contains("REJECT");
+			});
+		assertThat(engine.acquireAsync("x")).isCompletedExceptionally();
+		assertThatIllegalStateException().isThrownBy(() -> engine.releaseExecutionSlot("x"));
+		assertThat(reasons).hasSize(5).containsOnly(RejectionReason.UNKNOWN_AGENT);
+	}
+
+	@Test
+	void unknownAgentUnderDefaultQuotaGetsTheTemplate() {
+		PolicyEngine engine = PolicyEngine.builder()
+			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+			.defaultQuota(ResourceQuota.of("template", 2))
+			.build();
+		assertThat(engine.tryAcquireExecutionSlot("tenant-1")).isTrue();
+		assertThat(engine.tryAcquireExecutionSlot("tenant-1")).isTrue();
+		assertThat(engine.tryAcquireExecutionSlot("tenant-1")).isFalse();
+		assertThat(engine.tryAcquireExecutionSlot("tenant-2")).isTrue();
+		assertThat(engine.getQuota("tenant-1")).hasValueSatisfying((quota) -> {
+			assertThat(quota.agentId()).isEqualTo("tenant-1");
+			assertThat(quota.maxConcurrentExecutions()).isEqualTo(2);
+		});
+		assertThat(engine.snapshot("tenant-1").orElseThrow().dynamic()).isTrue();
+		assertThat(engine.defaultQuota()).hasValueSatisfying((quota) -> assertThat(quota.agentId()).isEqualTo("template"));
+		engine.setQuota("tenant-1", ResourceQuota.of("tenant-1", 3));
+		assertThat(engine.snapshot("tenant-1").orElseThrow().dynamic()).isFalse();
+		assertThat(engine.snapshot("tenant-1").orElseThrow().inFlight()).isEqualTo(2);
+	}
+
+	// --- waiting ------------------------------------------------------------------------------
+
+	@Test
+	void acquireTimesOutWithConcurrencyLimit() {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", ResourceQuota.builder("a").maxConcurrentExecutions(1).maxWait(Duration.ofMillis(20)).build());
+		Permit held = engine.acquire("a");
+		assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.acquire("a"))
+			.satisfies((ex) -> {
+				assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT);
+				assertThat(ex.retryAfter()).isEmpty();
+				assertThat(ex.getMessage()).contains("'a'").contains("CONCURRENCY_LIMIT").contains("1");
+			});
+		assertThat(engine.acquireAsync("a")).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.havingCause()
+			.isInstanceOf(QuotaExceededException.class);
+		QuotaSnapshot snapshot = engine.snapshot("a").orElseThrow();
+		assertThat(snapshot.waiting()).isZero();
+		assertThat(snapshot.rejected()).isEqualTo(2);
+		held.close();
+		assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void acquireWaitsUntilASlotIsReleased() throws Exception {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", waiting("a", 1));
+		Permit held = engine.acquire("a");
+		CompletableFuture<Permit> waiter = CompletableFuture.supplyAsync(() -> engine.acquire("a"));
+		await().atMost(Duration.ofSeconds(5)).until(() -> engine.snapshot("a").orElseThrow().waiting() == 1);
+		assertThat(waiter).isNotDone();
+		held.close();
+		Permit granted = waiter.get(5, TimeUnit.SECONDS);
+		assertThat(engine.snapshot("a").orElseThrow().inFlight()).isEqualTo(1);
+		granted.close();
+	}
+
+	@Test
+	void interruptWhileWaitingTakesNothingAndKeepsTheFlag() throws Exception {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", waiting("a", 1));
+		Permit held = engine.acquire("a");
+		AtomicReference<Throwable> failure = new AtomicReference<>();
+		AtomicReference<Boolean> interruptedAfter = new AtomicReference<>();
+		Thread waiter = new Thread(() -> {
+			try {
+				engine.acquire("a").close();
+			}
+			catch (Throwable ex) {
+				failure.set(ex);
+				interruptedAfter.set(Thread.currentThread().isInterrupted());
+			}
+		});
+		waiter.start();
+		await().atMost(Duration.ofSeconds(5)).until(() -> engine.snapshot("a").orElseThrow().waiting() == 1);
+		waiter.interrupt();
+		waiter.join(5000);
+		assertThat(waiter.isAlive()).isFalse();
+		assertThat(failure.get()).isInstanceOf(CancellationException.class).hasCauseInstanceOf(InterruptedException.class);
+		assertThat(interruptedAfter.get()).isTrue();
+		QuotaSnapshot snapshot = engine.snapshot("a").orElseThrow();
+		assertThat(snapshot.waiting()).isZero();
+		assertThat(snapshot.inFlight()).isEqualTo(1);
+		held.close();
+		assertThat(engine.tryAcquire("a")).isPresent();
+	}
+
+	@Test
+	void fairWaitersAreServedInArrivalOrderAndNewcomersDoNotBarge() {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", waiting("a", 1));
+		Permit held = engine.acquire("a");
+		List<CompletableFuture<Permit>> waiters = new ArrayList<>();
+		for (int i = 0; i < 5; i++) {
+			waiters.add(engine.acquireAsync("a"));
+		}
+		Permit current = held;
+		for (int i = 0; i < 5; i++) {
+			assertThat(engine.tryAcquire("a")).as("newcomer barging past waiters").isEmpty();
+			current.close();
+			for (int j = 0; j < 5; j++) {
+				if (j <= i) {
+					assertThat(waiters.get(j)).as("waiter %d after %d releases", j, i + 1).isCompleted();
+				}
+				else {
+					assertThat(waiters.get(j)).as("waiter %d after %d releases", j, i + 1).isNotDone();
+				}
+			}
+			current = waiters.get(i).join();
+		}
+		current.close();
+		assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void cancellingAWaitingFutureRemovesTheWaiter() {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", waiting("a", 1));
+		Permit held = engine.acquire("a");
+		CompletableFuture<Permit> cancelled = engine.acquireAsync("a");
+		CompletableFuture<Permit> next = engine.acquireAsync("a");
+		assertThat(engine.snapshot("a").orElseThrow().waiting()).isEqualTo(2);
+		assertThat(cancelled.cancel(true)).isTrue();
+		assertThat(engine.snapshot("a").orElseThrow().waiting()).isEqualTo(1);
+		held.close();
+		assertThat(next).isCompleted();
+		next.join().close();
+		assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void aPermitGrantedToAFutureCancelledInTheSameInstantIsReturned() throws Exception {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", waiting("a", 1));
+		CyclicBarrier barrier = new CyclicBarrier(2);
+		for (int round = 0; round < 300; round++) {
+			Permit held = engine.acquire("a");
+			CompletableFuture<Permit> waiter = engine.acquireAsync("a");
+			CompletableFuture<Void> closer = CompletableFuture.runAsync(() -> {
+				awaitBarrier(barrier);
+				held.close();
+			});
+			awaitBarrier(barrier);
+			boolean cancelled = waiter.cancel(false);
+			closer.get(5, TimeUnit.SECONDS);
+			if (!cancelled) {
+				waiter.join().close();
+			}
+			QuotaSnapshot snapshot = engine.snapshot("a").orElseThrow();
+			assertThat(snapshot.inFlight()).as("round %d", round).isZero();
+			assertThat(snapshot.waiting()).as("round %d", round).isZero();
+		}
+		assertThat(engine.tryAcquire("a")).isPresent();
+	}
+
+	private static void awaitBarrier(CyclicBarrier barrier) {
+		try {
+			barrier.await(5, TimeUnit.SECONDS);
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	@Test
+	void admitUsesTheMaxWaitOverride() {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", ResourceQuota.of("a", 1));
+		Permit held = engine.acquire("a");
+		CompletableFuture<Permit> waiter = engine.admitAsync("a", null, LONG_WAIT);
+		assertThat(waiter).isNotDone();
+		held.close();
+		assertThat(waiter).isCompleted();
+		waiter.join().close();
+		assertThat(engine.admitAsync("a", ActionType.API_CALL, Duration.ZERO)).isCompleted();
+	}
+
+	@Test
+	void admitAsyncRefusesADisallowedActionWithoutTakingAPermit() {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", ResourceQuota.builder("a").maxConcurrentExecutions(1).allowedActionTypes(ActionType.FILE_READ).build());
+		assertThat(engine.admitAsync("a", ActionType.FILE_WRITE, null)).failsWithin(Duration.ofSeconds(1))
+			.withThrowableOfType(ExecutionException.class)
+			.havingCause()
+			.isInstanceOfSatisfying(QuotaExceededException.class,
+					(ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.ACTION_NOT_ALLOWED));
+		assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void permitClosedFromManyThreadsReleasesOnce() throws Exception {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", ResourceQuota.of("a", 2));
+		for (int round = 0; round < 100; round++) {
+			Permit other = engine.tryAcquire("a").orElseThrow();
+			Permit permit = engine.tryAcquire("a").orElseThrow();
+			CountDownLatch start = new CountDownLatch(1);
+			List<Thread> threads = new ArrayList<>();
+			for (int i = 0; i < 4; i++) {
+				Thread thread = new Thread(() -> {
+					try {
+						start.await();
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+					}
+					permit.close();
+				});
+				thread.start();
+				threads.add(thread);
+			}
+			start.countDown();
+			for (Thread thread : threads) {
+				thread.join(5000);
+			}
+			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isEqualTo(1);
+			other.close();
+		}
+	}
+
+	// --- snapshots and listeners ----------------------------------------------------------
+
+	@Test
+	void snapshotReportsEveryComponent() {
+		MutableClock clock = new MutableClock();
+		PolicyEngine engine = PolicyEngine.builder().clock(clock).trackPermitAge(true).build();
+		engine.setQuota("b", ResourceQuota.builder("b")
+			.maxConcurrentExecutions(3)
+			.maxWait(Duration.ofSeconds(2))
+			.fair(false)
+			.maxRequestsPerMinute(10)
+			.maxRequestsPerHour(100)
+			.maxExecutionTime(Duration.ofSeconds(30))
+			.allowedActionTypes(ActionType.API_CALL, ActionType.FILE_READ)
+			.build());
+		engine.setQuota("a", ResourceQuota.of("a", 1));
+		Permit first = engine.acquire("b");
+		clock.advance(Duration.ofSeconds(5));
+		Permit second = engine.acquire("b");
+		assertThat(engine.checkRateLimit("b")).isTrue();
+		assertThat(engine.checkRateLimit("b", ActionType.DATABASE_WRITE)).isFalse();
+		QuotaSnapshot snapshot = engine.snapshot("b").orElseThrow();
+		assertThat(snapshot.agentId()).isEqualTo("b");
+		assertThat(snapshot.maxConcurrentExecutions()).isEqualTo(3);
+		assertThat(snapshot.inFlight()).isEqualTo(2);
+		assertThat(snapshot.available()).isEqualTo(1);
+		assertThat(snapshot.waiting()).isZero();
+		assertThat(snapshot.acquired()).isEqualTo(2);
+		assertThat(snapshot.rejected()).isEqualTo(1);
+		assertThat(snapshot.rejectedByReason()).containsOnlyKeys(EnumSet.allOf(RejectionReason.class))
+			.containsEntry(RejectionReason.ACTION_NOT_ALLOWED, 1L);
+		assertThat(snapshot.maxWait()).isEqualTo(Duration.ofSeconds(2));
+		assertThat(snapshot.fair()).isFalse();
+		assertThat(snapshot.maxRequestsPerMinute()).isEqualTo(10);
+		assertThat(snapshot.availableRequestsPerMinute()).isEqualTo(9);
+		assertThat(snapshot.maxRequestsPerHour()).isEqualTo(100);
+		assertThat(snapshot.availableRequestsPerHour()).isEqualTo(99);
+		assertThat(snapshot.maxExecutionTime()).isEqualTo(Duration.ofSeconds(30));
+		assertThat(snapshot.allowedActionTypes()).containsExactlyInAnyOrder(ActionType.API_CALL, ActionType.FILE_READ);
+		assertThat(snapshot.oldestPermitAge()).isEqualTo(Duration.ofSeconds(5));
+		assertThat(snapshot.dynamic()).isFalse();
+		assertThat(snapshot.store()).isEqualTo("memory");
+		assertThat(engine.snapshots()).containsOnlyKeys("a", "b");
+		assertThat(new ArrayList<>(engine.snapshots().keySet())).containsExactly("a", "b");
+		QuotaSnapshot plain = engine.snapshot("a").orElseThrow();
+		assertThat(plain.maxRequestsPerMinute()).isNull();
+		assertThat(plain.availableRequestsPerMinute()).isNull();
+		assertThat(plain.maxExecutionTime()).isNull();
+		assertThat(plain.allowedActionTypes()).isEmpty();
+		assertThat(plain.oldestPermitAge()).isNull();
+		first.close();
+		second.close();
+		assertThat(engine.snapshot("b").orElseThrow().oldestPermitAge()).isNull();
+	}
+
+	@Test
+	void listenersObserveEveryEventAndCannotDisturbAccounting() {
+		PolicyEngine engine = new PolicyEngine();
+		List<String> events = Collections.synchronizedList(new ArrayList<>());
+		QuotaListener recording = new QuotaListener() {
+			@Override
+			public void onAcquired(String agentId, long waitNanos) {
+				events.add("acquired " + agentId + " " + (waitNanos >= 0));
+			}
+
+			@Override
+			public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
+				events.add("rejected " + agentId + " " + reason);
+			}
+
+			@Override
+			public void onReleased(String agentId, long heldNanos) {
+				events.add("released " + agentId + " " + ((heldNanos >= 0) ? "timed" : "untimed"));
+			}
+
+			@Override
+			public void onRateLimitPermitted(String agentId) {
+				events.add("rate " + agentId);
+			}
+
+			@Override
+			public void onAgentAdded(String agentId) {
+				events.add("added " + agentId);
+			}
+
+			@Override
+			public void onAgentRemoved(String agentId) {
+				events.add("removed " + agentId);
+			}
+		};
+		QuotaListener throwing = new QuotaListener() {
+			@Override
+			public void onAcquired(String agentId, long waitNanos) {
+				throw new IllegalStateException("boom");
+			}
+
+			@Override
+			public void onReleased(String agentId, long heldNanos) {
+				throw new IllegalStateException("boom");
+			}
+		};
+		engine.addListener(throwing);
+		engine.addListener(recording);
+		engine.setQuota("a", ResourceQuota.builder("a").maxConcurrentExecutions(1).maxRequestsPerMinute(5).build());
+		Permit permit = engine.admit("a", null, null);
+		assertThat(engine.tryAcquireExecutionSlot("a")).isFalse();
+		permit.close();
+		assertThat(engine.tryAcquireExecutionSlot("a")).isTrue();
+		engine.releaseExecutionSlot("a");
+		engine.removeQuota("a");
+		assertThat(events).containsExactly("added a", "rate a", "acquired a true", "rejected a CONCURRENCY_LIMIT",
+				"released a timed", "acquired a true", "released a untimed", "removed a");
+		engine.removeListener(recording);
+		engine.removeListener(throwing);
+		engine.setQuota("b", ResourceQuota.of("b", 1));
+		assertThat(events).hasSize(8);
+	}
+
+	// --- dynamic agents ---------------------------------------------------------------------
+
+	@Test
+	void idleDynamicAgentsAreEvictedAfterTheIdleTimeout() {
+		MutableClock clock = new MutableClock();
+		List<String> removed = new CopyOnWriteArrayList<>();
+		PolicyEngine engine = PolicyEngine.builder()
+			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+			.defaultQuota(ResourceQuota.of("template", 2))
+			.dynamicAgentIdleTimeout(Duration.ofMinutes(1))
+			.clock(clock)
+			.build();
+		engine.addListener(new QuotaListener() {
+			@Override
+			public void onAgentRemoved(String agentId) {
+				removed.add(agentId);
+			}
+		});
+		engine.setQuota("static", ResourceQuota.of("static", 1));
+		engine.tryAcquire("idle").orElseThrow().close();
+		Permit busy = engine.tryAcquire("busy").orElseThrow();
+		assertThat(engine.evictIdleAgents()).isZero();
+		clock.advance(Duration.ofMinutes(2));
+		assertThat(engine.evictIdleAgents()).isEqualTo(1);
+		assertThat(removed).containsExactly("idle");
+		assertThat(engine.snapshots()).containsOnlyKeys("busy", "static");
+		busy.close();
+		clock.advance(Duration.ofMinutes(2));
+		assertThat(engine.evictIdleAgents()).isZero();
+		clock.advance(Duration.ofMinutes(2));
+		assertThat(engine.evictIdleAgents()).isEqualTo(1);
+		assertThat(engine.snapshots()).containsOnlyKeys("static");
+		// An evicted agent starts afresh.
+		assertThat(engine.tryAcquireExecutionSlot("idle")).isTrue();
+		assertThat(engine.snapshot("idle").orElseThrow().acquired()).isEqualTo(1);
+	}
+
+	@Test
+	void dynamicAgentsWithASpentRateBudgetAreNotEvicted() {
+		MutableClock clock = new MutableClock();
+		PolicyEngine engine = PolicyEngine.builder()
+			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+			.defaultQuota(ResourceQuota.builder("template").maxRequestsPerHour(1).build())
+			.dynamicAgentIdleTimeout(Duration.ofMinutes(1))
+			.clock(clock)
+			.build();
+		assertThat(engine.checkRateLimit("t")).isTrue();
+		engine.evictIdleAgents();
+		clock.advance(Duration.ofMinutes(5));
+		engine.evictIdleAgents();
+		// Evicting it would hand the tenant a fresh hourly budget.
+		assertThat(engine.checkRateLimit("t")).isFalse();
+	}
+
+	@Test
+	void dynamicAgentsBeyondTheMaximumAreEvictedLongestIdleFirst() {
+		MutableClock clock = new MutableClock();
+		PolicyEngine engine = PolicyEngine.builder()
+			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+			.maxDynamicAgents(3)
+			.clock(clock)
+			.build();
+		for (int i = 0; i < 3; i++) {
+			engine.tryAcquire("t" + i).orElseThrow().close();
+			clock.advance(Duration.ofSeconds(1));
+			engine.evictIdleAgents();
+		}
+		Permit held = engine.tryAcquire("t3").orElseThrow();
+		assertThat(engine.snapshots()).hasSize(3).containsKey("t3").doesNotContainKey("t0");
+		for (int i = 4; i < 50; i++) {
+			engine.tryAcquire("t" + i).orElseThrow().close();
+		}
+		engine.evictIdleAgents();
+		assertThat(engine.snapshots()).hasSizeLessThanOrEqualTo(3).containsKey("t3");
+		held.close();
+	}
+
+	@Test
+	void evictionNeverRacesAnAcquire() throws Exception {
+		MutableClock clock = new MutableClock();
+		PolicyEngine engine = PolicyEngine.builder()
+			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+			.defaultQuota(ResourceQuota.of("template", 4))
+			.dynamicAgentIdleTimeout(Duration.ofMillis(1))
+			.clock(clock)
+			.build();
+		CountDownLatch done = new CountDownLatch(2);
+		AtomicReference<Throwable> failure = new AtomicReference<>();
+		Runnable user = () -> {
+			try {
+				for (int i = 0; i < 5000; i++) {
+					try (Permit permit = engine.tryAcquire("t").orElseThrow()) {
+						// The agent that holds our permit must still be the one the engine knows.
+						assertThat(engine.snapshot("t")).hasValueSatisfying(
+								(snapshot) -> assertThat(snapshot.inFlight()).isPositive());
+					}
+				}
+			}
+			catch (Throwable ex) {
+				failure.compareAndSet(null, ex);
+			}
+			finally {
+				done.countDown();
+			}
+		};
+		new Thread(user).start();
+		new Thread(user).start();
+		Thread evictor = new Thread(() -> {
+			while (done.getCount() > 0) {
+				clock.advance(Duration.ofMinutes(1));
+				engine.evictIdleAgents();
+			}
+		});
+		evictor.start();
+		assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+		evictor.join(5000);
+		assertThat(failure.get()).isNull();
+		engine.snapshot("t").ifPresent((snapshot) -> assertThat(snapshot.inFlight()).isZero());
+	}
+
+}
