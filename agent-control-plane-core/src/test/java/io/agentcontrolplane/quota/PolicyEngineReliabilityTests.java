@@ -87,13 +87,11 @@ class PolicyEngineReliabilityTests {
 
 	/**
 	 * {@code tryAcquire} never blocks: a new dynamic agent must be admitted (the maximum number of
-	 * dynamic agents is a soft bound) even while every other dynamic agent is busy.
+	 * dynamic agents is a soft bound) even while every other dynamic agent is busy. Defect D1,
+	 * fixed in b1c8e3c: with a sub-2 ms idle time-out the sweep its own creation triggered evicted
+	 * the new agent, and its caller re-created it for ever.
 	 */
 	@Test
-	@Disabled("DEFECT D1 (open): with dynamicAgentIdleTimeout < 2 ms, PolicyEngine.maybeEvict sweeps on every "
-			+ "creation (idleTimeoutMillis / 2 == 0) and sweep evicts the agent just created for the caller when the "
-			+ "others are busy and the count is over maxDynamicAgents; the caller's loop re-creates it for ever. "
-			+ "Fix: never evict an agent in the sweep its own creation triggered (or sweep before inserting).")
 	void newDynamicAgentIsAdmittedWhileEveryOtherIsBusy() throws Exception {
 		PolicyEngine engine = PolicyEngine.builder()
 			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
@@ -113,8 +111,8 @@ class PolicyEngineReliabilityTests {
 	}
 
 	/**
-	 * The dynamic-agent livelock above needs a sub-2 ms idle time-out; with a realistic one a new
-	 * agent beside busy ones is admitted at once, and the bound stays soft.
+	 * With a realistic idle time-out a new agent beside busy ones is admitted at once, and the
+	 * bound stays soft.
 	 */
 	@Test
 	void newDynamicAgentBesideBusyOnesIsAdmittedWithRealisticIdleTimeout() throws Exception {
