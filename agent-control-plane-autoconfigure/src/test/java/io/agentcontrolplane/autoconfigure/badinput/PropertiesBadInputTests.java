@@ -1,0 +1,87 @@
+package io.agentcontrolplane.autoconfigure.badinput;
+
+import java.util.stream.Stream;
+
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The property rows of {@code docs/bad-input.md}: each {@code agent-control-plane.*} property
+ * with an invalid value, started as a real application; the assertion is the exact
+ * "Description" a user reads in the failure report ({@code null}: the application starts).
+ */
+class PropertiesBadInputTests {
+
+	static Stream<Arguments> rows() {
+		return Stream.of(
+				row("agent-control-plane.enabled=perhaps",
+						null),
+				row("agent-control-plane.unknown-agent=maybe",
+						"Failed to bind properties under 'agent-control-plane.unknown-agent' to io.agentcontrolplane.quota.UnknownAgentPolicy: Property: agent-control-plane.unknown-agent Value: \"maybe\" Origin: \"agent-control-plane.unknown-agent\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to io.agentcontrolplane.quota.UnknownAgentPolicy (caused by java.lang.IllegalArgumentException: No enum constant io.agentcontrolplane.quota.UnknownAgentPolicy.maybe) || Action: Update your application's configuration. The following values are valid: ALLOW DEFAULT_QUOTA REJECT"),
+				row("agent-control-plane.defaults.max-concurrent-executions=-1",
+						"Invalid value '-1' for configuration property 'agent-control-plane.defaults.max-concurrent-executions': expected an integer >= 0. (set in \"agent-control-plane.defaults.max-concurrent-executions\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.defaults.max-concurrent-executions' to an integer >= 0."),
+				row("agent-control-plane.defaults.max-concurrent-executions=99999999999",
+						"Failed to bind properties under 'agent-control-plane.defaults.max-concurrent-executions' to int: Property: agent-control-plane.defaults.max-concurrent-executions Value: \"99999999999\" Origin: \"agent-control-plane.defaults.max-concurrent-executions\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to int (caused by java.lang.NumberFormatException: For input string: \"99999999999\") || Action: Update your application's configuration"),
+				row("agent-control-plane.defaults.max-concurrent-executions=five",
+						"Failed to bind properties under 'agent-control-plane.defaults.max-concurrent-executions' to int: Property: agent-control-plane.defaults.max-concurrent-executions Value: \"five\" Origin: \"agent-control-plane.defaults.max-concurrent-executions\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to int (caused by java.lang.NumberFormatException: For input string: \"five\") || Action: Update your application's configuration"),
+				row("agent-control-plane.defaults.max-wait=-1s",
+						"Invalid value 'PT-1S' for configuration property 'agent-control-plane.defaults.max-wait': expected a duration >= 0 (for example 0s, 500ms or 2s). (set in \"agent-control-plane.defaults.max-wait\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.defaults.max-wait' to a duration >= 0 (for example 0s, 500ms or 2s)."),
+				row("agent-control-plane.defaults.max-wait=2fortnights",
+						"Failed to bind properties under 'agent-control-plane.defaults.max-wait' to java.time.Duration: Property: agent-control-plane.defaults.max-wait Value: \"2fortnights\" Origin: \"agent-control-plane.defaults.max-wait\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to java.time.Duration (caused by java.lang.IllegalArgumentException: '2fortnights' is not a valid duration) || Action: Update your application's configuration"),
+				row("agent-control-plane.defaults.max-wait=",
+						null),
+				row("agent-control-plane.defaults.fair=sometimes",
+						"Failed to bind properties under 'agent-control-plane.defaults.fair' to boolean: Property: agent-control-plane.defaults.fair Value: \"sometimes\" Origin: \"agent-control-plane.defaults.fair\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to boolean (caused by java.lang.IllegalArgumentException: Invalid boolean value 'sometimes') || Action: Update your application's configuration"),
+				row("agent-control-plane.defaults.max-requests-per-minute=-1",
+						"Invalid value '-1' for configuration property 'agent-control-plane.defaults.max-requests-per-minute': expected an integer >= 0. (set in \"agent-control-plane.defaults.max-requests-per-minute\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.defaults.max-requests-per-minute' to an integer >= 0."),
+				row("agent-control-plane.defaults.max-requests-per-hour=-1",
+						"Invalid value '-1' for configuration property 'agent-control-plane.defaults.max-requests-per-hour': expected an integer >= 0. (set in \"agent-control-plane.defaults.max-requests-per-hour\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.defaults.max-requests-per-hour' to an integer >= 0."),
+				row("agent-control-plane.defaults.max-execution-time=0s",
+						"Invalid value 'PT0S' for configuration property 'agent-control-plane.defaults.max-execution-time': expected a duration > 0 (for example 500ms, 30s or 5m). (set in \"agent-control-plane.defaults.max-execution-time\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.defaults.max-execution-time' to a duration > 0 (for example 500ms, 30s or 5m)."),
+				row("agent-control-plane.defaults.allowed-action-types=teleport",
+						"Failed to bind properties under 'agent-control-plane.defaults.allowed-action-types' to java.util.Set<io.agentcontrolplane.quota.ActionType>: Property: agent-control-plane.defaults.allowed-action-types Value: \"teleport\" Origin: \"agent-control-plane.defaults.allowed-action-types\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to io.agentcontrolplane.quota.ActionType (caused by java.lang.IllegalArgumentException: No enum constant io.agentcontrolplane.quota.ActionType.teleport) || Action: Update your application's configuration. The following values are valid: API_CALL CODE_EXECUTION DATABASE_QUERY DATABASE_WRITE FILE_READ FILE_WRITE WORKFLOW_TRIGGER"),
+				row("agent-control-plane.quotas.research.max-concurrent-executions=-2",
+						"Invalid value '-2' for configuration property 'agent-control-plane.quotas.research.max-concurrent-executions': expected an integer >= 0. (set in \"agent-control-plane.quotas.research.max-concurrent-executions\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.quotas.research.max-concurrent-executions' to an integer >= 0."),
+				row("agent-control-plane.quotas.research.max-wait=-5ms",
+						"Invalid value 'PT-0.005S' for configuration property 'agent-control-plane.quotas.research.max-wait': expected a duration >= 0 (for example 0s, 500ms or 2s). (set in \"agent-control-plane.quotas.research.max-wait\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.quotas.research.max-wait' to a duration >= 0 (for example 0s, 500ms or 2s)."),
+				row("agent-control-plane.quotas.research.max-execution-time=-1s",
+						"Invalid value 'PT-1S' for configuration property 'agent-control-plane.quotas.research.max-execution-time': expected a duration > 0 (for example 500ms, 30s or 5m). (set in \"agent-control-plane.quotas.research.max-execution-time\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.quotas.research.max-execution-time' to a duration > 0 (for example 500ms, 30s or 5m)."),
+				row("agent-control-plane.quotas.research.allowed-action-types=api-call,launch-missiles",
+						"Failed to bind properties under 'agent-control-plane.quotas.research.allowed-action-types' to java.util.Set<io.agentcontrolplane.quota.ActionType>: Property: agent-control-plane.quotas.research.allowed-action-types Value: \"api-call,launch-missiles\" Origin: \"agent-control-plane.quotas.research.allowed-action-types\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to io.agentcontrolplane.quota.ActionType (caused by java.lang.IllegalArgumentException: No enum constant io.agentcontrolplane.quota.ActionType.launch-missiles) || Action: Update your application's configuration. The following values are valid: API_CALL CODE_EXECUTION DATABASE_QUERY DATABASE_WRITE FILE_READ FILE_WRITE WORKFLOW_TRIGGER"),
+				row("agent-control-plane.quotas[ ].max-concurrent-executions=1",
+						"Invalid value '[ ]' for configuration property 'agent-control-plane.quotas': expected a non-blank agent id as the key of every quota. || Action: Update the value of 'agent-control-plane.quotas' to a non-blank agent id as the key of every quota."),
+				row("agent-control-plane.dynamic-agents.idle-timeout=0s",
+						"Invalid value 'PT0S' for configuration property 'agent-control-plane.dynamic-agents.idle-timeout': expected a duration > 0 (for example 500ms, 30s or 5m). (set in \"agent-control-plane.dynamic-agents.idle-timeout\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.dynamic-agents.idle-timeout' to a duration > 0 (for example 500ms, 30s or 5m)."),
+				row("agent-control-plane.dynamic-agents.max-agents=0",
+						"Invalid value '0' for configuration property 'agent-control-plane.dynamic-agents.max-agents': expected an integer >= 1. (set in \"agent-control-plane.dynamic-agents.max-agents\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.dynamic-agents.max-agents' to an integer >= 1."),
+				row("agent-control-plane.executor.max-concurrency=0",
+						"Invalid value '0' for configuration property 'agent-control-plane.executor.max-concurrency': expected an integer >= 1. (set in \"agent-control-plane.executor.max-concurrency\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.executor.max-concurrency' to an integer >= 1."),
+				row("agent-control-plane.executor.queue-capacity=-1",
+						"Invalid value '-1' for configuration property 'agent-control-plane.executor.queue-capacity': expected an integer >= 1. (set in \"agent-control-plane.executor.queue-capacity\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.executor.queue-capacity' to an integer >= 1."),
+				Arguments.of("agent-control-plane.unknown-agent=default-quota + defaults.max-concurrent-executions=0",
+						new String[] { "agent-control-plane.unknown-agent=default-quota",
+								"agent-control-plane.defaults.max-concurrent-executions=0" },
+						"Invalid value '0' for configuration property 'agent-control-plane.defaults.max-concurrent-executions': expected a value >= 1 when agent-control-plane.unknown-agent is 'default-quota' (every dynamic agent would be refused every call). (set in \"agent-control-plane.defaults.max-concurrent-executions\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.defaults.max-concurrent-executions' to a value >= 1 when agent-control-plane.unknown-agent is 'default-quota' (every dynamic agent would be refused every call)."));
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@MethodSource("rows")
+	void invalidPropertyFailsStartupWithTheDocumentedDescription(String row, String[] properties,
+			@Nullable String expected) {
+		String description = StartupFailures.describe(BadInputApplication.class, properties);
+		if (Boolean.getBoolean("acp.badinput.discover")) {
+			System.out.println("| `" + row + "` | " + description + " |");
+			return;
+		}
+		assertThat(description).as(row).isEqualTo(expected);
+	}
+
+	private static Arguments row(String property, @Nullable String expected) {
+		return Arguments.of(property, new String[] { property }, expected);
+	}
+
+}

@@ -1,0 +1,7 @@
+/**
+ * jcstress tests of the permit accounting races in the quota engine.
+ */
+@NullMarked
+package io.agentcontrolplane.jcstress;
+
+import org.jspecify.annotations.NullMarked;
