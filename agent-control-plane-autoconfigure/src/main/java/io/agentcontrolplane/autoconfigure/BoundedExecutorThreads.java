@@ -25,12 +25,16 @@ public final class BoundedExecutorThreads implements DisposableBean {
 	}
 
 	/**
-	 * One virtual thread per task (Java 21+).
+	 * One virtual thread per task (Java 21+). The executor tracks its threads and interrupts
+	 * those still running when the context closes, as the platform pool's shutdown does.
 	 * @return the threads
 	 */
 	static BoundedExecutorThreads virtual() {
 		SimpleAsyncTaskExecutor executor = new SimpleAsyncTaskExecutor(THREAD_NAME_PREFIX);
 		executor.setVirtualThreads(true);
+		// Without it close() only rejects new tasks: a gather blocked in its tasks would outlive
+		// the context.
+		executor.setCancelRemainingTasksOnClose(true);
 		return new BoundedExecutorThreads(executor, executor::close);
 	}
 

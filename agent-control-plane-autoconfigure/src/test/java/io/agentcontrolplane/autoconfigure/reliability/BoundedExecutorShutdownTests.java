@@ -18,7 +18,6 @@ import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
 import io.agentcontrolplane.concurrent.BoundedExecutor;
 import io.agentcontrolplane.concurrent.GatherException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledForJreRange;
 import org.junit.jupiter.api.condition.JRE;
@@ -125,10 +124,6 @@ class BoundedExecutorShutdownTests {
 
 	@Test
 	@EnabledForJreRange(min = JRE.JAVA_21)
-	@Disabled("DEFECT D4 (open): with spring.threads.virtual.enabled=true, BoundedExecutorThreads.virtual() builds a "
-			+ "SimpleAsyncTaskExecutor whose close() neither tracks nor interrupts running threads, so a gather keeps "
-			+ "running after the context closed. Fix: executor.setCancelRemainingTasksOnClose(true) (verified: this "
-			+ "test then passes on Java 25).")
 	void contextCloseStopsARunningGatherOnVirtualThreadsPromptly() {
 		this.contextRunner.withPropertyValues("spring.threads.virtual.enabled=true").run((context) -> {
 			BoundedExecutor executor = context.getBean(BoundedExecutor.class);
