@@ -14,9 +14,10 @@ import reactor.core.publisher.Mono;
  * Bounds Reactor {@link Mono} and {@link Flux} results. Only loaded when Reactor is on the class
  * path: the interceptor reaches it through methods that take and return {@code Object}.
  *
- * <p>The permit is taken on subscription, without blocking a thread ({@code admitAsync} through
- * {@link Mono#fromFuture(Supplier, boolean)}, whose cancellation removes a waiting subscriber),
- * and released exactly once on complete, error or cancel ({@code usingWhen}).
+ * <p>The permit is taken on subscription, without blocking a thread ({@code admitAsync}), and
+ * released exactly once on complete, error or cancel ({@code usingWhen}). Cancelling a waiting
+ * subscription removes it from the queue; when the cancel races with the hand-off and the permit
+ * was granted in the same instant, the permit is closed rather than dropped.
  */
 final class ReactorBoundedExecution {
 
@@ -39,7 +40,7 @@ final class ReactorBoundedExecution {
 			return Mono.empty();
 		}
 		Mono<?> source = (Mono<?>) result;
-		return Mono.usingWhen(Mono.fromFuture(admission, false), (permit) -> {
+		return Mono.usingWhen(admit(admission), (permit) -> {
 			Duration limit = maxExecutionTime.get();
 			return (limit != null) ? source.timeout(limit) : source;
 		}, ReactorBoundedExecution::release, (permit, ex) -> release(permit), ReactorBoundedExecution::release);
@@ -51,10 +52,28 @@ final class ReactorBoundedExecution {
 			return Flux.empty();
 		}
 		Flux<?> source = (Flux<?>) result;
-		return Flux.usingWhen(Mono.fromFuture(admission, false), (permit) -> {
+		return Flux.usingWhen(admit(admission), (permit) -> {
 			Duration limit = maxExecutionTime.get();
 			return (limit != null) ? withDeadline(source, limit) : source;
 		}, ReactorBoundedExecution::release, (permit, ex) -> release(permit), ReactorBoundedExecution::release);
+	}
+
+	/**
+	 * One admission per subscription. Reactor's own cancellation of the future would lose a
+	 * permit granted just before the cancel: the engine has completed the future, so cancelling
+	 * it does nothing, and Reactor discards the value it can no longer deliver. So the future is
+	 * cancelled here, and a permit it holds anyway is closed ({@link Permit#close()} is
+	 * idempotent, so a permit {@code usingWhen} also releases is returned once).
+	 */
+	private static Mono<Permit> admit(Supplier<CompletableFuture<Permit>> admission) {
+		return Mono.defer(() -> {
+			CompletableFuture<Permit> future = admission.get();
+			return Mono.fromFuture(future, true).doOnCancel(() -> {
+				if (!future.cancel(false)) {
+					future.thenAccept(Permit::close);
+				}
+			});
+		});
 	}
 
 	/**

@@ -230,12 +230,6 @@ class BoundedExecutionFaultPathTests {
 	}
 
 	@Test
-	@Disabled("DEFECT D10 (open): ReactorBoundedExecution takes the permit with Mono.fromFuture(admission, false); "
-			+ "when the subscription is disposed just after the engine completed the future, Reactor drops the permit "
-			+ "(onDiscard) and cancel(false) on the completed future is a no-op, so the permit leaks for good (seen "
-			+ "within 300 races in 2 of 4 runs). Fix: admit through Mono.defer(() -> { f = admission.get(); return "
-			+ "Mono.fromFuture(f, true).doOnCancel(() -> { if (!f.cancel(false)) f.thenAccept(Permit::close); }); }) "
-			+ "- verified: 5 of 5 runs pass.")
 	void disposalOfAWaitingMonoRacingWithTheHandOffNeverLosesOrLeaksAPermit() {
 		this.contextRunner.run((context) -> {
 			PolicyEngine engine = context.getBean(PolicyEngine.class);
