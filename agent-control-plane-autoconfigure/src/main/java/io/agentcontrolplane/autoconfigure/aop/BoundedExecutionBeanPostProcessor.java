@@ -22,6 +22,8 @@ import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 import org.springframework.util.function.SingletonSupplier;
@@ -45,7 +47,7 @@ import org.springframework.util.function.SingletonSupplier;
  * failure under {@link UnknownAgentPolicy#REJECT}.
  */
 public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor
-		implements SmartInitializingSingleton {
+		implements SmartInitializingSingleton, EnvironmentAware {
 
 	private static final Log logger = LogFactory.getLog(BoundedExecutionBeanPostProcessor.class);
 
@@ -75,6 +77,11 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 		if (beanFactory instanceof ConfigurableBeanFactory configurable) {
 			this.operationSource.setBeanFactory(configurable);
 		}
+	}
+
+	@Override
+	public void setEnvironment(Environment environment) {
+		this.operationSource.setEnvironment(environment);
 	}
 
 	@Override

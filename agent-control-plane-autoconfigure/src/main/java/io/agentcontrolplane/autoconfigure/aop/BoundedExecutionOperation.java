@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.expression.MethodBasedEvaluationContext;
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.expression.BeanResolver;
+import org.springframework.expression.EvaluationException;
 import org.springframework.expression.Expression;
 
 /**
@@ -113,13 +114,25 @@ final class BoundedExecutionOperation {
 		if (this.beanResolver != null) {
 			context.setBeanResolver(this.beanResolver);
 		}
-		String agentId = expression.getValue(context, String.class);
+		String agentId;
+		try {
+			agentId = expression.getValue(context, String.class);
+		}
+		catch (EvaluationException ex) {
+			// Name the annotation and the method, as for a null or blank result: SpEL's own
+			// message names neither.
+			throw new IllegalArgumentException(describe(expression) + " could not be evaluated: " + ex.getMessage(),
+					ex);
+		}
 		if (agentId == null || agentId.isBlank()) {
-			throw new IllegalArgumentException("@BoundedExecution agent id '" + expression.getExpressionString()
-					+ "' on " + this.method + " evaluated to " + ((agentId == null) ? "null" : "'" + agentId + "'")
-					+ ", expected a non-blank agent id");
+			throw new IllegalArgumentException(describe(expression) + " evaluated to "
+					+ ((agentId == null) ? "null" : "'" + agentId + "'") + ", expected a non-blank agent id");
 		}
 		return agentId;
+	}
+
+	private String describe(Expression expression) {
+		return "@BoundedExecution agent id '" + expression.getExpressionString() + "' on " + this.method;
 	}
 
 	/**

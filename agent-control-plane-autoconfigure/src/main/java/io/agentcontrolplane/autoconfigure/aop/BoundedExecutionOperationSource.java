@@ -19,18 +19,21 @@ import org.springframework.context.expression.BeanFactoryResolver;
 import org.springframework.core.DefaultParameterNameDiscoverer;
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.env.Environment;
 import org.springframework.expression.BeanResolver;
 import org.springframework.expression.Expression;
 import org.springframework.expression.ParseException;
 import org.springframework.expression.ParserContext;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
+import org.springframework.util.PlaceholderResolutionException;
 
 /**
  * Finds and parses the {@link BoundedExecution} that applies to a method of a target class. A
  * method-level annotation wins over a type-level one; a type-level one applies to public methods
  * only. Placeholders are resolved and SpEL templates parsed here, once per method, so that a
- * call pays for neither. Invalid annotations throw {@link AgentControlPlaneConfigurationException}.
+ * call pays for neither. Invalid annotations, including a placeholder that cannot be resolved,
+ * throw {@link AgentControlPlaneConfigurationException}.
  */
 final class BoundedExecutionOperationSource {
 
@@ -45,9 +48,15 @@ final class BoundedExecutionOperationSource {
 
 	private @Nullable BeanResolver beanResolver;
 
+	private @Nullable Environment environment;
+
 	void setBeanFactory(ConfigurableBeanFactory beanFactory) {
 		this.beanFactory = beanFactory;
 		this.beanResolver = new BeanFactoryResolver(beanFactory);
+	}
+
+	void setEnvironment(Environment environment) {
+		this.environment = environment;
 	}
 
 	/**
@@ -67,7 +76,7 @@ final class BoundedExecutionOperationSource {
 		ActionType action = action(annotation, where);
 		Duration maxWait = maxWait(annotation, where);
 		Kind kind = kind(specificMethod.getReturnType());
-		String agent = resolvePlaceholders(agent(annotation, where), where);
+		String agent = resolvePlaceholders("agent", agent(annotation, where), where);
 		if (agent.contains(ParserContext.TEMPLATE_EXPRESSION.getExpressionPrefix())) {
 			try {
 				Expression expression = this.parser.parseExpression(agent, ParserContext.TEMPLATE_EXPRESSION);
@@ -135,7 +144,7 @@ final class BoundedExecutionOperationSource {
 		if (annotation.maxWait().isEmpty()) {
 			return null;
 		}
-		String value = resolvePlaceholders(annotation.maxWait(), where);
+		String value = resolvePlaceholders("maxWait", annotation.maxWait(), where);
 		Duration maxWait;
 		try {
 			maxWait = DurationStyle.detectAndParse(value.trim());
@@ -152,18 +161,31 @@ final class BoundedExecutionOperationSource {
 		return maxWait;
 	}
 
-	private String resolvePlaceholders(String value, String where) {
-		if (this.beanFactory == null || !value.contains("${")) {
+	/**
+	 * Resolve placeholders strictly. The environment is asked rather than the bean factory's
+	 * embedded value resolver: without a {@code PropertySourcesPlaceholderConfigurer} that one
+	 * leaves an unresolvable placeholder in place, and calls would run as the literal agent
+	 * {@code "${missing.agent}"}.
+	 */
+	private String resolvePlaceholders(String attribute, String value, String where) {
+		if (!value.contains("${")) {
 			return value;
 		}
 		try {
-			String resolved = this.beanFactory.resolveEmbeddedValue(value);
+			if (this.environment != null) {
+				return this.environment.resolveRequiredPlaceholders(value);
+			}
+			String resolved = (this.beanFactory != null) ? this.beanFactory.resolveEmbeddedValue(value) : null;
 			return (resolved != null) ? resolved : value;
 		}
 		catch (IllegalArgumentException ex) {
-			throw new AgentControlPlaneConfigurationException(
-					where + " uses a placeholder that cannot be resolved: " + ex.getMessage(),
-					"Define the property, or give the placeholder a default such as ${agent.name:research-agent}.");
+			String property = (ex instanceof PlaceholderResolutionException unresolved) ? unresolved.getPlaceholder()
+					: "agent.name";
+			String example = attribute.equals("maxWait") ? "2s" : "research-agent";
+			throw new AgentControlPlaneConfigurationException(where + " has " + attribute + " = \"" + value
+					+ "\", whose placeholder cannot be resolved: " + ex.getMessage() + ".",
+					"Define the property '" + property + "', or give the placeholder a default, for example ${"
+							+ property + ":" + example + "}.");
 		}
 	}
 

@@ -32,9 +32,11 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.expression.spel.SpelEvaluationException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * Tests for {@link BoundedExecutionAutoConfiguration}.
@@ -164,6 +166,20 @@ class BoundedExecutionAutoConfigurationTests {
 				assertThat(tenants.byRequest(new TenantRequest("c"))).isEqualTo("c");
 				assertThat(engine.snapshot("tenant-c")).isPresent();
 			});
+	}
+
+	@Test
+	void templateThatCannotBeEvaluatedFailsTheCallNamingTheTemplateAndTheMethod() {
+		this.servicesRunner.withPropertyValues("agent-control-plane.unknown-agent=default-quota").run((context) -> {
+			TenantService tenants = context.getBean(TenantService.class);
+			assertThatIllegalArgumentException().isThrownBy(() -> tenants.byRequest(null))
+				.withMessageStartingWith("@BoundedExecution agent id 'tenant-#{#request.tenantId()}' on ")
+				.withMessageContaining("TenantService.byRequest(")
+				.withMessageContaining("could not be evaluated: EL1011E")
+				.withCauseInstanceOf(SpelEvaluationException.class);
+			assertThat(context.getBean(PolicyEngine.class).snapshots().keySet())
+				.noneMatch((agentId) -> agentId.startsWith("tenant-"));
+		});
 	}
 
 	@Test
@@ -385,6 +401,18 @@ class BoundedExecutionAutoConfigurationTests {
 	}
 
 	@Test
+	void unresolvablePlaceholderInAgentIdFailsStartup() {
+		this.contextRunner.withUserConfiguration(UnresolvableAgentConfiguration.class).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(AgentControlPlaneConfigurationException.class)
+				.hasMessageContaining("UnresolvableAgentService.call()")
+				.hasMessageContaining("agent = \"${missing.agent}\"")
+				.hasMessageContaining("Could not resolve placeholder 'missing.agent'");
+		});
+	}
+
+	@Test
 	void worksWithoutAspectJ() {
 		this.contextRunner.withUserConfiguration(PlainServiceConfiguration.class)
 			.withClassLoader(new FilteredClassLoader("org.aspectj"))
@@ -474,6 +502,16 @@ class BoundedExecutionAutoConfigurationTests {
 		@Bean
 		InvalidMaxWaitService invalidMaxWaitService() {
 			return new InvalidMaxWaitService();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UnresolvableAgentConfiguration {
+
+		@Bean
+		UnresolvableAgentService unresolvableAgentService() {
+			return new UnresolvableAgentService();
 		}
 
 	}
@@ -582,6 +620,15 @@ class BoundedExecutionAutoConfigurationTests {
 		@BoundedExecution("ghost-agent")
 		String call() {
 			return "boo";
+		}
+
+	}
+
+	static class UnresolvableAgentService {
+
+		@BoundedExecution("${missing.agent}")
+		String call() {
+			return "never";
 		}
 
 	}
