@@ -1,12 +1,12 @@
 package io.agentcontrolplane.autoconfigure;
 
+import io.agentcontrolplane.autoconfigure.condition.ConditionalOnEnabledSwitch;
 import io.agentcontrolplane.concurrent.BoundedExecutor;
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PolicyEngine;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.thread.Threading;
@@ -26,7 +26,7 @@ import org.springframework.core.env.Environment;
  * @see AgentControlPlaneProperties
  */
 @AutoConfiguration
-@ConditionalOnBooleanProperty(name = "agent-control-plane.enabled", matchIfMissing = true)
+@ConditionalOnEnabledSwitch
 @EnableConfigurationProperties(AgentControlPlaneProperties.class)
 public final class AgentControlPlaneAutoConfiguration {
 

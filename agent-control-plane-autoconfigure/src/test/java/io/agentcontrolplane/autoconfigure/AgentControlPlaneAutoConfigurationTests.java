@@ -186,6 +186,11 @@ class AgentControlPlaneAutoConfigurationTests {
 	}
 
 	@Test
+	void enabledSwitchThatIsNotABooleanFailsStartupInsteadOfTurningEverythingOff() {
+		assertInvalid("agent-control-plane.enabled", "ture", "true or false");
+	}
+
+	@Test
 	void negativeDefaultConcurrencyFailsStartup() {
 		assertInvalid("agent-control-plane.defaults.max-concurrent-executions", "-1", "an integer >= 0");
 	}

@@ -1,12 +1,12 @@
 package io.agentcontrolplane.autoconfigure.aop;
 
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
+import io.agentcontrolplane.autoconfigure.condition.ConditionalOnEnabledSwitch;
 import io.agentcontrolplane.quota.PolicyEngine;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
@@ -20,7 +20,7 @@ import org.springframework.core.env.Environment;
  * Spring Boot's own AOP auto-configuration.
  */
 @AutoConfiguration(after = AgentControlPlaneAutoConfiguration.class)
-@ConditionalOnBooleanProperty(name = "agent-control-plane.enabled", matchIfMissing = true)
+@ConditionalOnEnabledSwitch
 public final class BoundedExecutionAutoConfiguration {
 
 	@Bean

@@ -6,6 +6,7 @@ import java.util.Locale;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneConfigurationException;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties;
+import io.agentcontrolplane.autoconfigure.condition.ConditionalOnEnabledSwitch;
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.redis.RedisPermitStore;
 import io.micrometer.core.instrument.Gauge;
@@ -17,7 +18,6 @@ import org.redisson.config.SingleServerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -41,7 +41,7 @@ import org.springframework.core.env.Environment;
  */
 @AutoConfiguration(before = AgentControlPlaneAutoConfiguration.class)
 @ConditionalOnClass({ RedisPermitStore.class, RedissonClient.class })
-@ConditionalOnBooleanProperty(name = "agent-control-plane.enabled", matchIfMissing = true)
+@ConditionalOnEnabledSwitch
 @ConditionalOnProperty(name = "agent-control-plane.store", havingValue = "redis")
 @EnableConfigurationProperties(AgentControlPlaneProperties.class)
 public final class AgentControlPlaneRedisAutoConfiguration {

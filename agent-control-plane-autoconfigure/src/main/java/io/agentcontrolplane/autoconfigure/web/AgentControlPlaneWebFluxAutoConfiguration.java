@@ -1,10 +1,10 @@
 package io.agentcontrolplane.autoconfigure.web;
 
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
+import io.agentcontrolplane.autoconfigure.condition.ConditionalOnEnabledSwitch;
 import io.agentcontrolplane.quota.QuotaExceededException;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
@@ -20,8 +20,7 @@ import org.springframework.web.reactive.DispatcherHandler;
 @AutoConfiguration(after = AgentControlPlaneAutoConfiguration.class)
 @ConditionalOnWebApplication(type = Type.REACTIVE)
 @ConditionalOnClass(DispatcherHandler.class)
-@ConditionalOnBooleanProperty(name = { "agent-control-plane.enabled", "agent-control-plane.web.enabled" },
-		matchIfMissing = true)
+@ConditionalOnEnabledSwitch({ ConditionalOnEnabledSwitch.ENABLED, "agent-control-plane.web.enabled" })
 public final class AgentControlPlaneWebFluxAutoConfiguration {
 
 	@Bean

@@ -19,7 +19,7 @@ class PropertiesBadInputTests {
 	static Stream<Arguments> rows() {
 		return Stream.of(
 				row("agent-control-plane.enabled=perhaps",
-						null),
+						"Invalid value 'perhaps' for configuration property 'agent-control-plane.enabled': expected true or false. (set in \"agent-control-plane.enabled\" from property source \"commandLineArgs\") || Action: Update the value of 'agent-control-plane.enabled' to true or false."),
 				row("agent-control-plane.unknown-agent=maybe",
 						"Failed to bind properties under 'agent-control-plane.unknown-agent' to io.agentcontrolplane.quota.UnknownAgentPolicy: Property: agent-control-plane.unknown-agent Value: \"maybe\" Origin: \"agent-control-plane.unknown-agent\" from property source \"commandLineArgs\" Reason: failed to convert java.lang.String to io.agentcontrolplane.quota.UnknownAgentPolicy (caused by java.lang.IllegalArgumentException: No enum constant io.agentcontrolplane.quota.UnknownAgentPolicy.maybe) || Action: Update your application's configuration. The following values are valid: ALLOW DEFAULT_QUOTA REJECT"),
 				row("agent-control-plane.defaults.max-concurrent-executions=-1",

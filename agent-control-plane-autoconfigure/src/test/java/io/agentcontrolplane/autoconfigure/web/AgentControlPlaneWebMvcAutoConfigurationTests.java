@@ -78,6 +78,15 @@ class AgentControlPlaneWebMvcAutoConfigurationTests {
 	}
 
 	@Test
+	void webSwitchThatIsNotABooleanFailsStartupInsteadOfTurningTheMappingOff() {
+		this.contextRunner.withPropertyValues("agent-control-plane.web.enabled=ture")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("ture"));
+	}
+
+	@Test
 	void backsOffWithoutSpringMvc() {
 		this.contextRunner.withClassLoader(new FilteredClassLoader(DispatcherServlet.class))
 			.run((context) -> assertThat(context).doesNotHaveBean(QuotaExceededExceptionHandler.class));
