@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -20,6 +21,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.mock.env.MockEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * Tests for {@link AgentControlPlaneAutoConfiguration}.
@@ -254,17 +256,45 @@ class AgentControlPlaneAutoConfigurationTests {
 
 	@Test
 	void unknownDurationUnitFailsStartupWithBindError() {
-		assertBindFailure("agent-control-plane.defaults.max-wait", "5 parsecs");
+		assertBindFailure("agent-control-plane.defaults.max-wait", "5 parsecs",
+				"a duration such as 500ms, 2s or PT2S (units ns, us, ms, s, m, h, d)");
 	}
 
 	@Test
 	void unknownActionTypeFailsStartupWithBindError() {
-		assertBindFailure("agent-control-plane.quotas.research-agent.allowed-action-types", "launch-missiles");
+		assertBindFailure("agent-control-plane.quotas.research-agent.allowed-action-types", "launch-missiles",
+				"a comma-separated list of code-execution, file-read, file-write, api-call, database-query, "
+						+ "database-write, workflow-trigger");
 	}
 
 	@Test
 	void unknownUnknownAgentPolicyFailsStartupWithBindError() {
-		assertBindFailure("agent-control-plane.unknown-agent", "maybe");
+		assertBindFailure("agent-control-plane.unknown-agent", "maybe", "one of allow, reject, default-quota");
+	}
+
+	@Test
+	void overflowingIntegerFailsStartupWithBindError() {
+		assertBindFailure("agent-control-plane.quotas.research-agent.max-requests-per-hour", "99999999999",
+				"an integer from 0 to 2147483647");
+	}
+
+	@Test
+	void integerThatIsAWordFailsStartupWithBindErrorNamingTheSmallestUsableValue() {
+		assertBindFailure("agent-control-plane.executor.max-concurrency", "sixteen",
+				"an integer from 1 to 2147483647");
+	}
+
+	@Test
+	void booleanThatIsNeitherTrueNorFalseFailsStartupWithBindError() {
+		assertBindFailure("agent-control-plane.defaults.fair", "sometimes", "true or false");
+	}
+
+	@Test
+	void bindFailureAnalysisLeavesOtherPropertiesToSpringBoot() {
+		MockEnvironment environment = new MockEnvironment().withProperty("other.limit", "five");
+		BindException failure = catchThrowableOfType(BindException.class,
+				() -> Binder.get(environment).bind("other.limit", Integer.class));
+		assertThat(new AgentControlPlaneBindFailureAnalyzer().analyze(failure)).isNull();
 	}
 
 	@Test
@@ -304,13 +334,18 @@ class AgentControlPlaneAutoConfigurationTests {
 		assertThat(analysis.getAction()).contains(property);
 	}
 
-	private void assertBindFailure(String property, String value) {
+	private void assertBindFailure(String property, String value, String allowed) {
 		this.contextRunner.withPropertyValues(property + "=" + value).run((context) -> {
 			assertThat(context).hasFailed();
 			BindException failure = findCause(context.getStartupFailure(), BindException.class);
 			assertThat(failure.getProperty()).isNotNull();
 			assertThat(failure.getProperty().getName().toString()).startsWith(property);
 			assertThat(failure.getProperty().getValue()).asString().contains(value);
+			FailureAnalysis analysis = new AgentControlPlaneBindFailureAnalyzer().analyze(context.getStartupFailure());
+			assertThat(analysis).isNotNull();
+			assertThat(analysis.getDescription()).startsWith("Invalid value '" + value
+					+ "' for configuration property '" + property + "': expected " + allowed + ". (set in ");
+			assertThat(analysis.getAction()).isEqualTo("Update the value of '" + property + "' to " + allowed + ".");
 		});
 	}
 
