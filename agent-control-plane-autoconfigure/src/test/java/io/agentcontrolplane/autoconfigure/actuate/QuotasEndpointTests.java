@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.http.ProblemDetail;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -23,6 +24,8 @@ class QuotasEndpointTests {
 	private final PolicyEngine engine = new PolicyEngine();
 
 	private final QuotasEndpoint endpoint = new QuotasEndpoint(this.engine);
+
+	private final QuotasEndpointWebExtension extension = new QuotasEndpointWebExtension(this.endpoint);
 
 	QuotasEndpointTests() {
 		this.engine.setQuota("planner", ResourceQuota.builder("planner")
@@ -132,22 +135,72 @@ class QuotasEndpointTests {
 	}
 
 	@Test
-	void webExtensionAnswersNotFoundForAnUnknownAgent() {
-		QuotasEndpointWebExtension extension = new QuotasEndpointWebExtension(this.endpoint);
-		WebEndpointResponse<QuotaSnapshot> response = extension.updateQuota("nobody", 2, null, null, null, null,
+	void webExtensionAnswersNotFoundWithAProblemBodyForAnUnknownAgent() {
+		WebEndpointResponse<Object> response = this.extension.updateQuota("nobody", "2", null, null, null, null,
 				null);
 		assertThat(response.getStatus()).isEqualTo(WebEndpointResponse.STATUS_NOT_FOUND);
-		assertThat(response.getBody()).isNull();
+		assertThat(response.getContentType()).hasToString("application/problem+json");
+		assertThat(response.getBody()).isInstanceOfSatisfying(ProblemDetail.class, (problem) -> {
+			assertThat(problem.getStatus()).isEqualTo(404);
+			assertThat(problem.getDetail()).contains("'nobody'", "agent-control-plane.quotas");
+			assertThat(problem.getProperties()).containsEntry("agent", "nobody");
+		});
+		assertThat(this.engine.getQuota("nobody")).isEmpty();
 	}
 
 	@Test
 	void webExtensionAnswersTheNewSnapshot() {
-		QuotasEndpointWebExtension extension = new QuotasEndpointWebExtension(this.endpoint);
-		WebEndpointResponse<QuotaSnapshot> response = extension.updateQuota("critic", 2, null, null, null, null,
-				null);
+		WebEndpointResponse<Object> response = this.extension.updateQuota("critic", "2", "250ms", null, "100", null,
+				"false");
 		assertThat(response.getStatus()).isEqualTo(WebEndpointResponse.STATUS_OK);
-		assertThat(response.getBody()).isNotNull();
-		assertThat(response.getBody().maxConcurrentExecutions()).isEqualTo(2);
+		assertThat(response.getBody()).isInstanceOfSatisfying(QuotaSnapshot.class, (snapshot) -> {
+			assertThat(snapshot.maxConcurrentExecutions()).isEqualTo(2);
+			assertThat(snapshot.maxWait()).isEqualTo(Duration.ofMillis(250));
+			assertThat(snapshot.maxRequestsPerHour()).isEqualTo(100);
+			assertThat(snapshot.fair()).isFalse();
+		});
+	}
+
+	@Test
+	void webExtensionAnswersAnInvalidLimitWithAProblemBodyCarryingTheReasonAndChangesNothing() {
+		ResourceQuota before = this.engine.getQuota("planner").orElseThrow();
+		assertBadRequest(this.extension.updateQuota("planner", "9", null, "-1", null, null, null),
+				"Invalid quota for agent 'planner': maxRequestsPerMinute must be >= 0, was -1");
+		assertThat(this.engine.getQuota("planner")).hasValue(before);
+	}
+
+	@Test
+	void webExtensionAnswersAValueOfTheWrongTypeWithAProblemBodyNamingTheLimitAndTheValue() {
+		ResourceQuota before = this.engine.getQuota("planner").orElseThrow();
+		assertBadRequest(this.extension.updateQuota("planner", "99999999999", null, null, null, null, null),
+				"Invalid quota for agent 'planner': maxConcurrentExecutions must be an integer from 0 to 2147483647,"
+						+ " was '99999999999'");
+		assertBadRequest(this.extension.updateQuota("planner", "3", "2 fortnights", null, null, null, null),
+				"Invalid quota for agent 'planner': maxWait must be a duration such as 500ms, 2s or PT2S, was "
+						+ "'2 fortnights'");
+		assertBadRequest(this.extension.updateQuota("planner", null, null, null, null, "", null),
+				"Invalid quota for agent 'planner': maxExecutionTime must be a duration such as 500ms, 2s or PT2S, "
+						+ "was ''");
+		assertBadRequest(this.extension.updateQuota("planner", null, null, null, null, null, "sometimes"),
+				"Invalid quota for agent 'planner': fair must be true or false, was 'sometimes'");
+		assertThat(this.engine.getQuota("planner")).hasValue(before);
+	}
+
+	@Test
+	void webExtensionAnswersAWriteWithNothingToChangeWithAProblemBody() {
+		assertBadRequest(this.extension.updateQuota("planner", null, null, null, null, null, null),
+				"No limit to change for agent 'planner'");
+	}
+
+	private static void assertBadRequest(WebEndpointResponse<Object> response, String detail) {
+		assertThat(response.getStatus()).isEqualTo(400);
+		assertThat(response.getContentType()).hasToString("application/problem+json");
+		assertThat(response.getBody()).isInstanceOfSatisfying(ProblemDetail.class, (problem) -> {
+			assertThat(problem.getStatus()).isEqualTo(400);
+			assertThat(problem.getTitle()).isEqualTo("Bad Request");
+			assertThat(problem.getDetail()).isEqualTo(detail);
+			assertThat(problem.getProperties()).containsEntry("agent", "planner");
+		});
 	}
 
 }

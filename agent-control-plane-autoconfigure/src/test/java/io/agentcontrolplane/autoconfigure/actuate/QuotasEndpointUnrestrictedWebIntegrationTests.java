@@ -73,9 +73,26 @@ class QuotasEndpointUnrestrictedWebIntegrationTests {
 	}
 
 	@Test
+	void refusedWriteAnswersAProblemBodyCarryingTheReason() {
+		HttpResponse<String> response = this.http.postJson("/actuator/quotas/critic",
+				"{\"maxConcurrentExecutions\": 4, \"maxRequestsPerMinute\": -1}");
+		assertThat(response.statusCode()).isEqualTo(400);
+		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+		assertThat(JsonPath.<Integer>read(response.body(), "$.status")).isEqualTo(400);
+		assertThat(JsonPath.<String>read(response.body(), "$.title")).isEqualTo("Bad Request");
+		assertThat(JsonPath.<String>read(response.body(), "$.detail"))
+			.isEqualTo("Invalid quota for agent 'critic': maxRequestsPerMinute must be >= 0, was -1");
+		assertThat(JsonPath.<String>read(response.body(), "$.agent")).isEqualTo("critic");
+		assertThat(JsonPath.<String>read(response.body(), "$.instance")).isEqualTo("/actuator/quotas/critic");
+		assertThat(this.engine.getQuota("critic").orElseThrow().maxConcurrentExecutions()).isEqualTo(1);
+	}
+
+	@Test
 	void writeToAnUnknownAgentIsNotFoundAndCreatesNothing() {
-		assertThat(this.http.postJson("/actuator/quotas/nobody", "{\"maxConcurrentExecutions\": 2}").statusCode())
-			.isEqualTo(404);
+		HttpResponse<String> response = this.http.postJson("/actuator/quotas/nobody",
+				"{\"maxConcurrentExecutions\": 2}");
+		assertThat(response.statusCode()).isEqualTo(404);
+		assertThat(JsonPath.<String>read(response.body(), "$.detail")).contains("'nobody'", "agent-control-plane.quotas");
 		assertThat(this.engine.getQuota("nobody")).isEmpty();
 	}
 
