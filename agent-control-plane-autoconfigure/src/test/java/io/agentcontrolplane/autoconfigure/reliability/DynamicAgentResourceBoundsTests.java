@@ -8,17 +8,21 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 import io.agentcontrolplane.autoconfigure.metrics.QuotaMetrics;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaListener;
+import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -47,8 +51,12 @@ class DynamicAgentResourceBoundsTests {
 
 	private static final int THREADS = 4;
 
-	/** Meters per agent: 4 gauges, 5 call counters (permitted + 4 reasons), 2 wait timers, 1 hold timer. */
-	private static final int METERS_PER_AGENT = 12;
+	/**
+	 * Meters per agent: 4 gauges, a call counter for permitted calls and one per rejection reason,
+	 * 2 wait timers, 1 hold timer. Derived from {@link RejectionReason} so that a new reason
+	 * (STORE_UNAVAILABLE made it 13) cannot make the count look like leaked meters.
+	 */
+	private static final int METERS_PER_AGENT = 4 + 1 + RejectionReason.values().length + 2 + 1;
 
 	private final ExecutorService callers = Executors.newFixedThreadPool(THREADS);
 
@@ -79,8 +87,13 @@ class DynamicAgentResourceBoundsTests {
 		long started = System.nanoTime();
 		long calls = callWithDistinctIds(engine, "tenant-", IDS);
 		long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-		int agents = engine.snapshots().size();
+		Set<String> known = engine.snapshots().keySet();
+		int agents = known.size();
 		int meters = registry.getMeters().size();
+		Map<String, Long> metersByAgent = registry.getMeters()
+			.stream()
+			.collect(Collectors.groupingBy((meter) -> meter.getId().getTag(QuotaMetrics.AGENT_TAG),
+					Collectors.counting()));
 		long heapAfter = usedHeapAfterGc();
 		callWithDistinctIds(engine, "more-", MORE_IDS);
 		int agentsAfterMore = engine.snapshots().size();
@@ -105,8 +118,11 @@ class DynamicAgentResourceBoundsTests {
 		// evicted, so the bound is soft by at most that margin plus the callers in flight.
 		assertThat(agents).isBetween(1, MAX_AGENTS + MAX_AGENTS / 10 + THREADS);
 		assertThat(agentsAfterMore).isBetween(1, MAX_AGENTS + MAX_AGENTS / 10 + THREADS);
-		assertThat(meters).as("meters match the agents the engine knows (none leaked or missing)")
-			.isEqualTo(agents * METERS_PER_AGENT);
+		assertThat(metersByAgent.keySet()).as("agents with meters are the agents the engine knows (none leaked or missing)")
+			.isEqualTo(known);
+		assertThat(metersByAgent).as("meters per agent")
+			.allSatisfy((agent, count) -> assertThat(count).as("meters of %s", agent).isEqualTo(METERS_PER_AGENT));
+		assertThat(meters).isEqualTo(agents * METERS_PER_AGENT);
 		// About 5.5 KiB per agent with its meters: ~6 MiB for the bound, plus ~20 MiB of registry and
 		// map tables that grew during the transient overshoot (D5) and never shrink; nothing per id.
 		assertThat(heapAfter - heapBefore).as("retained heap growth for %,d ids", IDS).isLessThan(64L * 1024 * 1024);
