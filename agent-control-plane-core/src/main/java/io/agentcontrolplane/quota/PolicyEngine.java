@@ -237,6 +237,8 @@ public final class PolicyEngine {
 				return false;
 			}
 			if (lease >= 0) {
+				// Counted apart from permits, so that a release by agent id can only return a slot.
+				state.slots.incrementAndGet();
 				if (this.listeners.length != 0) {
 					fireAcquired(agentId, 0);
 				}
@@ -252,7 +254,8 @@ public final class PolicyEngine {
 	}
 
 	/**
-	 * Return a slot taken with {@link #tryAcquireExecutionSlot(String)}. For an unknown agent
+	 * Return a slot taken with {@link #tryAcquireExecutionSlot(String)}. Only slots count: a
+	 * {@link Permit} held for the same agent is never released this way. For an unknown agent
 	 * under {@link UnknownAgentPolicy#ALLOW} this is a no-op.
 	 * @param agentId the agent
 	 * @throws IllegalStateException when no slot is held (nothing changes)
@@ -265,7 +268,15 @@ public final class PolicyEngine {
 			}
 			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held");
 		}
-		if (!state.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
+		// Claim one of the slots first: releasing by agent id alone would also free a permit
+		// someone holds, and a second caller would run beside its holder.
+		boolean released = state.takeSlot();
+		if (released && !state.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
+			// Cannot happen while every slot holds a permit; if it does, change nothing.
+			state.slots.incrementAndGet();
+			released = false;
+		}
+		if (!released) {
 			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held (limit "
 					+ state.permits.limit() + ")");
 		}
