@@ -407,10 +407,14 @@ public final class PolicyEngine {
 			if (rate) {
 				consumeRateOrRevoke(state, lease, waited);
 			}
-			return granted(state, lease, waited);
+			return grantedOrRevoke(state, lease, waited);
 		}
 	}
 
+	/**
+	 * Consume one request from the rate budgets for a lease just taken. Whatever this throws,
+	 * the lease has been given back exactly once.
+	 */
 	private void consumeRateOrRevoke(AgentState state, long lease, long waited) {
 		RateBudget budget = state.rate;
 		if (budget != null) {
@@ -418,9 +422,12 @@ public final class PolicyEngine {
 			try {
 				retry = budget.tryConsume();
 			}
-			catch (PermitStoreUnavailableException ex) {
+			catch (Throwable ex) {
 				state.permits.revoke(lease);
-				throw storeUnavailable(state, ex, waited);
+				if (ex instanceof PermitStoreUnavailableException unavailable) {
+					throw storeUnavailable(state, unavailable, waited);
+				}
+				throw ex;
 			}
 			if (retry != RateBudget.CONSUMED) {
 				state.permits.revoke(lease);
@@ -520,7 +527,7 @@ public final class PolicyEngine {
 				if (rate) {
 					consumeRateOrRevoke(state, lease, 0);
 				}
-				return CompletableFuture.completedFuture(granted(state, lease, 0));
+				return CompletableFuture.completedFuture(grantedOrRevoke(state, lease, 0));
 			}
 			catch (QuotaExceededException ex) {
 				return CompletableFuture.failedFuture(ex);
@@ -554,16 +561,19 @@ public final class PolicyEngine {
 				state.permits.revoke(lease);
 				return;
 			}
+			// CompletableFuture swallows what this callback throws: a failure past this point
+			// must give the lease back and fail the caller's future, or both are lost for good.
+			Permit permit;
 			try {
 				if (rate) {
 					consumeRateOrRevoke(state, lease, waited);
 				}
+				permit = grantedOrRevoke(state, lease, waited);
 			}
-			catch (QuotaExceededException rejected) {
-				result.completeExceptionally(rejected);
+			catch (Throwable refused) {
+				result.completeExceptionally(refused);
 				return;
 			}
-			Permit permit = granted(state, lease, waited);
 			if (!result.complete(permit)) {
 				permit.close();
 			}
@@ -960,6 +970,19 @@ public final class PolicyEngine {
 		}
 		catch (ArithmeticException ex) {
 			return Long.MAX_VALUE;
+		}
+	}
+
+	/**
+	 * {@link #granted}, giving the lease back if making the permit fails, so that nothing is lost.
+	 */
+	private Permit grantedOrRevoke(AgentState state, long lease, long waited) {
+		try {
+			return granted(state, lease, waited);
+		}
+		catch (Throwable ex) {
+			state.permits.revoke(lease);
+			throw ex;
 		}
 	}
 
