@@ -97,7 +97,11 @@ public final class PolicyEngine {
 
 	private volatile long lastSweepMillis;
 
+	/** Dynamic agents beyond which a creator tries to sweep (skipping when a sweep runs). */
 	private volatile int sweepThreshold;
+
+	/** Dynamic agents beyond which a creator waits for the running sweep and sweeps itself. */
+	private volatile int hardCeiling;
 
 	/**
 	 * An engine with {@link UnknownAgentPolicy#ALLOW} and the system clock.
@@ -119,7 +123,8 @@ public final class PolicyEngine {
 		this.trackPermitAge = builder.trackPermitAge;
 		this.idleTimeoutMillis = builder.dynamicAgentIdleTimeout.toMillis();
 		this.maxDynamicAgents = builder.maxDynamicAgents;
-		this.sweepThreshold = builder.maxDynamicAgents;
+		this.sweepThreshold = thresholdAbove(builder.maxDynamicAgents);
+		this.hardCeiling = ceilingAbove(builder.maxDynamicAgents);
 		this.lastSweepMillis = this.clock.millis();
 	}
 
@@ -725,8 +730,8 @@ public final class PolicyEngine {
 	}
 
 	private void maybeEvict(long now, @Nullable AgentState spared) {
-		if (this.dynamicAgents.get() > this.sweepThreshold
-				|| (this.dynamicAgents.get() > 0 && now - this.lastSweepMillis >= this.idleTimeoutMillis / 2)) {
+		int count = this.dynamicAgents.get();
+		if (count > this.sweepThreshold || (count > 0 && now - this.lastSweepMillis >= this.idleTimeoutMillis / 2)) {
 			if (this.evictionLock.tryLock()) {
 				try {
 					sweep(now, spared);
@@ -738,13 +743,64 @@ public final class PolicyEngine {
 		}
 	}
 
+	/**
+	 * Count one more dynamic agent before creating it. Below the hard ceiling this is one CAS.
+	 * At the ceiling the creator waits for the sweep that runs and sweeps itself: creators that
+	 * skip sweeping while one runs (and a sweeper descheduled on a busy machine) would otherwise
+	 * pile agents up without bound. When even a sweep leaves the ceiling reached (every agent is
+	 * busy, and a sweep raises the ceiling above the busy ones) the agent is created anyway: the
+	 * bound is soft, never a refusal or a hang.
+	 */
+	private void reserveDynamicAgent() {
+		for (;;) {
+			int count = this.dynamicAgents.get();
+			if (count < this.hardCeiling) {
+				if (this.dynamicAgents.compareAndSet(count, count + 1)) {
+					return;
+				}
+				continue;
+			}
+			this.evictionLock.lock();
+			try {
+				if (this.dynamicAgents.get() >= this.hardCeiling) {
+					sweep(this.clock.millis(), null);
+				}
+				if (this.dynamicAgents.get() >= this.hardCeiling) {
+					this.dynamicAgents.incrementAndGet();
+					return;
+				}
+			}
+			finally {
+				this.evictionLock.unlock();
+			}
+		}
+	}
+
+	/**
+	 * Sweep again once the dynamic agents exceed the maximum (or the agents a sweep could not
+	 * evict) by a tenth, so that sweeps are amortised over many creations.
+	 */
+	private static int thresholdAbove(int kept) {
+		return (int) Math.min(Integer.MAX_VALUE, kept + (long) kept / 10);
+	}
+
+	private static int ceilingAbove(int kept) {
+		return (int) Math.min(Integer.MAX_VALUE, 2L * kept);
+	}
+
 	private int sweep(long now, @Nullable AgentState spared) {
 		this.lastSweepMillis = now;
 		int evicted = 0;
+		// Dynamic agents this sweep cannot evict: busy ones and the one being created.
+		int unevictable = 0;
 		List<AgentState> idle = new ArrayList<>();
 		for (AgentState state : this.states.values()) {
-			if (!state.dynamic || state == spared) {
+			if (!state.dynamic) {
+				continue;
+			}
+			if (state == spared) {
 				// The agent being created is spared, or its creator could loop forever.
+				unevictable++;
 				continue;
 			}
 			PermitStore.AgentPermits permits = state.permits;
@@ -755,6 +811,7 @@ public final class PolicyEngine {
 				// Idle time starts again at the first pass that sees it idle.
 				state.lastSeenAcquired = acquired;
 				state.idleSinceMillis = Long.MAX_VALUE;
+				unevictable++;
 				continue;
 			}
 			if (acquired != state.lastSeenAcquired || state.idleSinceMillis == Long.MAX_VALUE) {
@@ -764,6 +821,9 @@ public final class PolicyEngine {
 			if (now - state.idleSinceMillis >= this.idleTimeoutMillis) {
 				if (evict(state)) {
 					evicted++;
+				}
+				else {
+					unevictable++;
 				}
 			}
 			else {
@@ -781,26 +841,34 @@ public final class PolicyEngine {
 				if (evict(state)) {
 					evicted++;
 				}
+				else {
+					unevictable++;
+				}
 			}
 		}
-		// When every agent is busy, sweep again only after some more have been created, so that
-		// a crowd of busy tenants does not make every creation scan them all.
-		int remaining = this.dynamicAgents.get();
-		this.sweepThreshold = (remaining > this.maxDynamicAgents)
-				? remaining + Math.max(1, this.maxDynamicAgents / 10) : this.maxDynamicAgents;
+		// Sweep again only after some more have been created, so that a crowd of busy tenants
+		// does not make every creation scan them all. The base is what this sweep could not
+		// evict, never the count now: creators that added agents while it ran (skipping the
+		// sweep on tryLock) would otherwise ratchet the threshold up without bound.
+		int kept = Math.max(this.maxDynamicAgents, unevictable);
+		this.sweepThreshold = thresholdAbove(kept);
+		this.hardCeiling = ceilingAbove(kept);
 		return evicted;
 	}
 
 	private boolean evict(AgentState state) {
+		// tryLock: the agent's quota is being replaced or removed right now, so it is not idle;
+		// waiting here could deadlock with a setQuota whose waiters' continuations create agents.
+		if (!state.lifecycle.tryLock()) {
+			return false;
+		}
 		boolean evicted = false;
-		state.lifecycle.lock();
 		try {
 			// Retiring succeeds only while nothing is held and nobody waits; a take racing with
 			// it either wins first (and the agent stays) or sees the agent closed and looks it up
 			// again, which creates a fresh one.
 			if (state.dynamic && state.permits.retireIfIdle()) {
 				state.dynamic = false;
-				this.dynamicAgents.decrementAndGet();
 				this.states.remove(state.agentId, state);
 				evicted = true;
 			}
@@ -809,7 +877,10 @@ public final class PolicyEngine {
 			state.lifecycle.unlock();
 		}
 		if (evicted) {
+			// Listeners hear of the removal before its room goes to a new agent, so that the
+			// agents they count (and their meters) never exceed what the engine bounds.
 			fireAgentRemoved(state.agentId);
+			this.dynamicAgents.decrementAndGet();
 		}
 		return evicted;
 	}
@@ -887,16 +958,25 @@ public final class PolicyEngine {
 
 	private AgentState createDynamic(String agentId) {
 		ResourceQuota template = Objects.requireNonNull(this.defaultQuota);
+		reserveDynamicAgent();
 		long now = this.clock.millis();
 		boolean[] created = new boolean[1];
-		AgentState state = this.states.computeIfAbsent(agentId, (id) -> {
-			created[0] = true;
-			this.dynamicAgents.incrementAndGet();
-			AgentState fresh = new AgentState(template.toBuilder(id).build(), true, this.permitStore, this.timeMeter,
-					this.trackPermitAge, now);
-			fresh.sequence = this.dynamicSequence.incrementAndGet();
-			return fresh;
-		});
+		AgentState state;
+		try {
+			state = this.states.computeIfAbsent(agentId, (id) -> {
+				AgentState fresh = new AgentState(template.toBuilder(id).build(), true, this.permitStore,
+						this.timeMeter, this.trackPermitAge, now);
+				fresh.sequence = this.dynamicSequence.incrementAndGet();
+				created[0] = true;
+				return fresh;
+			});
+		}
+		finally {
+			if (!created[0]) {
+				// Another caller created it first (or creating failed): give the room back.
+				this.dynamicAgents.decrementAndGet();
+			}
+		}
 		if (created[0]) {
 			fireAgentAdded(agentId);
 			maybeEvict(now, state);
