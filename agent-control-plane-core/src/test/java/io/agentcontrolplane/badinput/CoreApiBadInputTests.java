@@ -153,9 +153,13 @@ class CoreApiBadInputTests {
 						IllegalArgumentException.class, "maxWorkers must be > 0, was 0"),
 				row("process maxQueueSize zero", () -> EXECUTOR.process(List.of(1), Function.identity(), 2, 0),
 						IllegalArgumentException.class, "maxQueueSize must be > 0, was 0"),
-				row("process maxQueueSize Integer.MAX_VALUE",
-						() -> EXECUTOR.process(List.of(1), Function.identity(), 2, Integer.MAX_VALUE),
-						OutOfMemoryError.class, "Requested array size exceeds VM limit"),
+				accepted("process maxQueueSize Integer.MAX_VALUE",
+						() -> assertThat(EXECUTOR.process(List.of(1, 2, 3), (Integer i) -> i * 10, 2, Integer.MAX_VALUE))
+							.containsExactly(10, 20, 30)),
+				accepted("processEach maxQueueSize Integer.MAX_VALUE",
+						() -> EXECUTOR.processEach(List.of(1, 2, 3), Function.identity(), 2, Integer.MAX_VALUE,
+								(item, result) -> {
+								})),
 				row("process items null", () -> EXECUTOR.process(null, Function.identity(), 2, 10),
 						NullPointerException.class, "items must not be null"),
 				row("process processor null", () -> EXECUTOR.process(List.of(1), null, 2, 10),
