@@ -60,6 +60,12 @@ import org.jspecify.annotations.Nullable;
  * longest-idle first beyond {@link Builder#maxDynamicAgents(int)}. Eviction runs amortised when
  * dynamic agents are created, on {@link #snapshots()}, and whenever {@link #evictIdleAgents()}
  * is called. An evicted agent loses its counters; it starts afresh on its next call.
+ *
+ * <h2>Agent ids</h2> A {@code null} agent id throws {@link NullPointerException} ("agentId")
+ * everywhere. A blank one throws {@link IllegalArgumentException} ("agentId must not be null or
+ * blank, was ' '") wherever something is taken, returned or consumed, whatever the
+ * {@link UnknownAgentPolicy}; the read-only look-ups ({@link #getQuota}, {@link #snapshot},
+ * {@link #removeQuota}) answer as for any unknown agent.
  */
 public final class PolicyEngine {
 
@@ -145,7 +151,7 @@ public final class PolicyEngine {
 	 * @throws IllegalArgumentException when the ids differ
 	 */
 	public void setQuota(String agentId, ResourceQuota quota) {
-		Objects.requireNonNull(agentId, "agentId");
+		checkAgentId(agentId);
 		Objects.requireNonNull(quota, "quota");
 		if (!agentId.equals(quota.agentId())) {
 			throw new IllegalArgumentException(
@@ -185,6 +191,7 @@ public final class PolicyEngine {
 	 * @return its quota
 	 */
 	public Optional<ResourceQuota> getQuota(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
 		AgentState state = this.states.get(agentId);
 		return (state != null) ? Optional.of(state.quota) : Optional.empty();
 	}
@@ -197,6 +204,7 @@ public final class PolicyEngine {
 	 * @param agentId the agent
 	 */
 	public void removeQuota(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
 		AgentState state = this.states.get(agentId);
 		if (state == null) {
 			return;
@@ -228,6 +236,7 @@ public final class PolicyEngine {
 	 * @return whether a slot was taken
 	 */
 	public boolean tryAcquireExecutionSlot(String agentId) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -266,6 +275,7 @@ public final class PolicyEngine {
 	 * @throws IllegalStateException when no slot is held (nothing changes)
 	 */
 	public void releaseExecutionSlot(String agentId) {
+		checkAgentId(agentId);
 		AgentState state = this.states.get(agentId);
 		if (state == null) {
 			if (this.unknownAgentPolicy == UnknownAgentPolicy.ALLOW) {
@@ -296,6 +306,7 @@ public final class PolicyEngine {
 	 * @return the permit, or empty
 	 */
 	public Optional<Permit> tryAcquire(String agentId) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -354,16 +365,18 @@ public final class PolicyEngine {
 	 * while waiting behave as in {@link #acquire(String)}.
 	 * @param agentId the agent
 	 * @param action the action type, or {@code null} for no action check
-	 * @param maxWait the maximum wait, or {@code null} for the quota's own
+	 * @param maxWait the maximum wait, {@code >= 0}, or {@code null} for the quota's own
 	 * @return the permit
 	 * @throws QuotaExceededException when refused, with the reason
 	 * @throws CancellationException when interrupted while waiting
+	 * @throws IllegalArgumentException when {@code maxWait} is negative
 	 */
 	public Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait) {
-		return admit(agentId, action, maxWait, true);
+		return admit(agentId, action, checkMaxWait(maxWait), true);
 	}
 
 	private Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -481,16 +494,18 @@ public final class PolicyEngine {
 	 * given back.
 	 * @param agentId the agent
 	 * @param action the action type, or {@code null} for no action check
-	 * @param maxWait the maximum wait, or {@code null} for the quota's own
+	 * @param maxWait the maximum wait, {@code >= 0}, or {@code null} for the quota's own
 	 * @return a future of the permit
+	 * @throws IllegalArgumentException when {@code maxWait} is negative
 	 */
 	public CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait) {
-		return admitAsync(agentId, action, maxWait, true);
+		return admitAsync(agentId, action, checkMaxWait(maxWait), true);
 	}
 
 	private CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait, boolean rate) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			try {
@@ -616,6 +631,7 @@ public final class PolicyEngine {
 	}
 
 	private boolean rateLimit(String agentId, @Nullable ActionType action) {
+		checkAgentId(agentId);
 		AgentState state = lookup(agentId);
 		if (state == null) {
 			return unknownAllowed(agentId);
@@ -649,9 +665,10 @@ public final class PolicyEngine {
 	/**
 	 * A snapshot of one agent.
 	 * @param agentId the agent
-	 * @return its snapshot, empty when the agent is unknown
+	 * @return its snapshot, empty when the agent is unknown (a blank id is never known)
 	 */
 	public Optional<QuotaSnapshot> snapshot(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
 		AgentState state = this.states.get(agentId);
 		return (state != null) ? Optional.of(snapshotOf(state)) : Optional.empty();
 	}
@@ -1044,6 +1061,25 @@ public final class PolicyEngine {
 		return new QuotaExceededException(state.agentId, reason, describe(state, reason, retryNanos), retryAfter);
 	}
 
+	/**
+	 * Refuse a {@code null} or blank agent id with one message at every entry point that takes,
+	 * returns or consumes something.
+	 */
+	private static String checkAgentId(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
+		if (agentId.isBlank()) {
+			throw new IllegalArgumentException("agentId must not be null or blank, was '" + agentId + "'");
+		}
+		return agentId;
+	}
+
+	private static @Nullable Duration checkMaxWait(@Nullable Duration maxWait) {
+		if (maxWait != null && maxWait.isNegative()) {
+			throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+		}
+		return maxWait;
+	}
+
 	private static long nanos(Duration duration) {
 		try {
 			return duration.toNanos();
@@ -1308,7 +1344,10 @@ public final class PolicyEngine {
 		 * @return this builder
 		 */
 		public Builder dynamicAgentIdleTimeout(Duration idleTimeout) {
-			if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+			if (idleTimeout == null) {
+				throw new IllegalArgumentException("dynamicAgentIdleTimeout must not be null");
+			}
+			if (idleTimeout.isNegative() || idleTimeout.isZero()) {
 				throw new IllegalArgumentException("dynamicAgentIdleTimeout must be > 0, was " + idleTimeout);
 			}
 			this.dynamicAgentIdleTimeout = idleTimeout;
