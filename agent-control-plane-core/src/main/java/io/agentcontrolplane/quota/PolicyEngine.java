@@ -1356,7 +1356,10 @@ public final class PolicyEngine {
 
 		/**
 		 * The maximum number of dynamic agents kept at once (default 10,000); beyond it the
-		 * longest-idle dynamic agents are evicted first.
+		 * longest-idle dynamic agents are evicted first. The bound is soft: eviction runs once
+		 * the dynamic agents exceed it by a tenth (so that sweeps are amortised), busy agents are
+		 * never evicted, and a caller creating an agent at twice the maximum (or twice the busy
+		 * agents, if more) waits for eviction first, however many threads create agents.
 		 * @param maxDynamicAgents the maximum, {@code > 0}
 		 * @return this builder
 		 */
