@@ -5,7 +5,9 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -31,7 +33,14 @@ final class QueueRun<T, R> extends StructuredRun {
 
 	private final int maxWorkers;
 
-	private final ArrayBlockingQueue<Object> queue;
+	/**
+	 * Bounds above which the queue allocates per queued item instead of up front: an array of
+	 * {@code maxQueueSize} slots would cost its whole size before one item is read (and an
+	 * {@code OutOfMemoryError} for sizes near {@code Integer.MAX_VALUE}).
+	 */
+	static final int ARRAY_QUEUE_MAX = 1024;
+
+	private final BlockingQueue<Object> queue;
 
 	/** The items in input order, kept for their results ({@code process}); else {@code null}. */
 	private final @Nullable List<Item<T, R>> kept;
@@ -48,7 +57,8 @@ final class QueueRun<T, R> extends StructuredRun {
 		super(executor);
 		this.processor = processor;
 		this.maxWorkers = maxWorkers;
-		this.queue = new ArrayBlockingQueue<>(maxQueueSize);
+		this.queue = (maxQueueSize <= ARRAY_QUEUE_MAX) ? new ArrayBlockingQueue<>(maxQueueSize)
+				: new LinkedBlockingQueue<>(maxQueueSize);
 		this.onResult = onResult;
 		this.kept = (onResult != null) ? null : new ArrayList<>();
 	}
@@ -168,7 +178,7 @@ final class QueueRun<T, R> extends StructuredRun {
 		@Override
 		@SuppressWarnings("unchecked")
 		void work() {
-			ArrayBlockingQueue<Object> queue = QueueRun.this.queue;
+			BlockingQueue<Object> queue = QueueRun.this.queue;
 			while (!stopped()) {
 				Object next;
 				try {

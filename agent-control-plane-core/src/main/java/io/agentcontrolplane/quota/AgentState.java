@@ -2,6 +2,7 @@ package io.agentcontrolplane.quota;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -22,6 +23,12 @@ final class AgentState {
 	private final PermitStore store;
 
 	final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
+
+	/**
+	 * Execution slots held (taken with {@code tryAcquireExecutionSlot}, not yet released). Slots
+	 * are released by agent id, so without this count a slot release could free a permit.
+	 */
+	final AtomicInteger slots = new AtomicInteger();
 
 	/** Permits held, by acquisition time; only when the engine tracks permit ages. */
 	final @Nullable Set<PolicyEngine.TrackedPermit> live;
@@ -54,6 +61,22 @@ final class AgentState {
 		this.rate = RateBudget.of(quota, timeMeter, null, store);
 		this.live = trackAges ? ConcurrentHashMap.newKeySet() : null;
 		this.idleSinceMillis = nowMillis;
+	}
+
+	/**
+	 * Claim one held slot for release.
+	 * @return {@code false} when no slot is held (nothing changes)
+	 */
+	boolean takeSlot() {
+		for (;;) {
+			int held = this.slots.get();
+			if (held <= 0) {
+				return false;
+			}
+			if (this.slots.compareAndSet(held, held - 1)) {
+				return true;
+			}
+		}
 	}
 
 	/**

@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -80,6 +81,12 @@ final class InMemoryPermitStore implements PermitStore {
 	 * {@code waiters}. Both are volatile, so one of the two always sees the other (no lost
 	 * wake-up). Futures are completed outside the lock so that callers' continuations never run
 	 * under it.
+	 *
+	 * <p>Handing slots to waiters is a drain loop that never re-enters itself: a waiter's
+	 * continuation often closes its permit at once (a cached result, {@code Mono.just}), which
+	 * releases and asks for another hand-off on the same stack. A work-in-progress counter turns
+	 * that request into one more turn of the loop already running, so the stack stays flat
+	 * however many waiters queue.
 	 */
 	static final class Permits implements AgentPermits {
 
@@ -120,6 +127,9 @@ final class InMemoryPermitStore implements PermitStore {
 		private final ReentrantLock lock = new ReentrantLock();
 
 		private final LinkedHashSet<CompletableFuture<Long>> queue = new LinkedHashSet<>();
+
+		/** Hand-offs asked for; the caller that raises it from 0 drains until it is 0 again. */
+		private final AtomicInteger granting = new AtomicInteger();
 
 		Permits(int limit, boolean fair) {
 			this.limit = limit;
@@ -197,6 +207,36 @@ final class InMemoryPermitStore implements PermitStore {
 		}
 
 		private void grantWaiters() {
+			if (this.granting.getAndIncrement() != 0) {
+				// A drain is running (perhaps further up this very stack): it will look again.
+				return;
+			}
+			Throwable failure = null;
+			int asked = 1;
+			for (;;) {
+				try {
+					drainWaiters();
+				}
+				catch (Throwable ex) {
+					// Keep draining for the others who asked; the failure is rethrown at the end.
+					if (failure == null) {
+						failure = ex;
+					}
+				}
+				asked = this.granting.addAndGet(-asked);
+				if (asked == 0) {
+					break;
+				}
+			}
+			if (failure instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			if (failure instanceof Error error) {
+				throw error;
+			}
+		}
+
+		private void drainWaiters() {
 			for (;;) {
 				CompletableFuture<Long> head;
 				this.lock.lock();
@@ -216,11 +256,31 @@ final class InMemoryPermitStore implements PermitStore {
 				finally {
 					this.lock.unlock();
 				}
-				if (!head.complete(ANY_LEASE)) {
-					// The waiter gave up in the same instant: the slot goes to the next one.
+				handOver(head);
+			}
+		}
+
+		/**
+		 * Complete a waiter with the slot just taken for it. If it gave up in the same instant,
+		 * or completing it throws before the slot reached it, the slot is given back (and goes
+		 * to the next waiter), never lost.
+		 */
+		private void handOver(CompletableFuture<Long> waiter) {
+			boolean delivered = false;
+			try {
+				delivered = waiter.complete(ANY_LEASE);
+			}
+			finally {
+				if (!delivered && !deliveredTo(waiter)) {
 					undoTake();
 				}
 			}
+		}
+
+		private static boolean deliveredTo(CompletableFuture<Long> waiter) {
+			// Only a grant completes a waiter normally with a lease (giving up completes it
+			// exceptionally, close completes it with CLOSED).
+			return waiter.isDone() && !waiter.isCompletedExceptionally() && waiter.getNow(NONE) == ANY_LEASE;
 		}
 
 		private void undoTake() {

@@ -60,6 +60,12 @@ import org.jspecify.annotations.Nullable;
  * longest-idle first beyond {@link Builder#maxDynamicAgents(int)}. Eviction runs amortised when
  * dynamic agents are created, on {@link #snapshots()}, and whenever {@link #evictIdleAgents()}
  * is called. An evicted agent loses its counters; it starts afresh on its next call.
+ *
+ * <h2>Agent ids</h2> A {@code null} agent id throws {@link NullPointerException} ("agentId")
+ * everywhere. A blank one throws {@link IllegalArgumentException} ("agentId must not be null or
+ * blank, was ' '") wherever something is taken, returned or consumed, whatever the
+ * {@link UnknownAgentPolicy}; the read-only look-ups ({@link #getQuota}, {@link #snapshot},
+ * {@link #removeQuota}) answer as for any unknown agent.
  */
 public final class PolicyEngine {
 
@@ -97,7 +103,11 @@ public final class PolicyEngine {
 
 	private volatile long lastSweepMillis;
 
+	/** Dynamic agents beyond which a creator tries to sweep (skipping when a sweep runs). */
 	private volatile int sweepThreshold;
+
+	/** Dynamic agents beyond which a creator waits for the running sweep and sweeps itself. */
+	private volatile int hardCeiling;
 
 	/**
 	 * An engine with {@link UnknownAgentPolicy#ALLOW} and the system clock.
@@ -119,7 +129,8 @@ public final class PolicyEngine {
 		this.trackPermitAge = builder.trackPermitAge;
 		this.idleTimeoutMillis = builder.dynamicAgentIdleTimeout.toMillis();
 		this.maxDynamicAgents = builder.maxDynamicAgents;
-		this.sweepThreshold = builder.maxDynamicAgents;
+		this.sweepThreshold = thresholdAbove(builder.maxDynamicAgents);
+		this.hardCeiling = ceilingAbove(builder.maxDynamicAgents);
 		this.lastSweepMillis = this.clock.millis();
 	}
 
@@ -140,7 +151,7 @@ public final class PolicyEngine {
 	 * @throws IllegalArgumentException when the ids differ
 	 */
 	public void setQuota(String agentId, ResourceQuota quota) {
-		Objects.requireNonNull(agentId, "agentId");
+		checkAgentId(agentId);
 		Objects.requireNonNull(quota, "quota");
 		if (!agentId.equals(quota.agentId())) {
 			throw new IllegalArgumentException(
@@ -180,6 +191,7 @@ public final class PolicyEngine {
 	 * @return its quota
 	 */
 	public Optional<ResourceQuota> getQuota(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
 		AgentState state = this.states.get(agentId);
 		return (state != null) ? Optional.of(state.quota) : Optional.empty();
 	}
@@ -192,6 +204,7 @@ public final class PolicyEngine {
 	 * @param agentId the agent
 	 */
 	public void removeQuota(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
 		AgentState state = this.states.get(agentId);
 		if (state == null) {
 			return;
@@ -223,6 +236,7 @@ public final class PolicyEngine {
 	 * @return whether a slot was taken
 	 */
 	public boolean tryAcquireExecutionSlot(String agentId) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -237,6 +251,8 @@ public final class PolicyEngine {
 				return false;
 			}
 			if (lease >= 0) {
+				// Counted apart from permits, so that a release by agent id can only return a slot.
+				state.slots.incrementAndGet();
 				if (this.listeners.length != 0) {
 					fireAcquired(agentId, 0);
 				}
@@ -252,12 +268,14 @@ public final class PolicyEngine {
 	}
 
 	/**
-	 * Return a slot taken with {@link #tryAcquireExecutionSlot(String)}. For an unknown agent
+	 * Return a slot taken with {@link #tryAcquireExecutionSlot(String)}. Only slots count: a
+	 * {@link Permit} held for the same agent is never released this way. For an unknown agent
 	 * under {@link UnknownAgentPolicy#ALLOW} this is a no-op.
 	 * @param agentId the agent
 	 * @throws IllegalStateException when no slot is held (nothing changes)
 	 */
 	public void releaseExecutionSlot(String agentId) {
+		checkAgentId(agentId);
 		AgentState state = this.states.get(agentId);
 		if (state == null) {
 			if (this.unknownAgentPolicy == UnknownAgentPolicy.ALLOW) {
@@ -265,7 +283,15 @@ public final class PolicyEngine {
 			}
 			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held");
 		}
-		if (!state.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
+		// Claim one of the slots first: releasing by agent id alone would also free a permit
+		// someone holds, and a second caller would run beside its holder.
+		boolean released = state.takeSlot();
+		if (released && !state.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
+			// Cannot happen while every slot holds a permit; if it does, change nothing.
+			state.slots.incrementAndGet();
+			released = false;
+		}
+		if (!released) {
 			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held (limit "
 					+ state.permits.limit() + ")");
 		}
@@ -280,6 +306,7 @@ public final class PolicyEngine {
 	 * @return the permit, or empty
 	 */
 	public Optional<Permit> tryAcquire(String agentId) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -338,16 +365,18 @@ public final class PolicyEngine {
 	 * while waiting behave as in {@link #acquire(String)}.
 	 * @param agentId the agent
 	 * @param action the action type, or {@code null} for no action check
-	 * @param maxWait the maximum wait, or {@code null} for the quota's own
+	 * @param maxWait the maximum wait, {@code >= 0}, or {@code null} for the quota's own
 	 * @return the permit
 	 * @throws QuotaExceededException when refused, with the reason
 	 * @throws CancellationException when interrupted while waiting
+	 * @throws IllegalArgumentException when {@code maxWait} is negative
 	 */
 	public Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait) {
-		return admit(agentId, action, maxWait, true);
+		return admit(agentId, action, checkMaxWait(maxWait), true);
 	}
 
 	private Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -396,10 +425,14 @@ public final class PolicyEngine {
 			if (rate) {
 				consumeRateOrRevoke(state, lease, waited);
 			}
-			return granted(state, lease, waited);
+			return grantedOrRevoke(state, lease, waited);
 		}
 	}
 
+	/**
+	 * Consume one request from the rate budgets for a lease just taken. Whatever this throws,
+	 * the lease has been given back exactly once.
+	 */
 	private void consumeRateOrRevoke(AgentState state, long lease, long waited) {
 		RateBudget budget = state.rate;
 		if (budget != null) {
@@ -407,9 +440,12 @@ public final class PolicyEngine {
 			try {
 				retry = budget.tryConsume();
 			}
-			catch (PermitStoreUnavailableException ex) {
+			catch (Throwable ex) {
 				state.permits.revoke(lease);
-				throw storeUnavailable(state, ex, waited);
+				if (ex instanceof PermitStoreUnavailableException unavailable) {
+					throw storeUnavailable(state, unavailable, waited);
+				}
+				throw ex;
 			}
 			if (retry != RateBudget.CONSUMED) {
 				state.permits.revoke(lease);
@@ -458,16 +494,18 @@ public final class PolicyEngine {
 	 * given back.
 	 * @param agentId the agent
 	 * @param action the action type, or {@code null} for no action check
-	 * @param maxWait the maximum wait, or {@code null} for the quota's own
+	 * @param maxWait the maximum wait, {@code >= 0}, or {@code null} for the quota's own
 	 * @return a future of the permit
+	 * @throws IllegalArgumentException when {@code maxWait} is negative
 	 */
 	public CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait) {
-		return admitAsync(agentId, action, maxWait, true);
+		return admitAsync(agentId, action, checkMaxWait(maxWait), true);
 	}
 
 	private CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait, boolean rate) {
+		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			try {
@@ -509,7 +547,7 @@ public final class PolicyEngine {
 				if (rate) {
 					consumeRateOrRevoke(state, lease, 0);
 				}
-				return CompletableFuture.completedFuture(granted(state, lease, 0));
+				return CompletableFuture.completedFuture(grantedOrRevoke(state, lease, 0));
 			}
 			catch (QuotaExceededException ex) {
 				return CompletableFuture.failedFuture(ex);
@@ -543,16 +581,19 @@ public final class PolicyEngine {
 				state.permits.revoke(lease);
 				return;
 			}
+			// CompletableFuture swallows what this callback throws: a failure past this point
+			// must give the lease back and fail the caller's future, or both are lost for good.
+			Permit permit;
 			try {
 				if (rate) {
 					consumeRateOrRevoke(state, lease, waited);
 				}
+				permit = grantedOrRevoke(state, lease, waited);
 			}
-			catch (QuotaExceededException rejected) {
-				result.completeExceptionally(rejected);
+			catch (Throwable refused) {
+				result.completeExceptionally(refused);
 				return;
 			}
-			Permit permit = granted(state, lease, waited);
 			if (!result.complete(permit)) {
 				permit.close();
 			}
@@ -590,6 +631,7 @@ public final class PolicyEngine {
 	}
 
 	private boolean rateLimit(String agentId, @Nullable ActionType action) {
+		checkAgentId(agentId);
 		AgentState state = lookup(agentId);
 		if (state == null) {
 			return unknownAllowed(agentId);
@@ -623,9 +665,10 @@ public final class PolicyEngine {
 	/**
 	 * A snapshot of one agent.
 	 * @param agentId the agent
-	 * @return its snapshot, empty when the agent is unknown
+	 * @return its snapshot, empty when the agent is unknown (a blank id is never known)
 	 */
 	public Optional<QuotaSnapshot> snapshot(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
 		AgentState state = this.states.get(agentId);
 		return (state != null) ? Optional.of(snapshotOf(state)) : Optional.empty();
 	}
@@ -704,8 +747,8 @@ public final class PolicyEngine {
 	}
 
 	private void maybeEvict(long now, @Nullable AgentState spared) {
-		if (this.dynamicAgents.get() > this.sweepThreshold
-				|| (this.dynamicAgents.get() > 0 && now - this.lastSweepMillis >= this.idleTimeoutMillis / 2)) {
+		int count = this.dynamicAgents.get();
+		if (count > this.sweepThreshold || (count > 0 && now - this.lastSweepMillis >= this.idleTimeoutMillis / 2)) {
 			if (this.evictionLock.tryLock()) {
 				try {
 					sweep(now, spared);
@@ -717,13 +760,64 @@ public final class PolicyEngine {
 		}
 	}
 
+	/**
+	 * Count one more dynamic agent before creating it. Below the hard ceiling this is one CAS.
+	 * At the ceiling the creator waits for the sweep that runs and sweeps itself: creators that
+	 * skip sweeping while one runs (and a sweeper descheduled on a busy machine) would otherwise
+	 * pile agents up without bound. When even a sweep leaves the ceiling reached (every agent is
+	 * busy, and a sweep raises the ceiling above the busy ones) the agent is created anyway: the
+	 * bound is soft, never a refusal or a hang.
+	 */
+	private void reserveDynamicAgent() {
+		for (;;) {
+			int count = this.dynamicAgents.get();
+			if (count < this.hardCeiling) {
+				if (this.dynamicAgents.compareAndSet(count, count + 1)) {
+					return;
+				}
+				continue;
+			}
+			this.evictionLock.lock();
+			try {
+				if (this.dynamicAgents.get() >= this.hardCeiling) {
+					sweep(this.clock.millis(), null);
+				}
+				if (this.dynamicAgents.get() >= this.hardCeiling) {
+					this.dynamicAgents.incrementAndGet();
+					return;
+				}
+			}
+			finally {
+				this.evictionLock.unlock();
+			}
+		}
+	}
+
+	/**
+	 * Sweep again once the dynamic agents exceed the maximum (or the agents a sweep could not
+	 * evict) by a tenth, so that sweeps are amortised over many creations.
+	 */
+	private static int thresholdAbove(int kept) {
+		return (int) Math.min(Integer.MAX_VALUE, kept + (long) kept / 10);
+	}
+
+	private static int ceilingAbove(int kept) {
+		return (int) Math.min(Integer.MAX_VALUE, 2L * kept);
+	}
+
 	private int sweep(long now, @Nullable AgentState spared) {
 		this.lastSweepMillis = now;
 		int evicted = 0;
+		// Dynamic agents this sweep cannot evict: busy ones and the one being created.
+		int unevictable = 0;
 		List<AgentState> idle = new ArrayList<>();
 		for (AgentState state : this.states.values()) {
-			if (!state.dynamic || state == spared) {
+			if (!state.dynamic) {
+				continue;
+			}
+			if (state == spared) {
 				// The agent being created is spared, or its creator could loop forever.
+				unevictable++;
 				continue;
 			}
 			PermitStore.AgentPermits permits = state.permits;
@@ -734,6 +828,7 @@ public final class PolicyEngine {
 				// Idle time starts again at the first pass that sees it idle.
 				state.lastSeenAcquired = acquired;
 				state.idleSinceMillis = Long.MAX_VALUE;
+				unevictable++;
 				continue;
 			}
 			if (acquired != state.lastSeenAcquired || state.idleSinceMillis == Long.MAX_VALUE) {
@@ -743,6 +838,9 @@ public final class PolicyEngine {
 			if (now - state.idleSinceMillis >= this.idleTimeoutMillis) {
 				if (evict(state)) {
 					evicted++;
+				}
+				else {
+					unevictable++;
 				}
 			}
 			else {
@@ -760,26 +858,34 @@ public final class PolicyEngine {
 				if (evict(state)) {
 					evicted++;
 				}
+				else {
+					unevictable++;
+				}
 			}
 		}
-		// When every agent is busy, sweep again only after some more have been created, so that
-		// a crowd of busy tenants does not make every creation scan them all.
-		int remaining = this.dynamicAgents.get();
-		this.sweepThreshold = (remaining > this.maxDynamicAgents)
-				? remaining + Math.max(1, this.maxDynamicAgents / 10) : this.maxDynamicAgents;
+		// Sweep again only after some more have been created, so that a crowd of busy tenants
+		// does not make every creation scan them all. The base is what this sweep could not
+		// evict, never the count now: creators that added agents while it ran (skipping the
+		// sweep on tryLock) would otherwise ratchet the threshold up without bound.
+		int kept = Math.max(this.maxDynamicAgents, unevictable);
+		this.sweepThreshold = thresholdAbove(kept);
+		this.hardCeiling = ceilingAbove(kept);
 		return evicted;
 	}
 
 	private boolean evict(AgentState state) {
+		// tryLock: the agent's quota is being replaced or removed right now, so it is not idle;
+		// waiting here could deadlock with a setQuota whose waiters' continuations create agents.
+		if (!state.lifecycle.tryLock()) {
+			return false;
+		}
 		boolean evicted = false;
-		state.lifecycle.lock();
 		try {
 			// Retiring succeeds only while nothing is held and nobody waits; a take racing with
 			// it either wins first (and the agent stays) or sees the agent closed and looks it up
 			// again, which creates a fresh one.
 			if (state.dynamic && state.permits.retireIfIdle()) {
 				state.dynamic = false;
-				this.dynamicAgents.decrementAndGet();
 				this.states.remove(state.agentId, state);
 				evicted = true;
 			}
@@ -788,7 +894,10 @@ public final class PolicyEngine {
 			state.lifecycle.unlock();
 		}
 		if (evicted) {
+			// Listeners hear of the removal before its room goes to a new agent, so that the
+			// agents they count (and their meters) never exceed what the engine bounds.
 			fireAgentRemoved(state.agentId);
+			this.dynamicAgents.decrementAndGet();
 		}
 		return evicted;
 	}
@@ -866,16 +975,25 @@ public final class PolicyEngine {
 
 	private AgentState createDynamic(String agentId) {
 		ResourceQuota template = Objects.requireNonNull(this.defaultQuota);
+		reserveDynamicAgent();
 		long now = this.clock.millis();
 		boolean[] created = new boolean[1];
-		AgentState state = this.states.computeIfAbsent(agentId, (id) -> {
-			created[0] = true;
-			this.dynamicAgents.incrementAndGet();
-			AgentState fresh = new AgentState(template.toBuilder(id).build(), true, this.permitStore, this.timeMeter,
-					this.trackPermitAge, now);
-			fresh.sequence = this.dynamicSequence.incrementAndGet();
-			return fresh;
-		});
+		AgentState state;
+		try {
+			state = this.states.computeIfAbsent(agentId, (id) -> {
+				AgentState fresh = new AgentState(template.toBuilder(id).build(), true, this.permitStore,
+						this.timeMeter, this.trackPermitAge, now);
+				fresh.sequence = this.dynamicSequence.incrementAndGet();
+				created[0] = true;
+				return fresh;
+			});
+		}
+		finally {
+			if (!created[0]) {
+				// Another caller created it first (or creating failed): give the room back.
+				this.dynamicAgents.decrementAndGet();
+			}
+		}
 		if (created[0]) {
 			fireAgentAdded(agentId);
 			maybeEvict(now, state);
@@ -943,12 +1061,44 @@ public final class PolicyEngine {
 		return new QuotaExceededException(state.agentId, reason, describe(state, reason, retryNanos), retryAfter);
 	}
 
+	/**
+	 * Refuse a {@code null} or blank agent id with one message at every entry point that takes,
+	 * returns or consumes something.
+	 */
+	private static String checkAgentId(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
+		if (agentId.isBlank()) {
+			throw new IllegalArgumentException("agentId must not be null or blank, was '" + agentId + "'");
+		}
+		return agentId;
+	}
+
+	private static @Nullable Duration checkMaxWait(@Nullable Duration maxWait) {
+		if (maxWait != null && maxWait.isNegative()) {
+			throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+		}
+		return maxWait;
+	}
+
 	private static long nanos(Duration duration) {
 		try {
 			return duration.toNanos();
 		}
 		catch (ArithmeticException ex) {
 			return Long.MAX_VALUE;
+		}
+	}
+
+	/**
+	 * {@link #granted}, giving the lease back if making the permit fails, so that nothing is lost.
+	 */
+	private Permit grantedOrRevoke(AgentState state, long lease, long waited) {
+		try {
+			return granted(state, lease, waited);
+		}
+		catch (Throwable ex) {
+			state.permits.revoke(lease);
+			throw ex;
 		}
 	}
 
@@ -1194,7 +1344,10 @@ public final class PolicyEngine {
 		 * @return this builder
 		 */
 		public Builder dynamicAgentIdleTimeout(Duration idleTimeout) {
-			if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+			if (idleTimeout == null) {
+				throw new IllegalArgumentException("dynamicAgentIdleTimeout must not be null");
+			}
+			if (idleTimeout.isNegative() || idleTimeout.isZero()) {
 				throw new IllegalArgumentException("dynamicAgentIdleTimeout must be > 0, was " + idleTimeout);
 			}
 			this.dynamicAgentIdleTimeout = idleTimeout;
@@ -1203,7 +1356,10 @@ public final class PolicyEngine {
 
 		/**
 		 * The maximum number of dynamic agents kept at once (default 10,000); beyond it the
-		 * longest-idle dynamic agents are evicted first.
+		 * longest-idle dynamic agents are evicted first. The bound is soft: eviction runs once
+		 * the dynamic agents exceed it by a tenth (so that sweeps are amortised), busy agents are
+		 * never evicted, and a caller creating an agent at twice the maximum (or twice the busy
+		 * agents, if more) waits for eviction first, however many threads create agents.
 		 * @param maxDynamicAgents the maximum, {@code > 0}
 		 * @return this builder
 		 */

@@ -266,7 +266,10 @@ public final class ResourceQuota {
 		 * @return this builder
 		 */
 		public Builder maxWait(Duration maxWait) {
-			if (maxWait == null || maxWait.isNegative()) {
+			if (maxWait == null) {
+				throw new IllegalArgumentException("maxWait must not be null");
+			}
+			if (maxWait.isNegative()) {
 				throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
 			}
 			this.maxWait = maxWait;

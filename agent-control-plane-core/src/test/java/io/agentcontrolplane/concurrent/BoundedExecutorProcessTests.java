@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -88,6 +89,58 @@ class BoundedExecutorProcessTests {
 		assertThat(maxAhead.get()).isLessThanOrEqualTo(maxWorkers + maxQueueSize + 1);
 		assertThat(maxAhead.get()).isGreaterThanOrEqualTo(maxQueueSize);
 		assertThat(inFlight.max()).isLessThanOrEqualTo(maxWorkers);
+	}
+
+	/**
+	 * Queues above {@link QueueRun#ARRAY_QUEUE_MAX} are linked (allocated per queued item, not up
+	 * front: defect D6 was an {@code OutOfMemoryError} for a huge bound) and must bound reading
+	 * exactly as the array queue does. The workers are held until the reader has read all it
+	 * may, so reading further would only be possible without the bound.
+	 */
+	@Test
+	void processEachWithAQueueTooLargeToPreallocateStillBoundsReading() throws Exception {
+		int maxWorkers = 2;
+		int maxQueueSize = QueueRun.ARRAY_QUEUE_MAX * 4;
+		int total = maxQueueSize * 3;
+		AtomicLong processed = new AtomicLong();
+		AtomicLong maxAhead = new AtomicLong();
+		CountDownLatch readAllItMay = new CountDownLatch(1);
+		Iterable<Integer> items = () -> new Iterator<>() {
+
+			private int read;
+
+			@Override
+			public boolean hasNext() {
+				return this.read < total;
+			}
+
+			@Override
+			public Integer next() {
+				this.read++;
+				maxAhead.accumulateAndGet(this.read - processed.get(), Math::max);
+				if (this.read == maxWorkers + maxQueueSize + 1) {
+					readAllItMay.countDown();
+				}
+				return this.read - 1;
+			}
+
+		};
+		AtomicLong sum = new AtomicLong();
+		long count = assertTimeoutPreemptively(LONG, () -> this.executor.processEach(items, (item) -> {
+			try {
+				if (!readAllItMay.await(LONG.toSeconds(), TimeUnit.SECONDS)) {
+					throw new IllegalStateException("the reader never filled the queue");
+				}
+			}
+			catch (InterruptedException ex) {
+				throw new IllegalStateException(ex);
+			}
+			processed.incrementAndGet();
+			return item;
+		}, maxWorkers, maxQueueSize, (item, result) -> sum.addAndGet(result)));
+		assertThat(count).isEqualTo(total);
+		assertThat(sum.get()).isEqualTo((long) total * (total - 1) / 2);
+		assertThat(maxAhead.get()).isEqualTo(maxWorkers + maxQueueSize + 1);
 	}
 
 	@Test

@@ -11,7 +11,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,8 +18,8 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * Adversarial regressions for {@link PolicyEngine}: each test is a way the promise "release
- * exactly once, never over the limit, nothing lost, no hang" was found to break. Tests marked
- * {@link Disabled} describe a defect that is open; enable them with the fix.
+ * exactly once, never over the limit, nothing lost, no hang" was found to break, kept so that
+ * it cannot break again.
  */
 class PolicyEngineReliabilityTests {
 
@@ -42,10 +41,6 @@ class PolicyEngineReliabilityTests {
 	 * completes, whatever its {@code maxWait}.
 	 */
 	@Test
-	@Disabled("DEFECT D3 (open): InMemoryPermitStore.Permits.grantWaiters recurses through release() once per "
-			+ "waiter whose continuation closes its permit; from ~550 waiters on a default stack it throws "
-			+ "StackOverflowError inside PolicyEngine.waitAsync's callback: one permit is lost for ever and one future "
-			+ "never completes. Fix: make grantWaiters a non-reentrant drain loop (WIP counter).")
 	void manySynchronousContinuationsNeitherOverflowTheStackNorLoseAPermit() throws Exception {
 		int waiters = 5_000;
 		PolicyEngine engine = new PolicyEngine();
@@ -72,8 +67,6 @@ class PolicyEngineReliabilityTests {
 	 * defect, through another door).
 	 */
 	@Test
-	@Disabled("DEFECT D2 (open): PolicyEngine.releaseExecutionSlot releases any held permit, not only a slot taken "
-			+ "with tryAcquireExecutionSlot. Fix: count slots per AgentState and refuse a release with none held.")
 	void slotReleaseWithOnlyAPermitHeldIsRefusedAndChangesNothing() {
 		PolicyEngine engine = new PolicyEngine();
 		engine.setQuota("agent", ResourceQuota.of("agent", 1));

@@ -64,7 +64,7 @@ class ResourceQuotaTests {
 		assertThatIllegalArgumentException().isThrownBy(() -> ResourceQuota.builder("a").maxRequestsPerHour(-1))
 			.withMessage("maxRequestsPerHour must be >= 0, was -1");
 		assertThatIllegalArgumentException().isThrownBy(() -> ResourceQuota.builder("a").maxWait(null))
-			.withMessage("maxWait must be >= 0, was null");
+			.withMessage("maxWait must not be null");
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> ResourceQuota.builder("a").maxExecutionTime(Duration.ZERO))
 			.withMessage("maxExecutionTime must be > 0, was PT0S");

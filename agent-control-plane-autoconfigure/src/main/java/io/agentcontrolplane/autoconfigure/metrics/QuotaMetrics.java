@@ -33,7 +33,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The binder is also a {@link QuotaListener}: an agent's meters are registered once, when the
  * agent becomes known, and are removed with it, so dynamic agents that the engine evicts when
- * idle take their meters with them. Calls are recorded on instances kept per agent, without any
+ * idle take their meters with them. The engine tells its listeners after the change, outside its
+ * locks, so for one agent id an eviction's "removed" can arrive after a re-creation's "added"
+ * (or the reverse): each of these events therefore makes the agent's meters follow what the
+ * engine knows of the agent at that moment, rather than trusting the event's order. Calls are recorded on instances kept per agent, without any
  * registry look-up. Events for agents the engine does not know (unknown agents under the
  * {@code allow} policy) are not recorded, so that request-supplied ids cannot grow the meters
  * without bound.
@@ -63,6 +66,9 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 	private final ReentrantLock lifecycleLock = new ReentrantLock();
 
 	private volatile @Nullable MeterRegistry registry;
+
+	/** Set by {@link #close()}, under the lifecycle lock: no meter is registered afterwards. */
+	private boolean closed;
 
 	/**
 	 * Create a binder for the agents of the given engine.
@@ -97,11 +103,11 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		finally {
 			this.lifecycleLock.unlock();
 		}
-		// Listen first, then register the agents known now: an agent added in between is
-		// registered by whichever comes second, and registration is idempotent.
+		// Listen first, then register the agents known now: an agent added or removed in between
+		// is reconciled by whichever comes second, and reconciling is idempotent.
 		this.engine.addListener(this);
 		for (String agentId : this.engine.snapshots().keySet()) {
-			register(agentId);
+			reconcile(agentId);
 		}
 	}
 
@@ -111,6 +117,14 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 	@Override
 	public void close() {
 		this.engine.removeListener(this);
+		this.lifecycleLock.lock();
+		try {
+			// An event already on its way must not register meters after they were removed.
+			this.closed = true;
+		}
+		finally {
+			this.lifecycleLock.unlock();
+		}
 		for (String agentId : List.copyOf(this.agents.keySet())) {
 			unregister(agentId);
 		}
@@ -118,12 +132,37 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 
 	@Override
 	public void onAgentAdded(String agentId) {
-		register(agentId);
+		reconcile(agentId);
 	}
 
 	@Override
 	public void onAgentRemoved(String agentId) {
-		unregister(agentId);
+		reconcile(agentId);
+	}
+
+	/**
+	 * Make the agent's meters follow whether the engine knows the agent now. Serialised by the
+	 * lifecycle lock, so the last event for an id to run here, which runs after the engine's
+	 * last change of that id, leaves the meters matching the engine: a late "removed" of an
+	 * evicted agent keeps the meters of the agent re-created under the same id, and a late
+	 * "added" of an agent evicted meanwhile registers nothing.
+	 */
+	private void reconcile(String agentId) {
+		if (this.registry == null) {
+			return;
+		}
+		this.lifecycleLock.lock();
+		try {
+			if (this.engine.getQuota(agentId).isPresent()) {
+				register(agentId);
+			}
+			else {
+				unregister(agentId);
+			}
+		}
+		finally {
+			this.lifecycleLock.unlock();
+		}
 	}
 
 	@Override
@@ -159,7 +198,7 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		}
 		this.lifecycleLock.lock();
 		try {
-			if (!this.agents.containsKey(agentId)) {
+			if (!this.closed && !this.agents.containsKey(agentId)) {
 				this.agents.put(agentId, new AgentMeters(registry, Tags.of(this.tags).and(AGENT_TAG, agentId), agentId));
 			}
 		}

@@ -6,9 +6,15 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaListener;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
 import io.micrometer.core.instrument.Counter;
@@ -32,13 +38,17 @@ class QuotaMetricsTests {
 
 	private final QuotaMetrics metrics = new QuotaMetrics(this.engine, Tags.of("app", "test"));
 
+	private final ExecutorService other = Executors.newSingleThreadExecutor();
+
 	QuotaMetricsTests() {
 		this.engine.setQuota("planner", ResourceQuota.of("planner", 2));
 	}
 
 	@AfterEach
-	void closeMetrics() {
+	void closeMetrics() throws InterruptedException {
 		this.metrics.close();
+		this.other.shutdownNow();
+		assertThat(this.other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
 	}
 
 	@Test
@@ -144,6 +154,66 @@ class QuotaMetricsTests {
 		}
 	}
 
+	/**
+	 * The engine notifies listeners after a change and outside its locks, so an eviction's
+	 * "removed" can reach the binder after the "added" of the agent re-created under the same id
+	 * (the race in the 100,000-id bounds test): the new agent must keep its meters.
+	 */
+	@Test
+	void lateRemovalOfAnAgentReAddedMeanwhileKeepsItsMeters() throws Exception {
+		CountDownLatch removing = new CountDownLatch(1);
+		CountDownLatch reAdded = new CountDownLatch(1);
+		// Registered before the binder, so it delays the binder's "removed" for this agent.
+		this.engine.addListener(new QuotaListener() {
+			@Override
+			public void onAgentRemoved(String agentId) {
+				if ("critic".equals(agentId) && removing.getCount() > 0) {
+					removing.countDown();
+					await(reAdded);
+				}
+			}
+		});
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 1));
+		this.metrics.bindTo(this.registry);
+		Future<?> removal = this.other.submit(() -> this.engine.removeQuota("critic"));
+		await(removing);
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 2));
+		reAdded.countDown();
+		removal.get(10, TimeUnit.SECONDS);
+		assertThat(this.engine.getQuota("critic")).isPresent();
+		assertThat(gauge("agent.quota.limit", "critic")).isEqualTo(2.0);
+		assertThat(this.registry.getMeters()).filteredOn((meter) -> "critic".equals(meter.getId().getTag("agent")))
+			.hasSize(metersOf("planner"));
+	}
+
+	/**
+	 * The reverse order: the "added" of an agent reaches the binder after the agent was removed
+	 * again, and must not leave meters for an agent the engine no longer knows.
+	 */
+	@Test
+	void lateAdditionOfAnAgentRemovedMeanwhileRegistersNoMeters() throws Exception {
+		CountDownLatch adding = new CountDownLatch(1);
+		CountDownLatch removed = new CountDownLatch(1);
+		this.engine.addListener(new QuotaListener() {
+			@Override
+			public void onAgentAdded(String agentId) {
+				if ("critic".equals(agentId) && adding.getCount() > 0) {
+					adding.countDown();
+					await(removed);
+				}
+			}
+		});
+		this.metrics.bindTo(this.registry);
+		Future<?> addition = this.other.submit(() -> this.engine.setQuota("critic", ResourceQuota.of("critic", 1)));
+		await(adding);
+		this.engine.removeQuota("critic");
+		removed.countDown();
+		addition.get(10, TimeUnit.SECONDS);
+		assertThat(this.engine.getQuota("critic")).isEmpty();
+		assertThat(this.registry.getMeters()).noneMatch((meter) -> "critic".equals(meter.getId().getTag("agent")));
+		assertThat(metersOf("planner")).isPositive();
+	}
+
 	@Test
 	void unknownAgentsAllowedByThePolicyGetNoMeters() {
 		this.metrics.bindTo(this.registry);
@@ -193,6 +263,22 @@ class QuotaMetricsTests {
 			return this.now;
 		}
 
+	}
+
+	private int metersOf(String agent) {
+		return (int) this.registry.getMeters().stream().filter((meter) -> agent.equals(meter.getId().getTag("agent"))).count();
+	}
+
+	private static void await(CountDownLatch latch) {
+		try {
+			if (!latch.await(10, TimeUnit.SECONDS)) {
+				throw new IllegalStateException("the other thread did not get there in 10 s");
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	private double gauge(String name, String agent) {

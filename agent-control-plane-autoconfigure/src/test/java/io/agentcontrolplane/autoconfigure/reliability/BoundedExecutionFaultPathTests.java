@@ -192,9 +192,6 @@ class BoundedExecutionFaultPathTests {
 	}
 
 	@Test
-	@Disabled("DEFECT D3 (open), through @BoundedExecution: a queue of CompletableFuture calls whose methods complete "
-			+ "synchronously recurses once per waiter in InMemoryPermitStore.Permits.grantWaiters and overflows the "
-			+ "stack; a permit is lost for good and a call never completes. Enable with the engine fix.")
 	void manyQueuedAsyncCallsThatCompleteSynchronouslyAllCompleteAndReturnTheirPermits() {
 		this.contextRunner.run((context) -> {
 			PolicyEngine engine = context.getBean(PolicyEngine.class);
@@ -287,9 +284,6 @@ class BoundedExecutionFaultPathTests {
 	}
 
 	@Test
-	@Disabled("DEFECT D3 (open), through Reactor: Mono.usingWhen releases synchronously on completion, so a queue of "
-			+ "synchronous Monos recurses once per waiter in InMemoryPermitStore.Permits.grantWaiters and overflows the "
-			+ "stack. Enable with the engine fix.")
 	void manyQueuedSynchronousMonosAllCompleteAndReturnTheirPermits() {
 		this.contextRunner.run((context) -> {
 			PolicyEngine engine = context.getBean(PolicyEngine.class);
