@@ -74,8 +74,8 @@ import org.springframework.resilience.annotation.EnableResilientMethods;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = { "-Xms1g", "-Xmx1g" })
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 2, jvmArgsAppend = { "-Xms1g", "-Xmx1g" })
 public class AnnotatedCallBenchmark {
 
 	static final String AGENT = "bench";
