@@ -1,0 +1,223 @@
+package io.agentcontrolplane.benchmarks;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import io.agentcontrolplane.autoconfigure.metrics.QuotaMetrics;
+import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.ResourceQuota;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Benchmark group 1 of issue 6: the cost of one guard around an empty body, uncontended for
+ * capacity (the limit, {@value #LIMIT}, is far above the thread count, so no call is ever
+ * refused or waits) but contended for the guard's memory on 2 threads.
+ *
+ * <p>Ours: {@link PolicyEngine#tryAcquire} + {@link Permit#close()} (the token form that
+ * {@code @BoundedExecution} uses) and {@link PolicyEngine#tryAcquireExecutionSlot} +
+ * {@link PolicyEngine#releaseExecutionSlot} (the original's boolean form), each with no
+ * listener and with the Micrometer {@link QuotaMetrics} binder of the autoconfigure module
+ * bound to a {@link SimpleMeterRegistry} (how the auto-configuration wires it: the binder is a
+ * {@code QuotaListener} added to the engine by {@code bindTo}). Peers: a bare
+ * {@link Semaphore} ({@code tryAcquire} + {@code release}) and Resilience4j's
+ * {@code SemaphoreBulkhead} ({@code tryAcquirePermission} + {@code onComplete}).
+ *
+ * <p>Every variant has a 1-thread ({@code _1t}) and a 2-thread ({@code _2t}) method; on 2
+ * threads both threads share one guard. Run with {@code -prof gc} for the bytes allocated per
+ * operation ({@code gc.alloc.rate.norm}).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 2, jvmArgsAppend = { "-Xms1g", "-Xmx1g" })
+@State(Scope.Benchmark)
+public class GuardCostBenchmark {
+
+	static final String AGENT = "bench";
+
+	static final int LIMIT = 64;
+
+	private PolicyEngine engine;
+
+	private PolicyEngine observedEngine;
+
+	private QuotaMetrics metrics;
+
+	private SimpleMeterRegistry registry;
+
+	private Semaphore semaphore;
+
+	private Bulkhead bulkhead;
+
+	@Setup(Level.Trial)
+	public void setUp() {
+		this.engine = new PolicyEngine();
+		this.engine.setQuota(AGENT, ResourceQuota.of(AGENT, LIMIT));
+		this.observedEngine = new PolicyEngine();
+		this.observedEngine.setQuota(AGENT, ResourceQuota.of(AGENT, LIMIT));
+		this.registry = new SimpleMeterRegistry();
+		this.metrics = new QuotaMetrics(this.observedEngine);
+		this.metrics.bindTo(this.registry);
+		if (this.registry.find("agent.quota.calls").tag(QuotaMetrics.AGENT_TAG, AGENT).counters().isEmpty()) {
+			throw new IllegalStateException("QuotaMetrics registered no meters for agent '" + AGENT + "'");
+		}
+		this.semaphore = new Semaphore(LIMIT);
+		this.bulkhead = Bulkhead.of(AGENT,
+				BulkheadConfig.custom().maxConcurrentCalls(LIMIT).maxWaitDuration(Duration.ZERO).build());
+	}
+
+	@TearDown(Level.Trial)
+	public void tearDown() {
+		// Every variant must have given back what it took: a leak would make the figures lie.
+		check("engine", this.engine.snapshot(AGENT).orElseThrow().inFlight());
+		check("engine with metrics", this.observedEngine.snapshot(AGENT).orElseThrow().inFlight());
+		check("semaphore", LIMIT - this.semaphore.availablePermits());
+		check("bulkhead", LIMIT - this.bulkhead.getMetrics().getAvailableConcurrentCalls());
+		double permitted = this.registry.find("agent.quota.calls")
+			.tag(QuotaMetrics.OUTCOME_TAG, "permitted")
+			.counter()
+			.count();
+		if (this.observedEngine.snapshot(AGENT).orElseThrow().acquired() > 0 && permitted == 0) {
+			throw new IllegalStateException("the metrics listener recorded no call");
+		}
+		this.metrics.close();
+		this.registry.close();
+	}
+
+	private static void check(String guard, int held) {
+		if (held != 0) {
+			throw new IllegalStateException(guard + " still holds " + held + " permits after the run");
+		}
+	}
+
+	// --- ours: token form ------------------------------------------------------------------
+
+	@Benchmark
+	@Threads(1)
+	public boolean engineTryAcquire_1t() {
+		return tryAcquire(this.engine);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean engineTryAcquire_2t() {
+		return tryAcquire(this.engine);
+	}
+
+	@Benchmark
+	@Threads(1)
+	public boolean engineTryAcquireMetrics_1t() {
+		return tryAcquire(this.observedEngine);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean engineTryAcquireMetrics_2t() {
+		return tryAcquire(this.observedEngine);
+	}
+
+	private static boolean tryAcquire(PolicyEngine engine) {
+		Optional<Permit> permit = engine.tryAcquire(AGENT);
+		if (permit.isEmpty()) {
+			return false;
+		}
+		permit.get().close();
+		return true;
+	}
+
+	// --- ours: boolean slot form -----------------------------------------------------------
+
+	@Benchmark
+	@Threads(1)
+	public boolean engineSlot_1t() {
+		return slot(this.engine);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean engineSlot_2t() {
+		return slot(this.engine);
+	}
+
+	@Benchmark
+	@Threads(1)
+	public boolean engineSlotMetrics_1t() {
+		return slot(this.observedEngine);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean engineSlotMetrics_2t() {
+		return slot(this.observedEngine);
+	}
+
+	private static boolean slot(PolicyEngine engine) {
+		if (!engine.tryAcquireExecutionSlot(AGENT)) {
+			return false;
+		}
+		engine.releaseExecutionSlot(AGENT);
+		return true;
+	}
+
+	// --- peers -----------------------------------------------------------------------------
+
+	@Benchmark
+	@Threads(1)
+	public boolean semaphore_1t() {
+		return semaphore(this.semaphore);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean semaphore_2t() {
+		return semaphore(this.semaphore);
+	}
+
+	private static boolean semaphore(Semaphore semaphore) {
+		if (!semaphore.tryAcquire()) {
+			return false;
+		}
+		semaphore.release();
+		return true;
+	}
+
+	@Benchmark
+	@Threads(1)
+	public boolean semaphoreBulkhead_1t() {
+		return bulkhead(this.bulkhead);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean semaphoreBulkhead_2t() {
+		return bulkhead(this.bulkhead);
+	}
+
+	private static boolean bulkhead(Bulkhead bulkhead) {
+		if (!bulkhead.tryAcquirePermission()) {
+			return false;
+		}
+		bulkhead.onComplete();
+		return true;
+	}
+
+}
