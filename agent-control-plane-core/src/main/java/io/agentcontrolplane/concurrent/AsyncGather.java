@@ -16,8 +16,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One call of {@code gatherAsync}: no thread waits for an operation. Operations are started by
- * a drain loop that runs on the executor whenever a slot frees up; the completion callback of an
- * operation only records the result and schedules the drain. A work-in-progress counter makes
+ * a drain loop. The first turn runs on the executor, so the caller never runs a task; after
+ * that the drain runs on the thread that completes an operation (as Reactor's {@code flatMap}
+ * subscribes the next inner publisher on the thread that completed the last), which saves an
+ * executor hand-off per operation. A work-in-progress counter makes
  * the drain single-threaded and turns re-entry (an operation that completes while it is being
  * started) into another turn of the same loop instead of recursion, so the stack stays flat
  * however many operations complete synchronously.
@@ -72,6 +74,7 @@ final class AsyncGather<T> {
 
 	private void scheduleDrain() {
 		if (this.wip.getAndIncrement() == 0) {
+			// the first turn: off the caller's thread
 			try {
 				this.executor.execute(this::drain);
 			}
@@ -131,8 +134,9 @@ final class AsyncGather<T> {
 			}
 		}
 		this.inFlight.decrementAndGet();
-		if (!this.done) {
-			scheduleDrain();
+		if (!this.done && this.wip.getAndIncrement() == 0) {
+			// a slot is free and no drain runs: start the next operations on this thread
+			drain();
 		}
 	}
 

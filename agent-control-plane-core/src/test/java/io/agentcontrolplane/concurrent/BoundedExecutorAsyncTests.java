@@ -71,6 +71,30 @@ class BoundedExecutorAsyncTests {
 	}
 
 	@Test
+	void gatherAsyncHandsTheExecutorOneTurnAndStartsLaterOperationsOnTheCompletingThread() throws Exception {
+		AtomicInteger executions = new AtomicInteger();
+		BoundedExecutor counting = new BoundedExecutor((command) -> {
+			executions.incrementAndGet();
+			this.twoThreads.execute(command);
+		});
+		Thread caller = Thread.currentThread();
+		List<Thread> startedOn = new CopyOnWriteArrayList<>();
+		List<Supplier<CompletionStage<Integer>>> tasks = IntStream.range(0, 200)
+			.mapToObj((i) -> (Supplier<CompletionStage<Integer>>) () -> {
+				startedOn.add(Thread.currentThread());
+				CompletableFuture<Integer> operation = new CompletableFuture<>();
+				this.timer.execute(() -> operation.complete(i));
+				return operation;
+			})
+			.collect(Collectors.toList());
+		List<Integer> results = counting.gatherAsync(8, tasks).get(60, TimeUnit.SECONDS);
+		assertThat(results).containsExactlyElementsOf(IntStream.range(0, 200).boxed().collect(Collectors.toList()));
+		assertThat(startedOn).hasSize(200).doesNotContain(caller);
+		// one hand-off to start; every later operation is started by the thread that freed its slot
+		assertThat(executions.get()).isEqualTo(1);
+	}
+
+	@Test
 	void gatherAsyncOfSynchronouslyCompletingStagesDoesNotGrowTheStack() throws Exception {
 		List<Supplier<CompletionStage<Integer>>> tasks = IntStream.range(0, 100_000)
 			.mapToObj((i) -> (Supplier<CompletionStage<Integer>>) () -> CompletableFuture.completedFuture(i))
