@@ -36,7 +36,8 @@ import org.jspecify.annotations.Nullable;
  * idle take their meters with them. The engine tells its listeners after the change, outside its
  * locks, so for one agent id an eviction's "removed" can arrive after a re-creation's "added"
  * (or the reverse): each of these events therefore makes the agent's meters follow what the
- * engine knows of the agent at that moment, rather than trusting the event's order. Calls are recorded on instances kept per agent, without any
+ * engine knows of the agent at that moment, rather than trusting the event's order. Calls are
+ * recorded on instances kept per agent, without any
  * registry look-up. Events for agents the engine does not know (unknown agents under the
  * {@code allow} policy) are not recorded, so that request-supplied ids cannot grow the meters
  * without bound.
