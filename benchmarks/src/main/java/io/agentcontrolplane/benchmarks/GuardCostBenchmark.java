@@ -1,7 +1,9 @@
 package io.agentcontrolplane.benchmarks;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -38,7 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * bound to a {@link SimpleMeterRegistry} (how the auto-configuration wires it: the binder is a
  * {@code QuotaListener} added to the engine by {@code bindTo}). Peers: a bare
  * {@link Semaphore} ({@code tryAcquire} + {@code release}) and Resilience4j's
- * {@code SemaphoreBulkhead} ({@code tryAcquirePermission} + {@code onComplete}).
+ * {@code SemaphoreBulkhead} ({@code tryAcquirePermission} + {@code onComplete}), and
+ * {@code semaphoreById}: a {@link Semaphore} found by agent id in a {@link ConcurrentHashMap}
+ * before {@code tryAcquire} and again before {@code release}, the floor of any guard that, like
+ * the engine's slot form, is called with an agent id rather than holding a guard object.
  *
  * <p>Every variant has a 1-thread ({@code _1t}) and a 2-thread ({@code _2t}) method; on 2
  * threads both threads share one guard. Run with {@code -prof gc} for the bytes allocated per
@@ -66,6 +71,8 @@ public class GuardCostBenchmark {
 
 	private Semaphore semaphore;
 
+	private Map<String, Semaphore> semaphoresById;
+
 	private Bulkhead bulkhead;
 
 	@Setup(Level.Trial)
@@ -81,6 +88,8 @@ public class GuardCostBenchmark {
 			throw new IllegalStateException("QuotaMetrics registered no meters for agent '" + AGENT + "'");
 		}
 		this.semaphore = new Semaphore(LIMIT);
+		this.semaphoresById = new ConcurrentHashMap<>();
+		this.semaphoresById.put(AGENT, new Semaphore(LIMIT));
 		this.bulkhead = Bulkhead.of(AGENT,
 				BulkheadConfig.custom().maxConcurrentCalls(LIMIT).maxWaitDuration(Duration.ZERO).build());
 	}
@@ -91,6 +100,7 @@ public class GuardCostBenchmark {
 		check("engine", this.engine.snapshot(AGENT).orElseThrow().inFlight());
 		check("engine with metrics", this.observedEngine.snapshot(AGENT).orElseThrow().inFlight());
 		check("semaphore", LIMIT - this.semaphore.availablePermits());
+		check("semaphore by id", LIMIT - this.semaphoresById.get(AGENT).availablePermits());
 		check("bulkhead", LIMIT - this.bulkhead.getMetrics().getAvailableConcurrentCalls());
 		double permitted = this.registry.find("agent.quota.calls")
 			.tag(QuotaMetrics.OUTCOME_TAG, "permitted")
@@ -197,6 +207,27 @@ public class GuardCostBenchmark {
 			return false;
 		}
 		semaphore.release();
+		return true;
+	}
+
+	@Benchmark
+	@Threads(1)
+	public boolean semaphoreById_1t() {
+		return semaphoreById(this.semaphoresById);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean semaphoreById_2t() {
+		return semaphoreById(this.semaphoresById);
+	}
+
+	private static boolean semaphoreById(Map<String, Semaphore> semaphores) {
+		// Looked up on both sides, as releaseExecutionSlot(agentId) must.
+		if (!semaphores.get(AGENT).tryAcquire()) {
+			return false;
+		}
+		semaphores.get(AGENT).release();
 		return true;
 	}
 
