@@ -4,6 +4,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.bucket4j.TimeMeter;
@@ -29,6 +30,21 @@ final class AgentState {
 	 * are released by agent id, so without this count a slot release could free a permit.
 	 */
 	final AtomicInteger slots = new AtomicInteger();
+
+	/** Total nanoseconds waited by granted calls; only waits {@code > 0} are added. */
+	final LongAdder acquiredWaitNanos = new LongAdder();
+
+	/** Total nanoseconds waited by refused calls; only waits {@code > 0} are added. */
+	final LongAdder rejectedWaitNanos = new LongAdder();
+
+	/** Permits released with a known hold time (granted while the engine had listeners). */
+	final LongAdder timedReleases = new LongAdder();
+
+	/** Total nanoseconds the timed releases held their permits. */
+	final LongAdder heldNanos = new LongAdder();
+
+	/** The read-only view of these counters, one per state so that identity tells states apart. */
+	final QuotaStatistics statistics = new QuotaStatistics(this);
 
 	/** Permits held, by acquisition time; only when the engine tracks permit ages. */
 	final @Nullable Set<PolicyEngine.TrackedPermit> live;

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -663,6 +664,20 @@ public final class PolicyEngine {
 	}
 
 	/**
+	 * The live counters of one agent, for metrics that poll rather than listen: totals of grants,
+	 * refusals by reason, time waited and time held (see {@link QuotaStatistics}). The same view
+	 * is returned for as long as the agent stays known; it reads the engine's state at every
+	 * call and allocates nothing.
+	 * @param agentId the agent
+	 * @return its statistics, empty when the agent is unknown (a blank id is never known)
+	 */
+	public Optional<QuotaStatistics> statistics(String agentId) {
+		Objects.requireNonNull(agentId, "agentId");
+		AgentState state = this.states.get(agentId);
+		return (state != null) ? Optional.of(state.statistics) : Optional.empty();
+	}
+
+	/**
 	 * A snapshot of one agent.
 	 * @param agentId the agent
 	 * @return its snapshot, empty when the agent is unknown (a blank id is never known)
@@ -1045,6 +1060,9 @@ public final class PolicyEngine {
 	 */
 	private void countRejection(AgentState state, RejectionReason reason, long waited) {
 		state.rejected.incrementAndGet(reason.ordinal());
+		if (waited > 0) {
+			state.rejectedWaitNanos.add(waited);
+		}
 		if (this.listeners.length != 0) {
 			fireRejected(state.agentId, reason, waited);
 		}
@@ -1103,12 +1121,18 @@ public final class PolicyEngine {
 	}
 
 	private Permit granted(AgentState state, long lease, long waited) {
+		if (waited > 0) {
+			// Only a caller that waited pays for this; a grant at once adds nothing.
+			state.acquiredWaitNanos.add(waited);
+		}
+		// The hold time is measured for the listeners (and the statistics they expose) only:
+		// without one, a grant reads no clock.
 		boolean observed = this.listeners.length != 0;
-		TrackedPermit permit = new TrackedPermit(this, state, lease,
-				(observed || state.live != null) ? System.nanoTime() : -1,
-				(state.live != null) ? this.clock.millis() : 0);
-		if (state.live != null) {
-			state.live.add(permit);
+		Set<TrackedPermit> live = state.live;
+		TrackedPermit permit = new TrackedPermit(this, state, lease, observed ? System.nanoTime() : -1,
+				(live != null) ? this.clock.millis() : 0);
+		if (live != null) {
+			live.add(permit);
 		}
 		if (observed) {
 			fireAcquired(state.agentId, waited);
@@ -1265,13 +1289,19 @@ public final class PolicyEngine {
 				return;
 			}
 			AgentState state = this.state;
-			if (state.live != null) {
-				state.live.remove(this);
+			Set<TrackedPermit> live = state.live;
+			if (live != null) {
+				live.remove(this);
 			}
 			state.permits.release(this.lease);
+			long held = -1;
+			if (this.acquiredNanos >= 0) {
+				held = System.nanoTime() - this.acquiredNanos;
+				state.heldNanos.add(held);
+				state.timedReleases.increment();
+			}
 			if (this.engine.hasListeners()) {
-				this.engine.fireReleased(state.agentId,
-						(this.acquiredNanos < 0) ? -1 : System.nanoTime() - this.acquiredNanos);
+				this.engine.fireReleased(state.agentId, held);
 			}
 		}
 

@@ -188,7 +188,7 @@ public class AnnotatedCallBenchmark {
 			double permitted = registry.get("agent.quota.calls")
 				.tag(QuotaMetrics.AGENT_TAG, AGENT)
 				.tag(QuotaMetrics.OUTCOME_TAG, "permitted")
-				.counter()
+				.functionCounter()
 				.count();
 			if (acquired != 1 || permitted != 1) {
 				throw new IllegalStateException("@BoundedExecution is not applied with metrics: acquired=" + acquired

@@ -84,7 +84,7 @@ public class GuardCostBenchmark {
 		this.registry = new SimpleMeterRegistry();
 		this.metrics = new QuotaMetrics(this.observedEngine);
 		this.metrics.bindTo(this.registry);
-		if (this.registry.find("agent.quota.calls").tag(QuotaMetrics.AGENT_TAG, AGENT).counters().isEmpty()) {
+		if (this.registry.find("agent.quota.calls").tag(QuotaMetrics.AGENT_TAG, AGENT).functionCounters().isEmpty()) {
 			throw new IllegalStateException("QuotaMetrics registered no meters for agent '" + AGENT + "'");
 		}
 		this.semaphore = new Semaphore(LIMIT);
@@ -104,7 +104,7 @@ public class GuardCostBenchmark {
 		check("bulkhead", LIMIT - this.bulkhead.getMetrics().getAvailableConcurrentCalls());
 		double permitted = this.registry.find("agent.quota.calls")
 			.tag(QuotaMetrics.OUTCOME_TAG, "permitted")
-			.counter()
+			.functionCounter()
 			.count();
 		if (this.observedEngine.snapshot(AGENT).orElseThrow().acquired() > 0 && permitted == 0) {
 			throw new IllegalStateException("the metrics listener recorded no call");

@@ -2,26 +2,27 @@ package io.agentcontrolplane.autoconfigure.metrics;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaListener;
-import io.agentcontrolplane.quota.QuotaSnapshot;
+import io.agentcontrolplane.quota.QuotaStatistics;
 import io.agentcontrolplane.quota.RejectionReason;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.jspecify.annotations.Nullable;
 
@@ -31,16 +32,23 @@ import org.jspecify.annotations.Nullable;
  * and timers for the time spent waiting for a permit and the time a permit was held. Every meter
  * carries the {@code agent} tag (plus the {@link Tags tags} given at construction).
  *
- * <p>The binder is also a {@link QuotaListener}: an agent's meters are registered once, when the
- * agent becomes known, and are removed with it, so dynamic agents that the engine evicts when
- * idle take their meters with them. The engine tells its listeners after the change, outside its
- * locks, so for one agent id an eviction's "removed" can arrive after a re-creation's "added"
- * (or the reverse): each of these events therefore makes the agent's meters follow what the
- * engine knows of the agent at that moment, rather than trusting the event's order. Calls are
- * recorded on instances kept per agent, without any
- * registry look-up. Events for agents the engine does not know (unknown agents under the
- * {@code allow} policy) are not recorded, so that request-supplied ids cannot grow the meters
- * without bound.
+ * <p>Nothing is recorded per call: every meter is a {@link Gauge}, {@link FunctionCounter} or
+ * {@link FunctionTimer} that reads the agent's live {@link QuotaStatistics} when the registry
+ * publishes (the way Micrometer's {@code ExecutorServiceMetrics} reads a thread pool), so a call
+ * costs what the engine's own counters cost. Counters and timer totals therefore count from when
+ * the agent became known to the engine, including calls made before binding; the timers have a
+ * count and a total but no maximum or histogram.
+ *
+ * <p>The binder is a {@link QuotaListener} for the agents' life cycle (and, being one, makes the
+ * engine measure hold times): an agent's meters are registered once, when the agent becomes
+ * known, and are removed with it, so dynamic agents that the engine evicts when idle take their
+ * meters with them. The engine tells its listeners after the change, outside its locks, so for
+ * one agent id an eviction's "removed" can arrive after a re-creation's "added" (or the reverse):
+ * each of these events therefore makes the agent's meters follow what the engine knows of the
+ * agent at that moment, rather than trusting the event's order; an agent re-created under the
+ * same id gets fresh meters reading its own counters. Agents the engine does not know (unknown
+ * agents under the {@code allow} policy) get no meters, so that request-supplied ids cannot grow
+ * the meters without bound.
  *
  * <p>Binds to one registry (Spring Boot binds to the composite registry when there are several).
  */
@@ -142,11 +150,12 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 	}
 
 	/**
-	 * Make the agent's meters follow whether the engine knows the agent now. Serialised by the
+	 * Make the agent's meters follow what the engine knows of the agent now. Serialised by the
 	 * lifecycle lock, so the last event for an id to run here, which runs after the engine's
 	 * last change of that id, leaves the meters matching the engine: a late "removed" of an
 	 * evicted agent keeps the meters of the agent re-created under the same id, and a late
-	 * "added" of an agent evicted meanwhile registers nothing.
+	 * "added" of an agent evicted meanwhile registers nothing. Meters that read the counters of
+	 * an earlier incarnation of the id are replaced.
 	 */
 	private void reconcile(String agentId) {
 		if (this.registry == null) {
@@ -154,11 +163,13 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		}
 		this.lifecycleLock.lock();
 		try {
-			if (this.engine.getQuota(agentId).isPresent()) {
-				register(agentId);
-			}
-			else {
+			QuotaStatistics statistics = this.engine.statistics(agentId).orElse(null);
+			AgentMeters meters = this.agents.get(agentId);
+			if (meters != null && meters.statistics != statistics) {
 				unregister(agentId);
+			}
+			if (statistics != null) {
+				register(agentId, statistics);
 			}
 		}
 		finally {
@@ -166,33 +177,7 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		}
 	}
 
-	@Override
-	public void onAcquired(String agentId, long waitNanos) {
-		AgentMeters meters = this.agents.get(agentId);
-		if (meters != null) {
-			meters.permitted.increment();
-			meters.permittedWait.record(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
-		}
-	}
-
-	@Override
-	public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
-		AgentMeters meters = this.agents.get(agentId);
-		if (meters != null) {
-			meters.rejected.get(reason).increment();
-			meters.rejectedWait.record(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
-		}
-	}
-
-	@Override
-	public void onReleased(String agentId, long heldNanos) {
-		AgentMeters meters = this.agents.get(agentId);
-		if (meters != null && heldNanos >= 0) {
-			meters.hold.record(heldNanos, TimeUnit.NANOSECONDS);
-		}
-	}
-
-	private void register(String agentId) {
+	private void register(String agentId, QuotaStatistics statistics) {
 		MeterRegistry registry = this.registry;
 		if (registry == null) {
 			return;
@@ -200,7 +185,8 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		this.lifecycleLock.lock();
 		try {
 			if (!this.closed && !this.agents.containsKey(agentId)) {
-				this.agents.put(agentId, new AgentMeters(registry, Tags.of(this.tags).and(AGENT_TAG, agentId), agentId));
+				this.agents.put(agentId,
+						new AgentMeters(registry, Tags.of(this.tags).and(AGENT_TAG, agentId), statistics));
 			}
 		}
 		finally {
@@ -222,60 +208,54 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		}
 	}
 
-	private double read(String agentId, ToDoubleFunction<QuotaSnapshot> value) {
-		QuotaSnapshot snapshot = this.engine.snapshot(agentId).orElse(null);
-		return (snapshot != null) ? value.applyAsDouble(snapshot) : Double.NaN;
-	}
-
 	/**
-	 * The meters of one agent, registered once and kept for the per-call paths.
+	 * The meters of one agent, registered once; they read {@link #statistics} when published.
 	 */
-	private final class AgentMeters {
+	private static final class AgentMeters {
 
 		private final List<Meter> all = new ArrayList<>();
 
-		private final Counter permitted;
+		/** Held strongly: Micrometer's function meters keep only a weak reference to it. */
+		private final QuotaStatistics statistics;
 
-		private final Map<RejectionReason, Counter> rejected = new EnumMap<>(RejectionReason.class);
-
-		private final Timer permittedWait;
-
-		private final Timer rejectedWait;
-
-		private final Timer hold;
-
-		AgentMeters(MeterRegistry registry, Tags tags, String agentId) {
+		AgentMeters(MeterRegistry registry, Tags tags, QuotaStatistics statistics) {
+			this.statistics = statistics;
 			gauge(registry, tags, "limit", "The maximum number of concurrent executions of the agent", "permits",
-					agentId, QuotaSnapshot::maxConcurrentExecutions);
-			gauge(registry, tags, "in.flight", "The executions of the agent holding a permit now", "permits", agentId,
-					QuotaSnapshot::inFlight);
-			gauge(registry, tags, "available", "The permits of the agent free now", "permits", agentId,
-					QuotaSnapshot::available);
-			gauge(registry, tags, "waiting", "The callers waiting for a permit of the agent now", "callers", agentId,
-					QuotaSnapshot::waiting);
-			this.permitted = counter(registry, tags, "permitted", "none");
+					QuotaStatistics::maxConcurrentExecutions);
+			gauge(registry, tags, "in.flight", "The executions of the agent holding a permit now", "permits",
+					QuotaStatistics::inFlight);
+			gauge(registry, tags, "available", "The permits of the agent free now", "permits",
+					QuotaStatistics::available);
+			gauge(registry, tags, "waiting", "The callers waiting for a permit of the agent now", "callers",
+					QuotaStatistics::waiting);
+			Monotonic acquired = new Monotonic(QuotaStatistics::acquired);
+			counter(registry, tags, "permitted", "none", acquired);
 			for (RejectionReason reason : RejectionReason.values()) {
-				this.rejected.put(reason, counter(registry, tags, "rejected", reason.name().toLowerCase(Locale.ROOT)));
+				counter(registry, tags, "rejected", reason.name().toLowerCase(Locale.ROOT),
+						(agent) -> agent.rejected(reason));
 			}
-			this.permittedWait = waitTimer(registry, tags, "permitted");
-			this.rejectedWait = waitTimer(registry, tags, "rejected");
-			this.hold = add(Timer.builder(PREFIX + "hold")
-				.description("The time a permit of the agent was held, from grant to release")
-				.tags(tags)
-				.register(registry));
+			timer(registry, tags.and(OUTCOME_TAG, "permitted"), "wait",
+					"The time a caller waited for a permit of the agent before it was granted or refused", acquired,
+					QuotaStatistics::acquiredWaitNanos);
+			timer(registry, tags.and(OUTCOME_TAG, "rejected"), "wait",
+					"The time a caller waited for a permit of the agent before it was granted or refused",
+					QuotaStatistics::rejected, QuotaStatistics::rejectedWaitNanos);
+			timer(registry, tags, "hold", "The time a permit of the agent was held, from grant to release",
+					QuotaStatistics::timedReleases, QuotaStatistics::heldNanos);
 		}
 
 		private void gauge(MeterRegistry registry, Tags tags, String name, String description, String baseUnit,
-				String agentId, ToDoubleFunction<QuotaSnapshot> value) {
-			add(Gauge.builder(PREFIX + name, QuotaMetrics.this, (metrics) -> metrics.read(agentId, value))
+				ToDoubleFunction<QuotaStatistics> value) {
+			add(Gauge.builder(PREFIX + name, this.statistics, value)
 				.description(description)
 				.baseUnit(baseUnit)
 				.tags(tags)
 				.register(registry));
 		}
 
-		private Counter counter(MeterRegistry registry, Tags tags, String outcome, String reason) {
-			return add(Counter.builder(PREFIX + "calls")
+		private void counter(MeterRegistry registry, Tags tags, String outcome, String reason,
+				ToLongFunction<QuotaStatistics> count) {
+			add(FunctionCounter.builder(PREFIX + "calls", this.statistics, (agent) -> count.applyAsLong(agent))
 				.description("The calls that asked the agent's quota for a permit, by outcome and rejection reason")
 				.baseUnit("calls")
 				.tags(tags)
@@ -284,17 +264,39 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 				.register(registry));
 		}
 
-		private Timer waitTimer(MeterRegistry registry, Tags tags, String outcome) {
-			return add(Timer.builder(PREFIX + "wait")
-				.description("The time a caller waited for a permit of the agent before it was granted or refused")
+		private void timer(MeterRegistry registry, Tags tags, String name, String description,
+				ToLongFunction<QuotaStatistics> count, ToLongFunction<QuotaStatistics> totalNanos) {
+			add(FunctionTimer
+				.builder(PREFIX + name, this.statistics, count, (agent) -> totalNanos.applyAsLong(agent),
+						TimeUnit.NANOSECONDS)
+				.description(description)
 				.tags(tags)
-				.tag(OUTCOME_TAG, outcome)
 				.register(registry));
 		}
 
-		private <M extends Meter> M add(M meter) {
+		private void add(Meter meter) {
 			this.all.add(meter);
-			return meter;
+		}
+
+	}
+
+	/**
+	 * A count that never steps back when read: the engine's grant total may dip by one while a
+	 * grant is being revoked, and a published counter that decreases reads as a reset.
+	 */
+	private static final class Monotonic implements ToLongFunction<QuotaStatistics> {
+
+		private final ToLongFunction<QuotaStatistics> count;
+
+		private final AtomicLong highest = new AtomicLong();
+
+		Monotonic(ToLongFunction<QuotaStatistics> count) {
+			this.count = count;
+		}
+
+		@Override
+		public long applyAsLong(QuotaStatistics statistics) {
+			return this.highest.accumulateAndGet(this.count.applyAsLong(statistics), Math::max);
 		}
 
 	}

@@ -11,21 +11,30 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
+import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.QuotaListener;
+import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.search.RequiredSearch;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Tests for {@link QuotaMetrics}.
@@ -91,9 +100,128 @@ class QuotaMetricsTests {
 		assertThat(calls("planner", "permitted", "none").count()).isEqualTo(2.0);
 		assertThat(calls("planner", "rejected", "concurrency_limit").count()).isEqualTo(1.0);
 		assertThat(calls("planner", "rejected", "rate_limit").count()).isZero();
-		assertThat(this.registry.get("agent.quota.wait").tag("outcome", "permitted").timer().count()).isEqualTo(2);
-		assertThat(this.registry.get("agent.quota.wait").tag("outcome", "rejected").timer().count()).isEqualTo(1);
-		assertThat(this.registry.get("agent.quota.hold").tag("agent", "planner").timer().count()).isEqualTo(2);
+		assertThat(timer("agent.quota.wait", "planner", "permitted").count()).isEqualTo(2);
+		assertThat(timer("agent.quota.wait", "planner", "rejected").count()).isEqualTo(1);
+		assertThat(timer("agent.quota.hold", "planner", null).count()).isEqualTo(2);
+	}
+
+	@Test
+	void countersReadTheEnginesTotalsAfterAKnownMixOfCalls() {
+		PolicyEngine mixed = new PolicyEngine();
+		mixed.setQuota("coder", ResourceQuota.builder("coder")
+			.maxConcurrentExecutions(2)
+			.maxRequestsPerMinute(3)
+			.allowedActionTypes(ActionType.API_CALL)
+			.build());
+		SimpleMeterRegistry mixedRegistry = new SimpleMeterRegistry();
+		try (QuotaMetrics mixedMetrics = new QuotaMetrics(mixed)) {
+			mixedMetrics.bindTo(mixedRegistry);
+			Permit first = mixed.admit("coder", ActionType.API_CALL, null);
+			Permit second = mixed.admit("coder", null, null);
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> mixed.admit("coder", null, null))
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT));
+			assertThat(mixed.tryAcquire("coder")).isEmpty();
+			first.close();
+			second.close();
+			assertThatExceptionOfType(QuotaExceededException.class)
+				.isThrownBy(() -> mixed.admit("coder", ActionType.FILE_WRITE, null))
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.ACTION_NOT_ALLOWED));
+			mixed.admit("coder", null, null).close();
+			// The per-minute budget of 3 is spent: the permit taken for this call is given back.
+			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> mixed.admit("coder", null, null))
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.RATE_LIMIT));
+			assertThat(count(mixedRegistry, "permitted", "none")).isEqualTo(3.0);
+			assertThat(count(mixedRegistry, "rejected", "concurrency_limit")).isEqualTo(2.0);
+			assertThat(count(mixedRegistry, "rejected", "action_not_allowed")).isEqualTo(1.0);
+			assertThat(count(mixedRegistry, "rejected", "rate_limit")).isEqualTo(1.0);
+			assertThat(count(mixedRegistry, "rejected", "unknown_agent")).isZero();
+			assertThat(count(mixedRegistry, "rejected", "store_unavailable")).isZero();
+			assertThat(mixedRegistry.get("agent.quota.wait").tag("outcome", "permitted").functionTimer().count())
+				.isEqualTo(3.0);
+			assertThat(mixedRegistry.get("agent.quota.wait").tag("outcome", "rejected").functionTimer().count())
+				.isEqualTo(4.0);
+			assertThat(mixedRegistry.get("agent.quota.hold").functionTimer().count()).isEqualTo(3.0);
+			assertThat(mixed.snapshot("coder").orElseThrow().acquired()).isEqualTo(3);
+		}
+	}
+
+	@Test
+	void timerTotalsAreTheWaitAndHoldTimesTheEngineMeasured() throws Exception {
+		PolicyEngine waiting = new PolicyEngine();
+		waiting.setQuota("writer",
+				ResourceQuota.builder("writer").maxConcurrentExecutions(1).maxWait(Duration.ofSeconds(10)).build());
+		SimpleMeterRegistry waitingRegistry = new SimpleMeterRegistry();
+		AtomicLong reportedWait = new AtomicLong();
+		AtomicLong reportedHold = new AtomicLong();
+		waiting.addListener(new QuotaListener() {
+			@Override
+			public void onAcquired(String agentId, long waitNanos) {
+				reportedWait.addAndGet(waitNanos);
+			}
+
+			@Override
+			public void onReleased(String agentId, long heldNanos) {
+				reportedHold.addAndGet(heldNanos);
+			}
+		});
+		try (QuotaMetrics waitingMetrics = new QuotaMetrics(waiting)) {
+			waitingMetrics.bindTo(waitingRegistry);
+			long outerStart = System.nanoTime();
+			Permit held = waiting.acquire("writer");
+			long innerStart = System.nanoTime();
+			CountDownLatch queued = new CountDownLatch(1);
+			Future<Long> second = this.other.submit(() -> {
+				queued.countDown();
+				try (Permit permit = waiting.acquire("writer")) {
+					return System.nanoTime();
+				}
+			});
+			await(queued);
+			awaitWaiting(waiting, "writer");
+			long innerEnd = System.nanoTime();
+			held.close();
+			long secondGranted = second.get(10, TimeUnit.SECONDS);
+			FunctionTimer wait = waitingRegistry.get("agent.quota.wait").tag("outcome", "permitted").functionTimer();
+			FunctionTimer hold = waitingRegistry.get("agent.quota.hold").functionTimer();
+			assertThat(wait.count()).isEqualTo(2.0);
+			assertThat(hold.count()).isEqualTo(2.0);
+			assertThat(reportedWait.get()).isPositive();
+			// Equal to the nanosecond: the double conversion to seconds and back may round.
+			assertThat(wait.totalTime(TimeUnit.NANOSECONDS)).isCloseTo(reportedWait.get(), within(1.0));
+			assertThat(hold.totalTime(TimeUnit.NANOSECONDS)).isCloseTo(reportedHold.get(), within(1.0));
+			// The first permit was held at least while the second caller was seen waiting.
+			assertThat(hold.totalTime(TimeUnit.NANOSECONDS)).isGreaterThanOrEqualTo(innerEnd - innerStart);
+			assertThat(wait.totalTime(TimeUnit.NANOSECONDS)).isLessThanOrEqualTo(secondGranted - outerStart);
+		}
+	}
+
+	@Test
+	void callsMadeBeforeBindingAreCounted() {
+		this.engine.acquire("planner").close();
+		assertThat(this.engine.tryAcquireExecutionSlot("planner")).isTrue();
+		this.engine.releaseExecutionSlot("planner");
+		this.metrics.bindTo(this.registry);
+		assertThat(calls("planner", "permitted", "none").count()).isEqualTo(2.0);
+		// Hold times are measured only while the engine has a listener: none before binding.
+		assertThat(timer("agent.quota.hold", "planner", null).count()).isZero();
+		this.engine.acquire("planner").close();
+		assertThat(calls("planner", "permitted", "none").count()).isEqualTo(3.0);
+		assertThat(timer("agent.quota.hold", "planner", null).count()).isEqualTo(1.0);
+	}
+
+	@Test
+	void anAgentReCreatedUnderTheSameIdGetsMetersReadingItsOwnCounters() {
+		this.metrics.bindTo(this.registry);
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 1));
+		this.engine.acquire("critic").close();
+		this.engine.acquire("critic").close();
+		assertThat(calls("critic", "permitted", "none").count()).isEqualTo(2.0);
+		this.engine.removeQuota("critic");
+		this.engine.setQuota("critic", ResourceQuota.of("critic", 1));
+		assertThat(calls("critic", "permitted", "none").count()).isZero();
+		this.engine.acquire("critic").close();
+		assertThat(calls("critic", "permitted", "none").count()).isEqualTo(1.0);
+		assertThat(metersOf("critic")).isEqualTo(metersOf("planner"));
 	}
 
 	@Test
@@ -143,8 +271,10 @@ class QuotaMetricsTests {
 			for (int tenant = 0; tenant < 20; tenant++) {
 				dynamicEngine.acquire("tenant-" + tenant).close();
 			}
-			assertThat(dynamicRegistry.get("agent.quota.calls").tag("agent", "tenant-7").counter().count())
-				.isEqualTo(1.0);
+			assertThat(dynamicRegistry.get("agent.quota.calls")
+				.tags("agent", "tenant-7", "outcome", "permitted")
+				.functionCounter()
+				.count()).isEqualTo(1.0);
 			// Idle since the first pass that saw them idle, then past the idle time-out.
 			dynamicEngine.evictIdleAgents();
 			clock.advance(Duration.ofMinutes(2));
@@ -265,6 +395,20 @@ class QuotaMetricsTests {
 
 	}
 
+	private static double count(SimpleMeterRegistry registry, String outcome, String reason) {
+		return registry.get("agent.quota.calls").tags("outcome", outcome, "reason", reason).functionCounter().count();
+	}
+
+	private static void awaitWaiting(PolicyEngine engine, String agent) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (engine.snapshot(agent).orElseThrow().waiting() == 0) {
+			if (System.nanoTime() > deadline) {
+				throw new IllegalStateException("nobody waited for a permit of " + agent + " within 10 s");
+			}
+			Thread.onSpinWait();
+		}
+	}
+
 	private int metersOf(String agent) {
 		return (int) this.registry.getMeters().stream().filter((meter) -> agent.equals(meter.getId().getTag("agent"))).count();
 	}
@@ -285,10 +429,15 @@ class QuotaMetricsTests {
 		return this.registry.get(name).tag("agent", agent).gauge().value();
 	}
 
-	private Counter calls(String agent, String outcome, String reason) {
+	private FunctionCounter calls(String agent, String outcome, String reason) {
 		return this.registry.get("agent.quota.calls")
 			.tags("agent", agent, "outcome", outcome, "reason", reason)
-			.counter();
+			.functionCounter();
+	}
+
+	private FunctionTimer timer(String name, String agent, @Nullable String outcome) {
+		RequiredSearch search = this.registry.get(name).tag("agent", agent);
+		return ((outcome != null) ? search.tag("outcome", outcome) : search).functionTimer();
 	}
 
 }
