@@ -237,7 +237,6 @@ public final class PolicyEngine {
 	 * @return whether a slot was taken
 	 */
 	public boolean tryAcquireExecutionSlot(String agentId) {
-		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -276,9 +275,9 @@ public final class PolicyEngine {
 	 * @throws IllegalStateException when no slot is held (nothing changes)
 	 */
 	public void releaseExecutionSlot(String agentId) {
-		checkAgentId(agentId);
-		AgentState state = this.states.get(agentId);
+		AgentState state = this.states.get(Objects.requireNonNull(agentId, "agentId"));
 		if (state == null) {
+			checkAgentId(agentId);
 			if (this.unknownAgentPolicy == UnknownAgentPolicy.ALLOW) {
 				return;
 			}
@@ -307,7 +306,6 @@ public final class PolicyEngine {
 	 * @return the permit, or empty
 	 */
 	public Optional<Permit> tryAcquire(String agentId) {
-		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -377,7 +375,6 @@ public final class PolicyEngine {
 	}
 
 	private Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate) {
-		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			if (state == null) {
@@ -386,9 +383,11 @@ public final class PolicyEngine {
 				}
 				throw unknownAgent(agentId);
 			}
-			ResourceQuota quota = state.quota;
-			if (action != null && !quota.allows(action)) {
-				throw actionNotAllowed(state, quota, action);
+			if (action != null) {
+				ResourceQuota quota = state.quota;
+				if (!quota.allows(action)) {
+					throw actionNotAllowed(state, quota, action);
+				}
 			}
 			long lease;
 			try {
@@ -399,7 +398,7 @@ public final class PolicyEngine {
 			}
 			long waited = 0;
 			if (lease == PermitStore.AgentPermits.NONE) {
-				long timeout = nanos((maxWait != null) ? maxWait : quota.maxWait());
+				long timeout = nanos((maxWait != null) ? maxWait : state.quota.maxWait());
 				if (timeout <= 0) {
 					throw rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, 0, RateBudget.CONSUMED);
 				}
@@ -506,7 +505,6 @@ public final class PolicyEngine {
 
 	private CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait, boolean rate) {
-		checkAgentId(agentId);
 		for (;;) {
 			AgentState state = lookup(agentId);
 			try {
@@ -632,7 +630,6 @@ public final class PolicyEngine {
 	}
 
 	private boolean rateLimit(String agentId, @Nullable ActionType action) {
-		checkAgentId(agentId);
 		AgentState state = lookup(agentId);
 		if (state == null) {
 			return unknownAllowed(agentId);
@@ -980,12 +977,18 @@ public final class PolicyEngine {
 
 	// --- internals -------------------------------------------------------------------------
 
+	/**
+	 * The state of an agent, created first when the policy makes dynamic agents. Checks the id:
+	 * {@code null} throws at once, a blank one only when it is not found, which it never is
+	 * (every id put in the map was checked), so a known agent costs one map read.
+	 */
 	private @Nullable AgentState lookup(String agentId) {
-		AgentState state = this.states.get(agentId);
-		if (state != null || this.unknownAgentPolicy != UnknownAgentPolicy.DEFAULT_QUOTA) {
+		AgentState state = this.states.get(Objects.requireNonNull(agentId, "agentId"));
+		if (state != null) {
 			return state;
 		}
-		return createDynamic(agentId);
+		checkAgentId(agentId);
+		return (this.unknownAgentPolicy == UnknownAgentPolicy.DEFAULT_QUOTA) ? createDynamic(agentId) : null;
 	}
 
 	private AgentState createDynamic(String agentId) {
