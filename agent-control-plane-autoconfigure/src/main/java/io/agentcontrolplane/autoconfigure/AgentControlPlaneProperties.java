@@ -35,8 +35,8 @@ public class AgentControlPlaneProperties {
 
 	/**
 	 * Whether the engine records when each permit was taken, so that snapshots and the quotas
-	 * endpoint show the age of the oldest permit held (a stuck call). Costs one clock read per
-	 * permit.
+	 * endpoint show the age of the oldest permit held (a stuck call). Costs a compare-and-set
+	 * per permit, and a clock read when no metrics binder already reads one.
 	 */
 	private boolean trackPermitAge = true;
 

@@ -1,7 +1,5 @@
 package io.agentcontrolplane.quota;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -46,8 +44,8 @@ final class AgentState {
 	/** The read-only view of these counters, one per state so that identity tells states apart. */
 	final QuotaStatistics statistics = new QuotaStatistics(this);
 
-	/** Permits held, by acquisition time; only when the engine tracks permit ages. */
-	final @Nullable Set<PolicyEngine.TrackedPermit> live;
+	/** The grant times of the permits held; only when the engine tracks permit ages. */
+	final @Nullable PermitAges ages;
 
 	/** Serialises the rare life-cycle changes: replace, remove, evict. */
 	final ReentrantLock lifecycle = new ReentrantLock();
@@ -75,7 +73,7 @@ final class AgentState {
 		this.store = store;
 		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
 		this.rate = RateBudget.of(quota, timeMeter, null, store);
-		this.live = trackAges ? ConcurrentHashMap.newKeySet() : null;
+		this.ages = trackAges ? new PermitAges(quota.maxConcurrentExecutions()) : null;
 		this.idleSinceMillis = nowMillis;
 	}
 

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -88,6 +87,13 @@ public final class PolicyEngine {
 
 	private final boolean trackPermitAge;
 
+	/**
+	 * Whether permit ages are measured with the JVM's monotonic timer (in nanoseconds) rather
+	 * than the clock (in milliseconds): with the system clock, whose time only an injected clock
+	 * would replace, so that the clock read a grant makes for hold times serves ages too.
+	 */
+	private final boolean monotonicAges;
+
 	private final long idleTimeoutMillis;
 
 	private final int maxDynamicAgents;
@@ -128,6 +134,7 @@ public final class PolicyEngine {
 		this.timeMeter = new RateBudget.ClockTimeMeter(builder.clock);
 		this.permitStore = builder.permitStore;
 		this.trackPermitAge = builder.trackPermitAge;
+		this.monotonicAges = Clock.systemUTC().withZone(builder.clock.getZone()).equals(builder.clock);
 		this.idleTimeoutMillis = builder.dynamicAgentIdleTimeout.toMillis();
 		this.maxDynamicAgents = builder.maxDynamicAgents;
 		this.sweepThreshold = thresholdAbove(builder.maxDynamicAgents);
@@ -724,17 +731,13 @@ public final class PolicyEngine {
 	}
 
 	private @Nullable Duration oldestPermitAge(AgentState state) {
-		if (state.live == null || state.live.isEmpty()) {
+		PermitAges ages = state.ages;
+		long oldest = (ages != null) ? ages.oldest() : PermitAges.EMPTY;
+		if (oldest == PermitAges.EMPTY) {
 			return null;
 		}
-		long oldest = Long.MAX_VALUE;
-		for (TrackedPermit permit : state.live) {
-			oldest = Math.min(oldest, permit.acquiredAtMillis);
-		}
-		if (oldest == Long.MAX_VALUE) {
-			return null;
-		}
-		return Duration.ofMillis(Math.max(0, this.clock.millis() - oldest));
+		return this.monotonicAges ? Duration.ofNanos(Math.max(0, System.nanoTime() - oldest))
+				: Duration.ofMillis(Math.max(0, this.clock.millis() - oldest));
 	}
 
 	/**
@@ -1128,14 +1131,30 @@ public final class PolicyEngine {
 			// Only a caller that waited pays for this; a grant at once adds nothing.
 			state.acquiredWaitNanos.add(waited);
 		}
-		// The hold time is measured for the listeners (and the statistics they expose) only:
-		// without one, a grant reads no clock.
+		// The hold time is measured for the listeners (and the statistics they expose) only, and
+		// one read of the monotonic timer serves it and the permit's age: without a listener and
+		// without ages, a grant reads no clock.
 		boolean observed = this.listeners.length != 0;
-		Set<TrackedPermit> live = state.live;
-		TrackedPermit permit = new TrackedPermit(this, state, lease, observed ? System.nanoTime() : -1,
-				(live != null) ? this.clock.millis() : 0);
-		if (live != null) {
-			live.add(permit);
+		PermitAges ages = state.ages;
+		long nanos = (observed || (ages != null && this.monotonicAges)) ? System.nanoTime() : -1;
+		long grantedAt = 0;
+		int ageCell = PermitAges.OVERFLOW;
+		if (ages != null) {
+			grantedAt = this.monotonicAges ? nanos : this.clock.millis();
+			ageCell = ages.claim(grantedAt);
+		}
+		TrackedPermit permit;
+		try {
+			permit = new TrackedPermit(this, state, lease, observed ? nanos : -1, ageCell);
+		}
+		catch (Throwable ex) {
+			if (ages != null) {
+				ages.release(ageCell, null);
+			}
+			throw ex;
+		}
+		if (ages != null && ageCell == PermitAges.OVERFLOW) {
+			ages.addOverflow(permit, grantedAt);
 		}
 		if (observed) {
 			fireAcquired(state.agentId, waited);
@@ -1269,16 +1288,18 @@ public final class PolicyEngine {
 
 		private final long acquiredNanos;
 
-		final long acquiredAtMillis;
+
+		/** The cell of {@link AgentState#ages} this permit claimed, when ages are tracked. */
+		private final int ageCell;
 
 		private volatile int closed;
 
-		TrackedPermit(PolicyEngine engine, AgentState state, long lease, long acquiredNanos, long acquiredAtMillis) {
+		TrackedPermit(PolicyEngine engine, AgentState state, long lease, long acquiredNanos, int ageCell) {
 			this.engine = engine;
 			this.state = state;
 			this.lease = lease;
 			this.acquiredNanos = acquiredNanos;
-			this.acquiredAtMillis = acquiredAtMillis;
+			this.ageCell = ageCell;
 		}
 
 		@Override
@@ -1292,9 +1313,9 @@ public final class PolicyEngine {
 				return;
 			}
 			AgentState state = this.state;
-			Set<TrackedPermit> live = state.live;
-			if (live != null) {
-				live.remove(this);
+			PermitAges ages = state.ages;
+			if (ages != null) {
+				ages.release(this.ageCell, this);
 			}
 			state.permits.release(this.lease);
 			long held = -1;
@@ -1406,7 +1427,9 @@ public final class PolicyEngine {
 
 		/**
 		 * The time source for rate budgets, permit ages and dynamic-agent idle times (default
-		 * the system UTC clock). Waiting uses the JVM's monotonic timer.
+		 * the system UTC clock). Waiting uses the JVM's monotonic timer, and so do permit ages
+		 * while the clock is the system clock (in any zone): they cannot jump with the wall
+		 * clock, and a grant reads one timer for its age and its hold time.
 		 * @param clock the clock
 		 * @return this builder
 		 */
@@ -1427,8 +1450,9 @@ public final class PolicyEngine {
 
 		/**
 		 * Whether to record when each {@link Permit} was taken, so that snapshots report
-		 * {@link QuotaSnapshot#oldestPermitAge()} (default {@code false}: it costs a clock read
-		 * and a set update per permit). Slots taken with
+		 * {@link QuotaSnapshot#oldestPermitAge()} (default {@code false}: it costs a CAS and a
+		 * write per permit, and a clock read when the engine has no listener to read one for).
+		 * Slots taken with
 		 * {@link PolicyEngine#tryAcquireExecutionSlot(String)} have no identity and are not
 		 * aged.
 		 * @param trackPermitAge whether to track permit ages
