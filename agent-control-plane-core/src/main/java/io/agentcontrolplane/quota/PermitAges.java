@@ -55,7 +55,7 @@ final class PermitAges {
 	 */
 	int claim(long grantedAt) {
 		long stamp = (grantedAt == EMPTY) ? EMPTY + 1 : grantedAt;
-		int start = mix(System.identityHashCode(Thread.currentThread()));
+		int start = startCell();
 		for (int probe = 0; probe <= this.mask; probe++) {
 			int cell = (start + probe) & this.mask;
 			if (this.cells.get(cell) == EMPTY && this.cells.compareAndSet(cell, EMPTY, stamp)) {
@@ -109,10 +109,13 @@ final class PermitAges {
 	}
 
 	/**
-	 * Spread a thread's hash over the cells, a cache line (8 longs) apart per thread.
+	 * The first cell a thread tries: threads spread over the cells a cache line (8 longs) apart.
+	 * The thread id is a plain field read; an identity hash would take a slow path whenever the
+	 * thread's monitor is inflated (a join waits on it).
 	 */
-	private int mix(int hash) {
-		int h = hash * 0x9E3779B9;
+	@SuppressWarnings("deprecation") // Thread.threadId() is Java 19+; getId() is the same value
+	private static int startCell() {
+		int h = (int) Thread.currentThread().getId() * 0x9E3779B9;
 		return (h ^ (h >>> 16)) << 3;
 	}
 
