@@ -92,16 +92,33 @@ class BoundedExecutorProcessTests {
 	}
 
 	/**
-	 * Queues above {@link QueueRun#ARRAY_QUEUE_MAX} are linked (allocated per queued item, not up
-	 * front: defect D6 was an {@code OutOfMemoryError} for a huge bound) and must bound reading
-	 * exactly as the array queue does. The workers are held until the reader has read all it
-	 * may, so reading further would only be possible without the bound.
+	 * Queues above {@link QueueRun#ARRAY_QUEUE_MAX} are held in several segments allocated as
+	 * items arrive (not up front: defect D6 was an {@code OutOfMemoryError} for a huge bound) and
+	 * must bound reading exactly as a small queue does.
 	 */
 	@Test
-	void processEachWithAQueueTooLargeToPreallocateStillBoundsReading() throws Exception {
-		int maxWorkers = 2;
+	void processEachWithAQueueTooLargeToPreallocateStillBoundsReading() {
 		int maxQueueSize = QueueRun.ARRAY_QUEUE_MAX * 4;
-		int total = maxQueueSize * 3;
+		assertReadingStopsExactlyAtTheBound(2, maxQueueSize, maxQueueSize * 3);
+	}
+
+	/**
+	 * The hand-off list grows by segments of at least 16 slots and at most the queue bound: a
+	 * bound smaller than a segment, and items that span many segments, must bound reading just
+	 * as exactly.
+	 */
+	@Test
+	void processEachBoundsReadingExactlyWhateverTheQueueAgainstTheSegmentSize() {
+		assertReadingStopsExactlyAtTheBound(1, 1, 200);
+		assertReadingStopsExactlyAtTheBound(3, 5, 500);
+		assertReadingStopsExactlyAtTheBound(2, 50, 5000);
+	}
+
+	/**
+	 * Workers are held until the reader has read all it may, so reading further would only be
+	 * possible without the bound.
+	 */
+	private void assertReadingStopsExactlyAtTheBound(int maxWorkers, int maxQueueSize, int total) {
 		AtomicLong processed = new AtomicLong();
 		AtomicLong maxAhead = new AtomicLong();
 		CountDownLatch readAllItMay = new CountDownLatch(1);
@@ -141,6 +158,110 @@ class BoundedExecutorProcessTests {
 		assertThat(count).isEqualTo(total);
 		assertThat(sum.get()).isEqualTo((long) total * (total - 1) / 2);
 		assertThat(maxAhead.get()).isEqualTo(maxWorkers + maxQueueSize + 1);
+	}
+
+	/**
+	 * The reader waits for room without a queue to block on; a processor failure while it waits
+	 * must wake it, and it must read nothing more.
+	 */
+	@Test
+	void processorFailureWhileTheReaderWaitsForRoomEndsTheCallPromptly() {
+		AtomicInteger read = new AtomicInteger();
+		CountDownLatch readAllItMay = new CountDownLatch(1);
+		Iterable<Integer> items = () -> IntStream.range(0, 1_000_000).peek((i) -> {
+			if (read.incrementAndGet() == 1 + 2 + 1) {
+				readAllItMay.countDown();
+			}
+		}).iterator();
+		GatherException ex = assertTimeoutPreemptively(Duration.ofSeconds(30),
+				() -> catchThrowableOfType(GatherException.class, () -> this.executor.process(items, (item) -> {
+					try {
+						readAllItMay.await();
+						// long enough for the reader to wait for room
+						Thread.sleep(50);
+					}
+					catch (InterruptedException interrupted) {
+						throw new IllegalStateException(interrupted);
+					}
+					throw new IllegalStateException("bad item " + item);
+				}, 1, 2)));
+		assertThat(ex.index()).isZero();
+		assertThat(ex.getCause()).hasMessage("bad item 0");
+		assertThat(read.get()).isEqualTo(1 + 2 + 1);
+	}
+
+	/**
+	 * An item that comes after the other worker went idle (the input was slow) must be taken by
+	 * that worker, not wait for the busy one (here it would wait forever: the busy item waits
+	 * for it).
+	 */
+	@Test
+	void processHandsAnItemThatComesLateToTheIdleWorkerNotTheBusyOne() {
+		CountDownLatch lastProcessed = new CountDownLatch(1);
+		Iterable<Integer> items = () -> IntStream.range(0, 3).peek((i) -> {
+			if (i == 2) {
+				// long enough for the worker that processed item 1 to go idle
+				sleep(100);
+			}
+		}).iterator();
+		List<Integer> results = assertTimeoutPreemptively(LONG, () -> this.executor.process(items, (item) -> {
+			if (item == 0) {
+				try {
+					if (!lastProcessed.await(LONG.toSeconds(), TimeUnit.SECONDS)) {
+						throw new IllegalStateException("item 2 was never processed");
+					}
+				}
+				catch (InterruptedException ex) {
+					throw new IllegalStateException(ex);
+				}
+			}
+			if (item == 2) {
+				lastProcessed.countDown();
+			}
+			return item * 10;
+		}, 2, 50));
+		assertThat(results).containsExactly(0, 10, 20);
+	}
+
+	/**
+	 * Reading items that workers take as fast as they come never waits for room, so an
+	 * interrupt of the caller must be seen between items, not only while the caller waits. The
+	 * iterator interrupts the caller from whichever thread reads (workers read too).
+	 */
+	@Test
+	void interruptingTheCallerOfAnEndlessFastInputCancelsTheCall() {
+		AtomicLong read = new AtomicLong();
+		GatherException ex = assertTimeoutPreemptively(LONG, () -> {
+			Thread caller = Thread.currentThread();
+			Iterable<Integer> items = () -> new Iterator<>() {
+
+				@Override
+				public boolean hasNext() {
+					return true;
+				}
+
+				@Override
+				public Integer next() {
+					if (read.incrementAndGet() == 100_000) {
+						caller.interrupt();
+					}
+					return 1;
+				}
+
+			};
+			try {
+				return catchThrowableOfType(GatherException.class,
+						() -> this.executor.processEach(items, (item) -> item, 2, 1000, (item, result) -> {
+						}));
+			}
+			finally {
+				assertThat(Thread.interrupted()).as("interrupt flag set again").isTrue();
+			}
+		});
+		assertThat(ex.index()).isEqualTo(-1);
+		assertThat(ex.getCause()).isInstanceOf(InterruptedException.class);
+		// reading stops soon after the interrupt (workers may read on until the caller wakes)
+		assertThat(read.get()).isBetween(100_000L, 1_000_000L);
 	}
 
 	@Test
@@ -260,6 +381,15 @@ class BoundedExecutorProcessTests {
 		assertThat(exited).as("forked JVM finished in time").isTrue();
 		assertThat(process.exitValue()).as(output).isZero();
 		assertThat(output).contains("processed=1000000");
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	@Test
