@@ -324,7 +324,10 @@ public final class BoundedExecutor implements AutoCloseable {
 
 	/**
 	 * Process items read lazily through a bounded queue, with {@code maxWorkers} workers;
-	 * results in input order (the original's {@code process_with_bounded_queue}).
+	 * results in input order (the original's {@code process_with_bounded_queue}). Workers are
+	 * started as they are needed: one with the first item, another whenever items wait and no
+	 * worker took one for 50 microseconds, so items that are quick to process take fewer
+	 * threads and items that take long get all {@code maxWorkers} at once.
 	 *
 	 * <p>{@code items} is read one item at a time, under a lock, so its iterator is never called
 	 * by two threads at once and each call sees the effects of the previous ones. The calling

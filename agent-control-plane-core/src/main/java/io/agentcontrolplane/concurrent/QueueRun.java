@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * One call of {@code process} or {@code processEach}. Items are read under one lock, numbered as
  * they are read, by two kinds of readers: the calling thread reads ahead into a bounded hand-off
  * list while fewer than {@code maxQueueSize} items wait there (the backpressure), and a worker
- * that finds the list empty reads its next item itself. Up to {@code maxWorkers} workers process.
+ * that finds the list empty reads its next item itself. Up to {@code maxWorkers} workers process;
+ * the caller starts them only as they are needed (see {@link #startWorkerIfStalled(long)}).
  *
  * <p>Reading ahead on the calling thread costs no extra thread and bounds how far reading runs
  * ahead: at most {@code maxQueueSize} items wait in the list, {@code maxWorkers} are being
@@ -66,6 +67,9 @@ final class QueueRun<T, R> extends StructuredRun {
 	/** The caller's longest pause when it may not read now, in nanoseconds. */
 	private static final long MAX_READER_PAUSE_NANOS = 5_000_000;
 
+	/** How long items wait with none taken before the caller starts another worker. */
+	private static final long STALL_NANOS = 50_000;
+
 	@SuppressWarnings("rawtypes")
 	private static final AtomicLongFieldUpdater<QueueRun> CLAIMED = AtomicLongFieldUpdater.newUpdater(QueueRun.class,
 			"claimed");
@@ -112,6 +116,11 @@ final class QueueRun<T, R> extends StructuredRun {
 	 * start looking for an item, so that no worker keeps old segments reachable.
 	 */
 	private volatile Segment head;
+
+	/** The claimed count the caller last saw, and when it saw it change (caller only). */
+	private long claimedSeen = -1;
+
+	private long claimedSeenAt;
 
 	/** Every worker submitted, read by the caller once they have all left. */
 	private final List<QueueWorker> started = new ArrayList<>();
@@ -190,14 +199,10 @@ final class QueueRun<T, R> extends StructuredRun {
 				finally {
 					this.readLock.unlock();
 				}
-				// workers are started as items arrive, so a short input costs few threads
-				if (this.started.size() < this.maxWorkers) {
-					QueueWorker worker = new QueueWorker();
-					this.started.add(worker);
-					spawn(worker);
-				}
+				startWorkerIfStalled(next);
 				while (next - this.claimed >= this.maxQueueSize && !stopped()) {
 					pause = pause(pause);
+					startWorkerIfStalled(next);
 				}
 				if (next - tail.base == this.segmentSize) {
 					Segment segment = new Segment(next, this.segmentSize);
@@ -222,8 +227,41 @@ final class QueueRun<T, R> extends StructuredRun {
 			stop(Failure.raw(ex), null);
 		}
 		this.callerHolds = false;
+		while (!stopped() && this.claimed < this.written && this.started.size() < this.maxWorkers) {
+			pause = pause(pause);
+			startWorkerIfStalled(this.written);
+		}
 		awaitWorkers();
 		throwIfFailed();
+	}
+
+	/**
+	 * Start a worker when none runs yet, or when items wait and none was taken for
+	 * {@value #STALL_NANOS} ns (every worker is busy): so workers are started as items arrive
+	 * only as far as they are needed, and tiny items do not cost {@code maxWorkers} threads
+	 * fighting over the cores.
+	 * @param written the items put in the list so far, or about to be
+	 */
+	private void startWorkerIfStalled(long written) {
+		if (this.started.size() >= this.maxWorkers) {
+			return;
+		}
+		long claimed = this.claimed;
+		long now = System.nanoTime();
+		if (claimed != this.claimedSeen || written <= claimed) {
+			this.claimedSeen = claimed;
+			this.claimedSeenAt = now;
+			if (!this.started.isEmpty()) {
+				return;
+			}
+		}
+		else if (now - this.claimedSeenAt < STALL_NANOS) {
+			return;
+		}
+		this.claimedSeenAt = now;
+		QueueWorker worker = new QueueWorker();
+		this.started.add(worker);
+		spawn(worker);
 	}
 
 	/**

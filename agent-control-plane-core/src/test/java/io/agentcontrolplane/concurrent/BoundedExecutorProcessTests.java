@@ -383,6 +383,35 @@ class BoundedExecutorProcessTests {
 		assertThat(output).contains("processed=1000000");
 	}
 
+	/**
+	 * Workers are started only as they are needed (when items wait and none is taken), so that
+	 * tiny items do not cost every worker; items that take long must still get every worker at
+	 * once, in a short input (started after the input ended) as in a long one (while reading).
+	 * Here the first items wait for each other, so fewer workers would never finish.
+	 */
+	@Test
+	void slowItemsGetEveryWorkerAtOnceThoughWorkersStartOnlyWhenNeeded() {
+		for (int total : new int[] { 4, 100 }) {
+			CountDownLatch allFourRunning = new CountDownLatch(4);
+			List<Integer> items = IntStream.range(0, total).boxed().collect(Collectors.toList());
+			List<Integer> results = assertTimeoutPreemptively(LONG, () -> this.executor.process(items, (item) -> {
+				if (item < 4) {
+					allFourRunning.countDown();
+					try {
+						if (!allFourRunning.await(LONG.toSeconds(), TimeUnit.SECONDS)) {
+							throw new IllegalStateException("fewer than four items ran at once");
+						}
+					}
+					catch (InterruptedException ex) {
+						throw new IllegalStateException(ex);
+					}
+				}
+				return item;
+			}, 4, 10));
+			assertThat(results).containsExactlyElementsOf(items);
+		}
+	}
+
 	private static void sleep(long millis) {
 		try {
 			Thread.sleep(millis);
