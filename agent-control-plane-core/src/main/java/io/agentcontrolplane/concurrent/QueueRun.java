@@ -433,7 +433,9 @@ final class QueueRun<T, R> extends StructuredRun {
 						handOver(true);
 						return;
 					}
-					// the caller is about to put its last item in the list
+					// the caller is about to put its last item in the list; it may pause since
+					// the list was full, so wake it rather than wait out its pause
+					LockSupport.unpark(QueueRun.this.caller);
 					Thread.yield();
 				}
 				else if (readNext(this)) {
