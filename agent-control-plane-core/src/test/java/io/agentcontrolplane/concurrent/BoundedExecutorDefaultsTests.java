@@ -69,15 +69,22 @@ class BoundedExecutorDefaultsTests {
 			.collect(Collectors.toList());
 		CompletableFuture<List<Integer>> all = executor.gatherAsync(tasks);
 		int completed = 0;
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
 		while (!all.isDone()) {
+			// Complete the oldest operation only once the bound is filled (or nothing more can
+			// start), so that a slow start on a busy machine cannot make the maximum look lower.
 			CompletableFuture<Integer> next = null;
 			synchronized (pending) {
-				if (completed < pending.size()) {
+				if (completed < pending.size() && pending.size() >= Math.min(completed + 2, tasks.size())) {
 					next = pending.get(completed);
 				}
 			}
 			if (next != null) {
 				next.complete(completed++);
+			}
+			else if (System.nanoTime() - deadline > 0) {
+				throw new AssertionError("gatherAsync started " + pending.size() + " operations with " + completed
+						+ " completed; the default bound of 2 was never filled within 10 s");
 			}
 			else {
 				Thread.onSpinWait();
