@@ -707,19 +707,21 @@ public final class PolicyEngine {
 
 	private QuotaSnapshot snapshotOf(AgentState state) {
 		ResourceQuota quota = state.quota;
-		PermitStore.AgentPermits permits = state.permits;
-		int limit = permits.limit();
-		int inFlight = permits.inFlight();
+		// The counters come from the statistics view, so snapshots and polling metrics agree.
+		QuotaStatistics statistics = state.statistics;
+		int limit = statistics.maxConcurrentExecutions();
+		int inFlight = statistics.inFlight();
 		EnumMap<RejectionReason, Long> byReason = new EnumMap<>(RejectionReason.class);
 		long rejected = 0;
 		for (RejectionReason reason : REASONS) {
-			long count = state.rejected.get(reason.ordinal());
+			long count = statistics.rejected(reason);
 			byReason.put(reason, count);
 			rejected += count;
 		}
 		RateBudget budget = state.rate;
-		return new QuotaSnapshot(state.agentId, limit, inFlight, Math.max(0, limit - inFlight), permits.waiting(),
-				permits.acquired(), rejected, Collections.unmodifiableMap(byReason), quota.maxWait(), quota.fair(),
+		return new QuotaSnapshot(state.agentId, limit, inFlight, QuotaStatistics.available(limit, inFlight),
+				statistics.waiting(), statistics.acquired(), rejected, Collections.unmodifiableMap(byReason),
+				quota.maxWait(), quota.fair(),
 				boxed(quota.maxRequestsPerMinute().orElse(-1)),
 				(budget != null) ? budget.availablePerMinute() : null, boxed(quota.maxRequestsPerHour().orElse(-1)),
 				(budget != null) ? budget.availablePerHour() : null, quota.maxExecutionTime().orElse(null),

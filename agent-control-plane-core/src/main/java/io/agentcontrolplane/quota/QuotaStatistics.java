@@ -52,7 +52,18 @@ public final class QuotaStatistics {
 	 * @return the number available
 	 */
 	public int available() {
-		return Math.max(0, maxConcurrentExecutions() - inFlight());
+		return available(maxConcurrentExecutions(), inFlight());
+	}
+
+	/**
+	 * Permits free under a limit with some in flight: never negative, since in-flight may stay
+	 * above a limit that was lowered.
+	 * @param limit the limit
+	 * @param inFlight the executions in flight
+	 * @return the permits free
+	 */
+	static int available(int limit, int inFlight) {
+		return Math.max(0, limit - inFlight);
 	}
 
 	/**
