@@ -343,8 +343,7 @@ final class QueueRun<T, R> extends StructuredRun {
 		catch (RuntimeException | Error ex) {
 			// the caller's own iterator failed: rethrown as it is, as when the caller reads
 			this.ended = true;
-			stop(Failure.raw(ex), worker);
-			LockSupport.unpark(this.caller);
+			stopAndWakeCaller(Failure.raw(ex), worker);
 			return false;
 		}
 		finally {
@@ -383,8 +382,8 @@ final class QueueRun<T, R> extends StructuredRun {
 		}
 	}
 
-	private void fail(long index, Throwable ex, QueueWorker worker) {
-		stop(Failure.task(index, ex), worker);
+	private void stopAndWakeCaller(Failure failure, QueueWorker worker) {
+		stop(failure, worker);
 		// the caller may pause: let it see the failure now
 		LockSupport.unpark(this.caller);
 	}
@@ -468,7 +467,7 @@ final class QueueRun<T, R> extends StructuredRun {
 				}
 			}
 			catch (Throwable ex) {
-				fail(index, ex, this);
+				stopAndWakeCaller(Failure.task(index, ex), this);
 			}
 		}
 
@@ -498,7 +497,7 @@ final class QueueRun<T, R> extends StructuredRun {
 				}
 			}
 			catch (Throwable ex) {
-				fail(this.indices[i], ex, this);
+				stopAndWakeCaller(Failure.task(this.indices[i], ex), this);
 			}
 			finally {
 				lock.unlock();
