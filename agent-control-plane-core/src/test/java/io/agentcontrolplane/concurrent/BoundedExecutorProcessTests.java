@@ -15,11 +15,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import io.agentcontrolplane.concurrent.BoundedExecutorGatherTests.InFlight;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -161,18 +163,23 @@ class BoundedExecutorProcessTests {
 	void processorFailureWhileTheReaderWaitsForRoomEndsTheCallPromptly() {
 		AtomicInteger read = new AtomicInteger();
 		CountDownLatch readAllItMay = new CountDownLatch(1);
+		AtomicReference<Thread> caller = new AtomicReference<>();
 		Iterable<Integer> items = () -> IntStream.range(0, 1_000_000).peek((i) -> {
 			if (read.incrementAndGet() == 1 + 2 + 1) {
 				readAllItMay.countDown();
 			}
 		}).iterator();
-		GatherException ex = assertTimeoutPreemptively(Duration.ofSeconds(30),
-				() -> catchThrowableOfType(GatherException.class, () -> this.executor.process(items, (item) -> {
-					await(readAllItMay, "the reader never filled the queue");
-					// long enough for the reader to wait for room
-					sleep(50);
-					throw new IllegalStateException("bad item " + item);
-				}, 1, 2)));
+		GatherException ex = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+			caller.set(Thread.currentThread());
+			return catchThrowableOfType(GatherException.class, () -> this.executor.process(items, (item) -> {
+				await(readAllItMay, "the reader never filled the queue");
+				// fail only once the caller pauses for room (the only timed wait it makes)
+				Awaitility.await("the caller pausing for room")
+					.atMost(Duration.ofSeconds(20))
+					.until(() -> caller.get().getState() == Thread.State.TIMED_WAITING);
+				throw new IllegalStateException("bad item " + item);
+			}, 1, 2));
+		});
 		// the worker may have read item 1 itself while the caller held item 0
 		assertThat(ex.index()).isBetween(0, 1);
 		assertThat(ex.getCause()).hasMessage("bad item " + ex.index());
@@ -189,7 +196,8 @@ class BoundedExecutorProcessTests {
 		CountDownLatch lastProcessed = new CountDownLatch(1);
 		Iterable<Integer> items = () -> IntStream.range(0, 3).peek((i) -> {
 			if (i == 2) {
-				// long enough for the worker that processed item 1 to go idle
+				// a slow source (simulated work, not a wait for a result): item 2 arrives late,
+				// after the worker that processed item 1 ran out of items
 				sleep(100);
 			}
 		}).iterator();
