@@ -100,8 +100,9 @@ public interface PermitStore {
 		/**
 		 * {@link #take()}, knowing how long the caller will wait: a remote store bounds its own
 		 * wait by it, so that nothing keeps waiting for a permit on behalf of a caller that gave
-		 * up. The caller still ends the wait itself, as for {@link #take()}. The default ignores
-		 * the hint.
+		 * up, and completes the future with {@link #NONE} when that bound ends first (the caller
+		 * must treat it as "no permit", like its own time-out). The caller still ends the wait
+		 * itself, as for {@link #take()}. The default ignores the hint.
 		 * @param maxWaitNanos how long the caller waits at most, {@code > 0}
 		 * @return the future lease
 		 */

@@ -582,6 +582,12 @@ public final class PolicyEngine {
 				result.completeExceptionally(removedWhileWaiting(state, waited));
 				return;
 			}
+			if (lease == PermitStore.AgentPermits.NONE) {
+				// The store's own bound of the wait ended before our time-out: no permit.
+				result.completeExceptionally(
+						rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, waited, RateBudget.CONSUMED));
+				return;
+			}
 			if (result.isDone()) {
 				// Cancelled in the same instant the slot was granted: give it back.
 				state.permits.revoke(lease);

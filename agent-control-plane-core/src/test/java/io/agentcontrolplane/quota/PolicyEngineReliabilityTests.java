@@ -124,4 +124,115 @@ class PolicyEngineReliabilityTests {
 		busy.close();
 	}
 
+	/**
+	 * A remote store bounds its own wait by the caller's and answers {@code NONE} when that
+	 * bound ends first (Redisson's wait can end a moment before the engine's time-out). The
+	 * asynchronous path took {@code NONE} for a lease and granted a permit that the store never
+	 * handed out: a second holder under a limit of 1, found by the Redis tests in CI.
+	 */
+	@Test
+	void aStoreWhoseOwnWaitEndsFirstGrantsNothing() throws Exception {
+		CompletableFuture<Long> storeWait = new CompletableFuture<>();
+		PermitStore store = new PermitStore() {
+
+			@Override
+			public String name() {
+				return "bounded-wait";
+			}
+
+			@Override
+			public AgentPermits create(String agentId, int limit, boolean fair) {
+				return new DelegatingPermits(PermitStore.inMemory().create(agentId, limit, fair), storeWait);
+			}
+
+		};
+		PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
+		engine.setQuota("agent",
+				ResourceQuota.builder("agent").maxConcurrentExecutions(1).maxWait(Duration.ofSeconds(30)).build());
+		Permit holder = engine.tryAcquire("agent").orElseThrow();
+		CompletableFuture<Permit> waiter = engine.acquireAsync("agent");
+		assertThat(waiter).isNotDone();
+		storeWait.complete(PermitStore.AgentPermits.NONE);
+		assertThat(waiter).failsWithin(BOUND)
+			.withThrowableOfType(java.util.concurrent.ExecutionException.class)
+			.havingCause()
+			.isInstanceOfSatisfying(QuotaExceededException.class,
+					(ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT));
+		assertThat(engine.snapshot("agent").orElseThrow().inFlight()).isOne();
+		assertThat(engine.tryAcquire("agent")).isEmpty();
+		holder.close();
+		assertThat(engine.snapshot("agent").orElseThrow().inFlight()).isZero();
+	}
+
+	/**
+	 * In-memory permits whose waits end when the test says, with {@code NONE}.
+	 */
+	private static final class DelegatingPermits implements PermitStore.AgentPermits {
+
+		private final PermitStore.AgentPermits delegate;
+
+		private final CompletableFuture<Long> wait;
+
+		DelegatingPermits(PermitStore.AgentPermits delegate, CompletableFuture<Long> wait) {
+			this.delegate = delegate;
+			this.wait = wait;
+		}
+
+		@Override
+		public long tryTake() {
+			return this.delegate.tryTake();
+		}
+
+		@Override
+		public CompletableFuture<Long> take() {
+			return this.wait;
+		}
+
+		@Override
+		public boolean release(long lease) {
+			return this.delegate.release(lease);
+		}
+
+		@Override
+		public void revoke(long lease) {
+			this.delegate.revoke(lease);
+		}
+
+		@Override
+		public void resize(int limit, boolean fair) {
+			this.delegate.resize(limit, fair);
+		}
+
+		@Override
+		public int limit() {
+			return this.delegate.limit();
+		}
+
+		@Override
+		public int inFlight() {
+			return this.delegate.inFlight();
+		}
+
+		@Override
+		public int waiting() {
+			return this.delegate.waiting();
+		}
+
+		@Override
+		public long acquired() {
+			return this.delegate.acquired();
+		}
+
+		@Override
+		public boolean retireIfIdle() {
+			return this.delegate.retireIfIdle();
+		}
+
+		@Override
+		public void close() {
+			this.delegate.close();
+		}
+
+	}
+
 }

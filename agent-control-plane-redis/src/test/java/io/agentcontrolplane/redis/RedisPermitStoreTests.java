@@ -92,6 +92,26 @@ class RedisPermitStoreTests {
 		}
 	}
 
+	/**
+	 * The store bounds its wait in Redis by the caller's and says {@code NONE} when that bound
+	 * ends first; the engine must read it as "no permit" (it once granted one, see
+	 * {@code PolicyEngineReliabilityTests.aStoreWhoseOwnWaitEndsFirstGrantsNothing}).
+	 */
+	@Test
+	void aBoundedTakeEndsWithNoneAndTakesNothing() {
+		try (RedisPermitStore store = store(prefix("bounded-take"))) {
+			AgentPermits permits = store.create("a", 1, false);
+			long held = permits.tryTake();
+			assertThat(held).isPositive();
+			CompletableFuture<Long> take = permits.take(TimeUnit.MILLISECONDS.toNanos(100));
+			assertThat(take).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(AgentPermits.NONE);
+			assertThat(permits.inFlight()).isOne();
+			assertThat(permits.waiting()).isZero();
+			assertThat(permits.release(held)).isTrue();
+			assertThat(permits.inFlight()).isZero();
+		}
+	}
+
 	@Test
 	void aLeaseIsReleasedAtMostOnceAndAnUnheldSlotCannotBeReleased() {
 		try (RedisPermitStore store = store(prefix("lease-once"))) {
