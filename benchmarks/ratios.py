@@ -57,6 +57,24 @@ for _k in ("2", "16"):
                         f"{_ours} / TPE + CallerRunsPolicy, K={_k}, throughput >= 1.0x"))
         TARGETS.append(("WorkQueueBenchmark", _ours, "producerConsumers", 1, {"k": _k}, ">=", 4.0,
                         f"{_ours} / producer + K consumers, K={_k}, throughput >= 4.0x"))
+# Results that are not guards but parts of a floor: listed in their class's table, never a peer
+# column.
+FLOOR_PARTS = {"GuardCostBenchmark": {"twoClockReads"}}
+# The floor of each cost target: what any implementation must spend, summed from parts measured
+# in the same run, over the target's peer. (label, [(class, part)], (class, peer), threads, bound).
+FLOORS = []
+for _threads, _bound in ((1, 1.3), (2, 1.5)):
+    FLOORS.append((f"agent-keyed guard vs Semaphore, {_threads} thread{'s' if _threads > 1 else ''}: "
+                   "a Semaphore found by agent id (`semaphoreById`)",
+                   [("GuardCostBenchmark", "semaphoreById")], ("GuardCostBenchmark", "semaphore"),
+                   _threads, _bound))
+for _threads, _bound in ((1, 1.0), (2, 0.35)):
+    FLOORS.append((f"@BoundedExecution with metrics vs @ConcurrencyLimit, {_threads} thread"
+                   f"{'s' if _threads > 1 else ''}: the proxy (`proxyOnly`) + the hold timer's two "
+                   "clock reads (`twoClockReads`) + an agent-keyed guard (`semaphoreById`)",
+                   [("AnnotatedCallBenchmark", "proxyOnly"), ("GuardCostBenchmark", "twoClockReads"),
+                    ("GuardCostBenchmark", "semaphoreById")],
+                   ("AnnotatedCallBenchmark", "concurrencyLimit"), _threads, _bound))
 # Allocation targets: (class, ours, threads, max B/op, label).
 ALLOC_TARGETS = [
     ("GuardCostBenchmark", "engineTryAcquire", 1, 0.5, "engineTryAcquire, metrics off, 0 B/op"),
@@ -198,7 +216,7 @@ def tables(results):
             lines.append("")
         members = sorted(groups[key], key=lambda r: (not r.ours, r.base))
         ours = [r for r in members if r.ours]
-        peers = [r for r in members if not r.ours]
+        peers = [r for r in members if not r.ours and r.base not in FLOOR_PARTS.get(r.cls, set())]
         unit = members[0].unit
         kind = "cost ratio, below 1 = ours cheaper" if key[2] in TIME_MODES else \
             "speed ratio, above 1 = ours faster"
@@ -265,6 +283,29 @@ def targets(results):
     return lines
 
 
+def floors(results):
+    """The floor of each cost target, from parts measured in the same run on the same JDK."""
+    lines = ["### Floors of the cost targets", "",
+             "The least any implementation must spend, summed from parts measured in this run, over "
+             "the target's peer. A floor above the bound means the bound cannot be met.", "",
+             "| JDK | floor | floor (ns/op) | peer (ns/op) | floor / peer | bound |",
+             "|---|---|---:|---:|---:|---:|"]
+    found = False
+    for jdk in sorted({r.jdk for r in results}):
+        scoped = [r for r in results if r.jdk == jdk]
+        for label, parts, (peer_cls, peer_name), threads, bound in FLOORS:
+            measured = [next(find(scoped, cls, name, threads, {}), None) for cls, name in parts]
+            peer = next(find(scoped, peer_cls, peer_name, threads, {}), None)
+            if peer is None or peer.score is None or any(m is None or m.score is None for m in measured):
+                continue
+            found = True
+            total = sum(m.score for m in measured)
+            lines.append(f"| {jdk} | {label} | {fmt(total)} | {fmt(peer.score)} | "
+                         f"{total / peer.score:.2f} | {bound} |")
+    lines.append("")
+    return lines if found else []
+
+
 def machine(paths):
     lines = []
     for path in paths:
@@ -302,6 +343,7 @@ def main(argv):
              ""]
     lines += machine(paths)
     lines += targets(results)
+    lines += floors(results)
     lines += tables(results)
     text = "\n".join(lines).rstrip() + "\n"
     sys.stdout.write(text)

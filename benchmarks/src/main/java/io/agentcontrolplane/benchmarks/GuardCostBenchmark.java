@@ -44,6 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code semaphoreById}: a {@link Semaphore} found by agent id in a {@link ConcurrentHashMap}
  * before {@code tryAcquire} and again before {@code release}, the floor of any guard that, like
  * the engine's slot form, is called with an agent id rather than holding a guard object.
+ * {@code twoClockReads} is not a guard but the floor of the hold timer that metrics switch on:
+ * the two {@link System#nanoTime()} reads a timed permit needs, one at the grant and one at the
+ * close.
  *
  * <p>Every variant has a 1-thread ({@code _1t}) and a 2-thread ({@code _2t}) method; on 2
  * threads both threads share one guard. Run with {@code -prof gc} for the bytes allocated per
@@ -220,6 +223,24 @@ public class GuardCostBenchmark {
 	@Threads(2)
 	public boolean semaphoreById_2t() {
 		return semaphoreById(this.semaphoresById);
+	}
+
+	@Benchmark
+	@Threads(1)
+	public long twoClockReads_1t() {
+		return twoClockReads();
+	}
+
+	@Benchmark
+	@Threads(2)
+	public long twoClockReads_2t() {
+		return twoClockReads();
+	}
+
+	private static long twoClockReads() {
+		// What the engine reads to time a hold: at the grant, then at the close.
+		long grantedAt = System.nanoTime();
+		return System.nanoTime() - grantedAt;
 	}
 
 	private static boolean semaphoreById(Map<String, Semaphore> semaphores) {
