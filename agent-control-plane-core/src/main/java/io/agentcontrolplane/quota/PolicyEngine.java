@@ -569,7 +569,8 @@ public final class PolicyEngine {
 		future.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
 		future.whenComplete((lease, ex) -> {
 			long waited = System.nanoTime() - start;
-			if (ex != null) {
+			// NONE: the store's own bound of the wait ended before our time-out, the same refusal.
+			if (ex != null || lease == PermitStore.AgentPermits.NONE) {
 				if (!result.isDone()) {
 					Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
 					result.completeExceptionally((cause instanceof PermitStoreUnavailableException unavailable)
@@ -580,12 +581,6 @@ public final class PolicyEngine {
 			}
 			if (lease == PermitStore.AgentPermits.CLOSED) {
 				result.completeExceptionally(removedWhileWaiting(state, waited));
-				return;
-			}
-			if (lease == PermitStore.AgentPermits.NONE) {
-				// The store's own bound of the wait ended before our time-out: no permit.
-				result.completeExceptionally(
-						rejectionOf(state, RejectionReason.CONCURRENCY_LIMIT, waited, RateBudget.CONSUMED));
 				return;
 			}
 			if (result.isDone()) {

@@ -1,5 +1,6 @@
 package io.agentcontrolplane.quota;
 
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -142,7 +143,12 @@ class PolicyEngineReliabilityTests {
 
 			@Override
 			public AgentPermits create(String agentId, int limit, boolean fair) {
-				return new DelegatingPermits(PermitStore.inMemory().create(agentId, limit, fair), storeWait);
+				// In-memory permits, except that a wait ends when the test says, with NONE.
+				AgentPermits memory = PermitStore.inMemory().create(agentId, limit, fair);
+				return (AgentPermits) Proxy.newProxyInstance(AgentPermits.class.getClassLoader(),
+						new Class<?>[] { AgentPermits.class },
+						(proxy, method, args) -> method.getName().equals("take") ? storeWait
+								: method.invoke(memory, args));
 			}
 
 		};
@@ -162,77 +168,6 @@ class PolicyEngineReliabilityTests {
 		assertThat(engine.tryAcquire("agent")).isEmpty();
 		holder.close();
 		assertThat(engine.snapshot("agent").orElseThrow().inFlight()).isZero();
-	}
-
-	/**
-	 * In-memory permits whose waits end when the test says, with {@code NONE}.
-	 */
-	private static final class DelegatingPermits implements PermitStore.AgentPermits {
-
-		private final PermitStore.AgentPermits delegate;
-
-		private final CompletableFuture<Long> wait;
-
-		DelegatingPermits(PermitStore.AgentPermits delegate, CompletableFuture<Long> wait) {
-			this.delegate = delegate;
-			this.wait = wait;
-		}
-
-		@Override
-		public long tryTake() {
-			return this.delegate.tryTake();
-		}
-
-		@Override
-		public CompletableFuture<Long> take() {
-			return this.wait;
-		}
-
-		@Override
-		public boolean release(long lease) {
-			return this.delegate.release(lease);
-		}
-
-		@Override
-		public void revoke(long lease) {
-			this.delegate.revoke(lease);
-		}
-
-		@Override
-		public void resize(int limit, boolean fair) {
-			this.delegate.resize(limit, fair);
-		}
-
-		@Override
-		public int limit() {
-			return this.delegate.limit();
-		}
-
-		@Override
-		public int inFlight() {
-			return this.delegate.inFlight();
-		}
-
-		@Override
-		public int waiting() {
-			return this.delegate.waiting();
-		}
-
-		@Override
-		public long acquired() {
-			return this.delegate.acquired();
-		}
-
-		@Override
-		public boolean retireIfIdle() {
-			return this.delegate.retireIfIdle();
-		}
-
-		@Override
-		public void close() {
-			this.delegate.close();
-		}
-
 	}
 
 }
