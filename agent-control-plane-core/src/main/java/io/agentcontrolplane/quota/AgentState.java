@@ -23,11 +23,15 @@ final class AgentState {
 
 	final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
 
+	/** Whether {@link #permits} count execution slots themselves. */
+	private final boolean storeCountsSlots;
+
 	/**
-	 * Execution slots held (taken with {@code tryAcquireExecutionSlot}, not yet released). Slots
-	 * are released by agent id, so without this count a slot release could free a permit.
+	 * Execution slots held (taken with {@code tryAcquireExecutionSlot}, not yet released), when
+	 * the store does not count them. Slots are released by agent id, so without this count a
+	 * slot release could free a permit.
 	 */
-	final AtomicInteger slots = new AtomicInteger();
+	private final AtomicInteger slots = new AtomicInteger();
 
 	/** Total nanoseconds waited by granted calls; only waits {@code > 0} are added. */
 	final LongAdder acquiredWaitNanos = new LongAdder();
@@ -72,25 +76,54 @@ final class AgentState {
 		this.dynamic = dynamic;
 		this.store = store;
 		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
+		this.storeCountsSlots = this.permits.countsSlots();
 		this.rate = RateBudget.of(quota, timeMeter, null, store);
 		this.ages = trackAges ? new PermitAges(quota.maxConcurrentExecutions()) : null;
 		this.idleSinceMillis = nowMillis;
 	}
 
 	/**
-	 * Claim one held slot for release.
+	 * Take an execution slot if one is free.
+	 * @return a lease {@code >= 0}, {@code NONE} or {@code CLOSED}, as
+	 * {@link PermitStore.AgentPermits#tryTake()}
+	 * @throws PermitStoreUnavailableException when the store cannot be reached
+	 */
+	long tryTakeSlot() {
+		if (this.storeCountsSlots) {
+			return this.permits.tryTakeSlot();
+		}
+		long lease = this.permits.tryTake();
+		if (lease >= 0) {
+			this.slots.incrementAndGet();
+		}
+		return lease;
+	}
+
+	/**
+	 * Give back one execution slot.
 	 * @return {@code false} when no slot is held (nothing changes)
 	 */
-	boolean takeSlot() {
+	boolean releaseSlot() {
+		if (this.storeCountsSlots) {
+			return this.permits.releaseSlot();
+		}
+		// Claim one of the slots first: releasing by agent id alone would also free a permit
+		// someone holds, and a second caller would run beside its holder.
 		for (;;) {
 			int held = this.slots.get();
 			if (held <= 0) {
 				return false;
 			}
 			if (this.slots.compareAndSet(held, held - 1)) {
-				return true;
+				break;
 			}
 		}
+		if (!this.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
+			// Cannot happen while every slot holds a permit; if it does, change nothing.
+			this.slots.incrementAndGet();
+			return false;
+		}
+		return true;
 	}
 
 	/**

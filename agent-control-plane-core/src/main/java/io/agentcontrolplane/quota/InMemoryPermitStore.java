@@ -8,10 +8,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The default {@link PermitStore}: two monotonic counters per agent, updated lock-free.
+ * The default {@link PermitStore}: one word per agent, updated lock-free.
  */
 final class InMemoryPermitStore implements PermitStore {
 
@@ -66,18 +67,21 @@ final class InMemoryPermitStore implements PermitStore {
 	}
 
 	/**
-	 * In-flight is {@code acquired - released}, two counters that only ever grow. A take CASes
-	 * {@code acquired} from {@code a} to {@code a + 1} only while {@code a - released < limit};
-	 * since {@code released} only grows, a stale read of it can only make the check stricter,
-	 * never admit too many. A release CASes {@code released} only while it is below
-	 * {@code acquired}, so it can never raise capacity past the limit. Each operation is one
-	 * atomic instruction on one word, like a bare semaphore, and the acquired total comes for
-	 * free. The top bit of {@code acquired} marks the permits closed, so that a take racing with
-	 * retirement fails its CAS and sees the mark.
+	 * One word, {@code state}, holds everything a take or a release must see at once: the permits
+	 * held (bits 0-30), how many of them are execution slots (bits 31-61) and the closed mark (bit
+	 * 62). A take CASes it from {@code s} to {@code s + 1} (a slot: {@code s + 1 + SLOT}) only
+	 * while fewer than the limit are held; a release CASes it down only while something of its
+	 * kind is held: a slot release only while a slot is held, a permit release only while more
+	 * permits than slots are held. So each operation is one atomic instruction on one word, like
+	 * a bare semaphore, a release can never raise capacity above the limit, a slot release can
+	 * never free a permit that a {@link Permit} holds (slots are released by agent id, so this is
+	 * what keeps a stray release from letting a second caller run beside a holder), and a take
+	 * racing with retirement fails its CAS and sees the mark. The grant total lives apart, in a
+	 * {@link LongAdder} that the threads of a contended agent add to in cells of their own.
 	 *
 	 * <p>Waiters live in a FIFO set guarded by a {@link ReentrantLock} (never
 	 * {@code synchronized}: virtual threads must not pin). Waiters publish themselves under the
-	 * lock and then re-check capacity; releasers bump {@code released} and then read
+	 * lock and then re-check capacity; releasers lower {@code state} and then read
 	 * {@code waiters}. Both are volatile, so one of the two always sees the other (no lost
 	 * wake-up). Futures are completed outside the lock so that callers' continuations never run
 	 * under it.
@@ -90,39 +94,36 @@ final class InMemoryPermitStore implements PermitStore {
 	 */
 	static final class Permits implements AgentPermits {
 
+		private static final long HELD_MASK = (1L << 31) - 1;
+
+		private static final int SLOT_SHIFT = 31;
+
+		/** One execution slot in {@code state}; a slot is always also one of the permits held. */
+		private static final long SLOT = 1L << SLOT_SHIFT;
+
 		private static final long CLOSED_BIT = 1L << 62;
 
-		private static final long COUNT_MASK = CLOSED_BIT - 1;
-
-		private static final VarHandle ACQUIRED;
-
-		private static final VarHandle RELEASED;
-
-		private static final VarHandle REVOKED;
+		private static final VarHandle STATE;
 
 		static {
 			try {
-				MethodHandles.Lookup lookup = MethodHandles.lookup();
-				ACQUIRED = lookup.findVarHandle(Permits.class, "acquired", long.class);
-				RELEASED = lookup.findVarHandle(Permits.class, "released", long.class);
-				REVOKED = lookup.findVarHandle(Permits.class, "revoked", long.class);
+				STATE = MethodHandles.lookup().findVarHandle(Permits.class, "state", long.class);
 			}
 			catch (ReflectiveOperationException ex) {
 				throw new ExceptionInInitializerError(ex);
 			}
 		}
 
-		private volatile long acquired;
-
-		private volatile long released;
-
-		private volatile long revoked;
+		private volatile long state;
 
 		private volatile int limit;
 
 		private volatile boolean fair;
 
 		private volatile int waiters;
+
+		/** Grants so far; a revoked grant is taken off again. */
+		private final LongAdder taken = new LongAdder();
 
 		private final ReentrantLock lock = new ReentrantLock();
 
@@ -136,29 +137,48 @@ final class InMemoryPermitStore implements PermitStore {
 			this.fair = fair;
 		}
 
-		@Override
-		public long tryTake() {
-			if (this.waiters != 0 && this.fair) {
-				// Fair: newcomers never barge past waiters; releases hand slots to them.
-				return ((this.acquired & CLOSED_BIT) != 0) ? CLOSED : NONE;
-			}
-			return rawTake();
+		private static int held(long state) {
+			return (int) (state & HELD_MASK);
 		}
 
-		private long rawTake() {
+		private static int slots(long state) {
+			return (int) ((state >>> SLOT_SHIFT) & HELD_MASK);
+		}
+
+		@Override
+		public long tryTake() {
+			return tryTake(1);
+		}
+
+		@Override
+		public boolean countsSlots() {
+			return true;
+		}
+
+		@Override
+		public long tryTakeSlot() {
+			return tryTake(1 + SLOT);
+		}
+
+		private long tryTake(long increment) {
+			if (this.waiters != 0 && this.fair) {
+				// Fair: newcomers never barge past waiters; releases hand slots to them.
+				return ((this.state & CLOSED_BIT) != 0) ? CLOSED : NONE;
+			}
+			return rawTake(increment);
+		}
+
+		private long rawTake(long increment) {
 			for (;;) {
-				long a = this.acquired;
-				if ((a & CLOSED_BIT) != 0) {
+				long s = this.state;
+				if ((s & CLOSED_BIT) != 0) {
 					return CLOSED;
 				}
-				long r = this.released;
-				if (a - r >= this.limit) {
-					if (this.released == r) {
-						return NONE;
-					}
-					continue;
+				if (held(s) >= this.limit) {
+					return NONE;
 				}
-				if (ACQUIRED.compareAndSet(this, a, a + 1)) {
+				if (STATE.compareAndSet(this, s, s + increment)) {
+					this.taken.increment();
 					return ANY_LEASE;
 				}
 			}
@@ -169,7 +189,7 @@ final class InMemoryPermitStore implements PermitStore {
 			CompletableFuture<Long> future;
 			this.lock.lock();
 			try {
-				if ((this.acquired & CLOSED_BIT) != 0) {
+				if ((this.state & CLOSED_BIT) != 0) {
 					return CompletableFuture.completedFuture(CLOSED);
 				}
 				if (this.limit == 0) {
@@ -177,7 +197,7 @@ final class InMemoryPermitStore implements PermitStore {
 					return CompletableFuture.completedFuture(NONE);
 				}
 				if (!this.fair || this.queue.isEmpty()) {
-					long lease = rawTake();
+					long lease = rawTake(1);
 					if (lease != NONE) {
 						return CompletableFuture.completedFuture(lease);
 					}
@@ -246,7 +266,7 @@ final class InMemoryPermitStore implements PermitStore {
 						return;
 					}
 					head = it.next();
-					long lease = rawTake();
+					long lease = rawTake(1);
 					if (lease != ANY_LEASE) {
 						return;
 					}
@@ -284,31 +304,48 @@ final class InMemoryPermitStore implements PermitStore {
 		}
 
 		private void undoTake() {
-			REVOKED.getAndAdd(this, 1L);
-			RELEASED.getAndAdd(this, 1L);
+			this.taken.decrement();
+			STATE.getAndAdd(this, -1L);
 		}
 
 		@Override
 		public boolean release(long lease) {
 			for (;;) {
-				long r = this.released;
-				long a = this.acquired & COUNT_MASK;
-				if (r >= a) {
+				long s = this.state;
+				// Only permits that are not slots: a slot goes back by agent id, with releaseSlot.
+				if (held(s) <= slots(s)) {
 					return false;
 				}
-				if (RELEASED.compareAndSet(this, r, r + 1)) {
+				if (STATE.compareAndSet(this, s, s - 1)) {
 					break;
 				}
 			}
-			if (this.waiters != 0) {
-				grantWaiters();
+			grantWaitersIfAny();
+			return true;
+		}
+
+		@Override
+		public boolean releaseSlot() {
+			for (;;) {
+				long s = this.state;
+				if (slots(s) == 0) {
+					return false;
+				}
+				if (STATE.compareAndSet(this, s, s - 1 - SLOT)) {
+					break;
+				}
 			}
+			grantWaitersIfAny();
 			return true;
 		}
 
 		@Override
 		public void revoke(long lease) {
 			undoTake();
+			grantWaitersIfAny();
+		}
+
+		private void grantWaitersIfAny() {
 			if (this.waiters != 0) {
 				grantWaiters();
 			}
@@ -334,9 +371,7 @@ final class InMemoryPermitStore implements PermitStore {
 
 		@Override
 		public int inFlight() {
-			long r = this.released;
-			long a = this.acquired & COUNT_MASK;
-			return (int) Math.max(0, Math.min(Integer.MAX_VALUE, a - r));
+			return held(this.state);
 		}
 
 		@Override
@@ -346,23 +381,15 @@ final class InMemoryPermitStore implements PermitStore {
 
 		@Override
 		public long acquired() {
-			long rev = this.revoked;
-			return (this.acquired & COUNT_MASK) - rev;
+			return Math.max(0, this.taken.sum());
 		}
 
 		@Override
 		public boolean retireIfIdle() {
 			this.lock.lock();
 			try {
-				if (!this.queue.isEmpty()) {
-					return false;
-				}
-				long a = this.acquired;
-				if ((a & CLOSED_BIT) != 0 || a != this.released) {
-					return false;
-				}
-				// Succeeds only if no take slipped in since the read, so nothing is held.
-				return ACQUIRED.compareAndSet(this, a, a | CLOSED_BIT);
+				// Succeeds only if nothing is held, nobody waits and no take slipped in since.
+				return this.queue.isEmpty() && STATE.compareAndSet(this, 0L, CLOSED_BIT);
 			}
 			finally {
 				this.lock.unlock();
@@ -375,8 +402,8 @@ final class InMemoryPermitStore implements PermitStore {
 			this.lock.lock();
 			try {
 				for (;;) {
-					long a = this.acquired;
-					if ((a & CLOSED_BIT) != 0 || ACQUIRED.compareAndSet(this, a, a | CLOSED_BIT)) {
+					long s = this.state;
+					if ((s & CLOSED_BIT) != 0 || STATE.compareAndSet(this, s, s | CLOSED_BIT)) {
 						break;
 					}
 				}

@@ -119,6 +119,39 @@ public interface PermitStore {
 		boolean release(long lease);
 
 		/**
+		 * Whether these permits count execution slots themselves ({@link #tryTakeSlot()},
+		 * {@link #releaseSlot()}). Slots are given back by agent id, so somebody must count them
+		 * to keep a slot release from freeing a permit that a {@link Permit} holds. A store that
+		 * answers {@code true} counts them with its permits (the in-memory store keeps both in
+		 * one word, so a slot costs one atomic instruction each way); by default the engine
+		 * counts them beside the store, at the cost of one more atomic instruction each way.
+		 * @return whether {@link #tryTakeSlot()} and {@link #releaseSlot()} are implemented
+		 */
+		default boolean countsSlots() {
+			return false;
+		}
+
+		/**
+		 * Take an execution slot if one is free, without waiting: a permit that only
+		 * {@link #releaseSlot()} gives back. Called only when {@link #countsSlots()}.
+		 * @return {@link #ANY_LEASE}, {@link #NONE} or {@link #CLOSED}
+		 * @throws PermitStoreUnavailableException when a remote store cannot be reached (nothing
+		 * was taken)
+		 */
+		default long tryTakeSlot() {
+			throw new UnsupportedOperationException(getClass().getName() + " does not count slots");
+		}
+
+		/**
+		 * Give back one slot taken with {@link #tryTakeSlot()}; never a permit taken otherwise.
+		 * Called only when {@link #countsSlots()}.
+		 * @return {@code false} when no slot is held (nothing changes)
+		 */
+		default boolean releaseSlot() {
+			throw new UnsupportedOperationException(getClass().getName() + " does not count slots");
+		}
+
+		/**
 		 * Return a lease that was taken but never handed to a caller (for example when the rate
 		 * budget refused the call afterwards): it is not counted as {@link #acquired()}.
 		 * @param lease the lease

@@ -251,15 +251,13 @@ public final class PolicyEngine {
 			}
 			long lease;
 			try {
-				lease = state.permits.tryTake();
+				lease = state.tryTakeSlot();
 			}
 			catch (PermitStoreUnavailableException ex) {
 				countRejection(state, RejectionReason.STORE_UNAVAILABLE, 0);
 				return false;
 			}
 			if (lease >= 0) {
-				// Counted apart from permits, so that a release by agent id can only return a slot.
-				state.slots.incrementAndGet();
 				if (this.listeners.length != 0) {
 					fireAcquired(agentId, 0);
 				}
@@ -290,15 +288,7 @@ public final class PolicyEngine {
 			}
 			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held");
 		}
-		// Claim one of the slots first: releasing by agent id alone would also free a permit
-		// someone holds, and a second caller would run beside its holder.
-		boolean released = state.takeSlot();
-		if (released && !state.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
-			// Cannot happen while every slot holds a permit; if it does, change nothing.
-			state.slots.incrementAndGet();
-			released = false;
-		}
-		if (!released) {
+		if (!state.releaseSlot()) {
 			throw new IllegalStateException("No execution slot of agent '" + agentId + "' is held (limit "
 					+ state.permits.limit() + ")");
 		}
