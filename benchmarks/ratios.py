@@ -68,6 +68,11 @@ for _threads, _bound in ((1, 1.3), (2, 1.5)):
                    "a Semaphore found by agent id (`semaphoreById`)",
                    [("GuardCostBenchmark", "semaphoreById")], ("GuardCostBenchmark", "semaphore"),
                    _threads, _bound))
+    FLOORS.append((f"agent-keyed guard that counts its grants vs Semaphore, {_threads} thread"
+                   f"{'s' if _threads > 1 else ''}: `semaphoreById` with a `LongAdder` grant total "
+                   "(`countedSemaphoreById`)",
+                   [("GuardCostBenchmark", "countedSemaphoreById")], ("GuardCostBenchmark", "semaphore"),
+                   _threads, _bound))
 for _threads, _bound in ((1, 1.0), (2, 0.35)):
     FLOORS.append((f"@BoundedExecution with metrics vs @ConcurrencyLimit, {_threads} thread"
                    f"{'s' if _threads > 1 else ''}: the proxy (`proxyOnly`) + the hold timer's two "

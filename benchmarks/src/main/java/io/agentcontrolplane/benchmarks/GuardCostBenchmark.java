@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 import io.agentcontrolplane.autoconfigure.metrics.QuotaMetrics;
 import io.agentcontrolplane.quota.Permit;
@@ -43,7 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code SemaphoreBulkhead} ({@code tryAcquirePermission} + {@code onComplete}), and
  * {@code semaphoreById}: a {@link Semaphore} found by agent id in a {@link ConcurrentHashMap}
  * before {@code tryAcquire} and again before {@code release}, the floor of any guard that, like
- * the engine's slot form, is called with an agent id rather than holding a guard object.
+ * the engine's slot form, is called with an agent id rather than holding a guard object, and
+ * {@code countedSemaphoreById}, the same with a {@link LongAdder} grant total: the floor of an
+ * agent-keyed guard that reports how many calls it admitted, as the engine's
+ * {@code QuotaSnapshot.acquired()} does.
  * {@code twoClockReads} is not a guard but the floor of the hold timer that metrics switch on:
  * the two {@link System#nanoTime()} reads a timed permit needs, one at the grant and one at the
  * close.
@@ -76,6 +80,8 @@ public class GuardCostBenchmark {
 
 	private Map<String, Semaphore> semaphoresById;
 
+	private Map<String, CountedSemaphore> countedSemaphoresById;
+
 	private Bulkhead bulkhead;
 
 	@Setup(Level.Trial)
@@ -93,6 +99,8 @@ public class GuardCostBenchmark {
 		this.semaphore = new Semaphore(LIMIT);
 		this.semaphoresById = new ConcurrentHashMap<>();
 		this.semaphoresById.put(AGENT, new Semaphore(LIMIT));
+		this.countedSemaphoresById = new ConcurrentHashMap<>();
+		this.countedSemaphoresById.put(AGENT, new CountedSemaphore(LIMIT));
 		this.bulkhead = Bulkhead.of(AGENT,
 				BulkheadConfig.custom().maxConcurrentCalls(LIMIT).maxWaitDuration(Duration.ZERO).build());
 	}
@@ -104,6 +112,8 @@ public class GuardCostBenchmark {
 		check("engine with metrics", this.observedEngine.snapshot(AGENT).orElseThrow().inFlight());
 		check("semaphore", LIMIT - this.semaphore.availablePermits());
 		check("semaphore by id", LIMIT - this.semaphoresById.get(AGENT).availablePermits());
+		CountedSemaphore counted = this.countedSemaphoresById.get(AGENT);
+		check("counted semaphore by id", LIMIT - counted.semaphore.availablePermits());
 		check("bulkhead", LIMIT - this.bulkhead.getMetrics().getAvailableConcurrentCalls());
 		double permitted = this.registry.find("agent.quota.calls")
 			.tag(QuotaMetrics.OUTCOME_TAG, "permitted")
@@ -223,6 +233,42 @@ public class GuardCostBenchmark {
 	@Threads(2)
 	public boolean semaphoreById_2t() {
 		return semaphoreById(this.semaphoresById);
+	}
+
+	@Benchmark
+	@Threads(1)
+	public boolean countedSemaphoreById_1t() {
+		return countedSemaphoreById(this.countedSemaphoresById);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public boolean countedSemaphoreById_2t() {
+		return countedSemaphoreById(this.countedSemaphoresById);
+	}
+
+	private static boolean countedSemaphoreById(Map<String, CountedSemaphore> semaphores) {
+		// semaphoreById that also counts its grants, as the engine must for QuotaSnapshot.acquired.
+		CountedSemaphore counted = semaphores.get(AGENT);
+		if (!counted.semaphore.tryAcquire()) {
+			return false;
+		}
+		counted.granted.increment();
+		semaphores.get(AGENT).semaphore.release();
+		return true;
+	}
+
+	/** A {@link Semaphore} with a grant total, the floor of a guard that reports its grants. */
+	static final class CountedSemaphore {
+
+		final Semaphore semaphore;
+
+		final LongAdder granted = new LongAdder();
+
+		CountedSemaphore(int permits) {
+			this.semaphore = new Semaphore(permits);
+		}
+
 	}
 
 	@Benchmark
