@@ -1,6 +1,5 @@
 package io.agentcontrolplane.quota;
 
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,24 +133,9 @@ class PolicyEngineReliabilityTests {
 	@Test
 	void aStoreWhoseOwnWaitEndsFirstGrantsNothing() throws Exception {
 		CompletableFuture<Long> storeWait = new CompletableFuture<>();
-		PermitStore store = new PermitStore() {
-
-			@Override
-			public String name() {
-				return "bounded-wait";
-			}
-
-			@Override
-			public AgentPermits create(String agentId, int limit, boolean fair) {
-				// In-memory permits, except that a wait ends when the test says, with NONE.
-				AgentPermits memory = PermitStore.inMemory().create(agentId, limit, fair);
-				return (AgentPermits) Proxy.newProxyInstance(AgentPermits.class.getClassLoader(),
-						new Class<?>[] { AgentPermits.class },
-						(proxy, method, args) -> method.getName().equals("take") ? storeWait
-								: method.invoke(memory, args));
-			}
-
-		};
+		// In-memory permits, except that a wait ends when the test says, with NONE.
+		PermitStore store = new InterceptedStore("bounded-wait",
+				(method, args) -> method.getName().equals("take") ? storeWait : InterceptedStore.PASS);
 		PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
 		engine.setQuota("agent",
 				ResourceQuota.builder("agent").maxConcurrentExecutions(1).maxWait(Duration.ofSeconds(30)).build());

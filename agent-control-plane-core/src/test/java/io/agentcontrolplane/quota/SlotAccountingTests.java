@@ -1,7 +1,5 @@
 package io.agentcontrolplane.quota;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -41,7 +39,7 @@ class SlotAccountingTests {
 
 	static Stream<Arguments> stores() {
 		return Stream.of(Arguments.of("store counts slots", PermitStore.inMemory()),
-				Arguments.of("engine counts slots", new SlotBlindStore()));
+				Arguments.of("engine counts slots", slotBlindStore()));
 	}
 
 	private static PolicyEngine engine(PermitStore store, int limit) {
@@ -203,34 +201,13 @@ class SlotAccountingTests {
 	 * The in-memory store as a store would be that does not count slots: the engine must count
 	 * them, and must never call the slot methods.
 	 */
-	static final class SlotBlindStore implements PermitStore {
-
-		@Override
-		public String name() {
-			return "slot-blind";
-		}
-
-		@Override
-		public AgentPermits create(String agentId, int limit, boolean fair) {
-			AgentPermits memory = PermitStore.inMemory().create(agentId, limit, fair);
-			return (AgentPermits) Proxy.newProxyInstance(AgentPermits.class.getClassLoader(),
-					new Class<?>[] { AgentPermits.class }, (proxy, method, args) -> {
-						switch (method.getName()) {
-							case "countsSlots":
-								return false;
-							case "tryTakeSlot", "releaseSlot":
-								throw new AssertionError(method.getName() + " called on a store that does not count slots");
-							default:
-								try {
-									return method.invoke(memory, args);
-								}
-								catch (InvocationTargetException ex) {
-									throw ex.getCause();
-								}
-						}
-					});
-		}
-
+	private static PermitStore slotBlindStore() {
+		return new InterceptedStore("slot-blind", (method, args) -> switch (method.getName()) {
+			case "countsSlots" -> false;
+			case "tryTakeSlot", "releaseSlot" ->
+				throw new AssertionError(method.getName() + " called on a store that does not count slots");
+			default -> InterceptedStore.PASS;
+		});
 	}
 
 }
