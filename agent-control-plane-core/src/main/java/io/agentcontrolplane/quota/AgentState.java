@@ -1,5 +1,6 @@
 package io.agentcontrolplane.quota;
 
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -28,10 +29,10 @@ final class AgentState {
 
 	/**
 	 * Execution slots held (taken with {@code tryAcquireExecutionSlot}, not yet released), when
-	 * the store does not count them. Slots are released by agent id, so without this count a
-	 * slot release could free a permit.
+	 * the store does not count them ({@code null} when it does). Slots are released by agent id,
+	 * so without this count a slot release could free a permit.
 	 */
-	private final AtomicInteger slots = new AtomicInteger();
+	private final @Nullable AtomicInteger slots;
 
 	/** Total nanoseconds waited by granted calls; only waits {@code > 0} are added. */
 	final LongAdder acquiredWaitNanos = new LongAdder();
@@ -77,6 +78,7 @@ final class AgentState {
 		this.store = store;
 		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
 		this.storeCountsSlots = this.permits.countsSlots();
+		this.slots = this.storeCountsSlots ? null : new AtomicInteger();
 		this.rate = RateBudget.of(quota, timeMeter, null, store);
 		this.ages = trackAges ? new PermitAges(quota.maxConcurrentExecutions()) : null;
 		this.idleSinceMillis = nowMillis;
@@ -92,9 +94,10 @@ final class AgentState {
 		if (this.storeCountsSlots) {
 			return this.permits.tryTakeSlot();
 		}
+		AtomicInteger slots = Objects.requireNonNull(this.slots);
 		long lease = this.permits.tryTake();
 		if (lease >= 0) {
-			this.slots.incrementAndGet();
+			slots.incrementAndGet();
 		}
 		return lease;
 	}
@@ -107,20 +110,21 @@ final class AgentState {
 		if (this.storeCountsSlots) {
 			return this.permits.releaseSlot();
 		}
+		AtomicInteger slots = Objects.requireNonNull(this.slots);
 		// Claim one of the slots first: releasing by agent id alone would also free a permit
 		// someone holds, and a second caller would run beside its holder.
 		for (;;) {
-			int held = this.slots.get();
+			int held = slots.get();
 			if (held <= 0) {
 				return false;
 			}
-			if (this.slots.compareAndSet(held, held - 1)) {
+			if (slots.compareAndSet(held, held - 1)) {
 				break;
 			}
 		}
 		if (!this.permits.release(PermitStore.AgentPermits.ANY_LEASE)) {
 			// Cannot happen while every slot holds a permit; if it does, change nothing.
-			this.slots.incrementAndGet();
+			slots.incrementAndGet();
 			return false;
 		}
 		return true;

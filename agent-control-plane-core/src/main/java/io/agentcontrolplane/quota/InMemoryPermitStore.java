@@ -381,6 +381,7 @@ final class InMemoryPermitStore implements PermitStore {
 
 		@Override
 		public long acquired() {
+			// sum() is not a snapshot: it may see a revoke's decrement without its grant's increment.
 			return Math.max(0, this.taken.sum());
 		}
 

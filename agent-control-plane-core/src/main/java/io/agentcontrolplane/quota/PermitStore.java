@@ -60,8 +60,9 @@ public interface PermitStore {
 	 * raise capacity above the limit.
 	 *
 	 * <p>A lease is an opaque {@code long >= 0} chosen by the store (the in-memory store always
-	 * uses {@link #ANY_LEASE}); the engine hands back exactly the lease it was given, or
-	 * {@link #ANY_LEASE} for slots released by agent id.
+	 * uses {@link #ANY_LEASE}); the engine hands back exactly the lease it was given, or, when
+	 * the store does not {@link #countsSlots() count slots}, {@link #ANY_LEASE} for slots released
+	 * by agent id.
 	 */
 	interface AgentPermits {
 
