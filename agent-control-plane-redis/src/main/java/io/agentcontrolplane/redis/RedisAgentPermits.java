@@ -166,6 +166,7 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		if (!this.store.isAvailable()) {
 			if (!this.store.failOpen()) {
+				this.waiters.remove(result);
 				result.completeExceptionally(this.store.unavailable());
 				return;
 			}
@@ -178,7 +179,7 @@ final class RedisAgentPermits implements AgentPermits {
 					return;
 				}
 				if (lease < 0) {
-					result.complete(lease);
+					settle(result, lease);
 				}
 				else if (!handOver(result, LOCAL)) {
 					this.local.revoke(ANY_LEASE);
@@ -188,7 +189,7 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		long remainingMillis = TimeUnit.NANOSECONDS.toMillis(waiter.deadlineNanos - System.nanoTime());
 		if (remainingMillis <= 0) {
-			result.complete(NONE);
+			settle(result, NONE);
 			return;
 		}
 		CompletableFuture<String> remote;
@@ -210,7 +211,7 @@ final class RedisAgentPermits implements AgentPermits {
 				return;
 			}
 			if (permitId == null) {
-				result.complete(NONE);
+				settle(result, NONE);
 				return;
 			}
 			if (!handOver(result, permitId)) {
@@ -223,12 +224,24 @@ final class RedisAgentPermits implements AgentPermits {
 	private boolean handOver(CompletableFuture<Long> result, String permitId) {
 		long lease = this.nextLease.getAndIncrement();
 		this.leases.put(lease, permitId);
-		if (result.complete(lease)) {
+		if (settle(result, lease)) {
 			this.acquired.increment();
 			return true;
 		}
 		this.leases.remove(lease);
 		return false;
+	}
+
+	/**
+	 * Complete a waiter's future, taking it off {@link #waiting()} first. Dependents of a
+	 * future run newest first, so the removal registered in {@link #take(long)} would run after
+	 * the engine had already handed the permit to its caller: a snapshot taken by that caller
+	 * would still count it as waiting. That removal stays for futures completed from outside
+	 * (the caller's time-out or cancellation).
+	 */
+	private boolean settle(CompletableFuture<Long> result, long value) {
+		this.waiters.remove(result);
+		return result.complete(value);
 	}
 
 	@Override
@@ -381,7 +394,7 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		this.store.forget(this);
 		for (CompletableFuture<Long> waiter : new ArrayList<>(this.waiters.keySet())) {
-			waiter.complete(CLOSED);
+			settle(waiter, CLOSED);
 		}
 		// Leases still held are released by their holders (release keeps working).
 	}

@@ -210,6 +210,10 @@ class RedisPermitStoreTests {
 					ResourceQuota.builder("w").maxConcurrentExecutions(1).maxWait(Duration.ofSeconds(20)).build());
 			Permit held = a.acquire("w");
 			CompletableFuture<Permit> waiter = b.acquireAsync("w");
+			// Read on the thread that grants the permit, the moment the caller gets it: the
+			// caller is no longer counted as waiting by then.
+			CompletableFuture<Integer> waitingWhenGranted = waiter
+				.thenApply((permit) -> b.snapshot("w").orElseThrow().waiting());
 			await().atMost(Duration.ofSeconds(5))
 				.untilAsserted(() -> assertThat(b.snapshot("w").orElseThrow().waiting()).isEqualTo(1));
 			long released = System.nanoTime();
@@ -217,6 +221,7 @@ class RedisPermitStoreTests {
 			Permit granted = waiter.orTimeout(5, TimeUnit.SECONDS).join();
 			// Woken by pub/sub, not by the 5 s lease expiry or a polling round.
 			assertThat(Duration.ofNanos(System.nanoTime() - released)).isLessThan(Duration.ofSeconds(2));
+			assertThat(waitingWhenGranted.join()).isZero();
 			assertThat(b.snapshot("w").orElseThrow().waiting()).isZero();
 			granted.close();
 		}
