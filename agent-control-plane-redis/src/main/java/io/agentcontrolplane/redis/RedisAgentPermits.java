@@ -136,14 +136,11 @@ final class RedisAgentPermits implements AgentPermits {
 			if (this.limit == 0 && this.configuredLimit == 0) {
 				return CompletableFuture.completedFuture(NONE);
 			}
-			CompletableFuture<Long> result = new CompletableFuture<>();
+			CompletableFuture<Long> result = new Pending();
 			long waitMillis = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(maxWaitNanos), MAX_WAIT_MILLIS));
 			Waiter waiter = new Waiter(result, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis));
 			this.waiters.put(result, waiter);
-			result.whenComplete((lease, ex) -> {
-				this.waiters.remove(result);
-				waiter.cancelLocal();
-			});
+			result.whenComplete((lease, ex) -> waiter.cancelLocal());
 			attempt(waiter);
 			return result;
 		}
@@ -166,7 +163,6 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		if (!this.store.isAvailable()) {
 			if (!this.store.failOpen()) {
-				this.waiters.remove(result);
 				result.completeExceptionally(this.store.unavailable());
 				return;
 			}
@@ -179,7 +175,7 @@ final class RedisAgentPermits implements AgentPermits {
 					return;
 				}
 				if (lease < 0) {
-					settle(result, lease);
+					result.complete(lease);
 				}
 				else if (!handOver(result, LOCAL)) {
 					this.local.revoke(ANY_LEASE);
@@ -189,7 +185,7 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		long remainingMillis = TimeUnit.NANOSECONDS.toMillis(waiter.deadlineNanos - System.nanoTime());
 		if (remainingMillis <= 0) {
-			settle(result, NONE);
+			result.complete(NONE);
 			return;
 		}
 		CompletableFuture<String> remote;
@@ -211,7 +207,7 @@ final class RedisAgentPermits implements AgentPermits {
 				return;
 			}
 			if (permitId == null) {
-				settle(result, NONE);
+				result.complete(NONE);
 				return;
 			}
 			if (!handOver(result, permitId)) {
@@ -224,24 +220,12 @@ final class RedisAgentPermits implements AgentPermits {
 	private boolean handOver(CompletableFuture<Long> result, String permitId) {
 		long lease = this.nextLease.getAndIncrement();
 		this.leases.put(lease, permitId);
-		if (settle(result, lease)) {
+		if (result.complete(lease)) {
 			this.acquired.increment();
 			return true;
 		}
 		this.leases.remove(lease);
 		return false;
-	}
-
-	/**
-	 * Complete a waiter's future, taking it off {@link #waiting()} first. Dependents of a
-	 * future run newest first, so the removal registered in {@link #take(long)} would run after
-	 * the engine had already handed the permit to its caller: a snapshot taken by that caller
-	 * would still count it as waiting. That removal stays for futures completed from outside
-	 * (the caller's time-out or cancellation).
-	 */
-	private boolean settle(CompletableFuture<Long> result, long value) {
-		this.waiters.remove(result);
-		return result.complete(value);
 	}
 
 	@Override
@@ -394,7 +378,7 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		this.store.forget(this);
 		for (CompletableFuture<Long> waiter : new ArrayList<>(this.waiters.keySet())) {
-			settle(waiter, CLOSED);
+			waiter.complete(CLOSED);
 		}
 		// Leases still held are released by their holders (release keeps working).
 	}
@@ -452,6 +436,40 @@ final class RedisAgentPermits implements AgentPermits {
 	 */
 	void restoreLimit() throws Exception {
 		this.semaphore.trySetPermitsAsync(this.configuredLimit).toCompletableFuture().get(30, TimeUnit.SECONDS);
+	}
+
+	/**
+	 * A waiting caller's future. Whoever completes it (a grant, a refusal, the caller's
+	 * {@code orTimeout} or cancel) takes it off {@link #waiting()} first: a dependent such as a
+	 * {@code whenComplete} would run only after the engine had passed the outcome on (dependents
+	 * run newest first), so the caller could still see itself counted as waiting.
+	 */
+	private final class Pending extends CompletableFuture<Long> {
+
+		@Override
+		public boolean complete(Long value) {
+			return leave() && super.complete(value);
+		}
+
+		@Override
+		public boolean completeExceptionally(Throwable ex) {
+			return leave() && super.completeExceptionally(ex);
+		}
+
+		@Override
+		public boolean cancel(boolean mayInterruptIfRunning) {
+			return leave() && super.cancel(mayInterruptIfRunning);
+		}
+
+		/** Leave the waiting count unless already completed; false when already completed. */
+		private boolean leave() {
+			if (isDone()) {
+				return false;
+			}
+			RedisAgentPermits.this.waiters.remove(this);
+			return true;
+		}
+
 	}
 
 	/**

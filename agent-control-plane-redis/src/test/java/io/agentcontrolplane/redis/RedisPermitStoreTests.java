@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PermitStore.AgentPermits;
@@ -89,6 +90,31 @@ class RedisPermitStoreTests {
 			third.close();
 			assertThat(engine.snapshot("a").orElseThrow().inFlight()).isZero();
 			assertThat(engine.snapshot("a").orElseThrow().acquired()).isEqualTo(3);
+		}
+	}
+
+	/**
+	 * A caller that gives up (its {@code orTimeout}, a cancel) completes the store's future from
+	 * outside; whatever runs on that completion must already see the caller gone.
+	 */
+	@Test
+	void aTakeTheCallerGivesUpOnNoLongerCountsAsWaiting() {
+		try (RedisPermitStore store = store(prefix("give-up"))) {
+			AgentPermits permits = store.create("a", 1, false);
+			long held = permits.tryTake();
+			assertThat(held).isPositive();
+			CompletableFuture<Long> cancelled = permits.take(TimeUnit.SECONDS.toNanos(20));
+			CompletableFuture<Long> timedOut = permits.take(TimeUnit.SECONDS.toNanos(20));
+			assertThat(permits.waiting()).isEqualTo(2);
+			CompletableFuture<Integer> waitingWhenCancelled = cancelled.handle((lease, ex) -> permits.waiting());
+			CompletableFuture<Integer> waitingWhenTimedOut = timedOut.handle((lease, ex) -> permits.waiting());
+			assertThat(cancelled.cancel(false)).isTrue();
+			assertThat(waitingWhenCancelled).isCompletedWithValue(1);
+			assertThat(timedOut.completeExceptionally(new TimeoutException())).isTrue();
+			assertThat(waitingWhenTimedOut).isCompletedWithValue(0);
+			assertThat(permits.release(held)).isTrue();
+			// Redisson may still hand the abandoned takes a permit; each goes straight back.
+			await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(permits.inFlight()).isZero());
 		}
 	}
 
@@ -237,7 +263,11 @@ class RedisPermitStoreTests {
 			assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> engine.acquire("t"))
 				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT));
 			CompletableFuture<Permit> async = engine.acquireAsync("t");
+			// Read the moment the refusal reaches the caller: it no longer counts as waiting.
+			CompletableFuture<Integer> waitingWhenRefused = async
+				.handle((permit, ex) -> engine.snapshot("t").orElseThrow().waiting());
 			assertThat(async).failsWithin(Duration.ofSeconds(5));
+			assertThat(waitingWhenRefused.join()).isZero();
 			held.close();
 			Optional<Permit> again = engine.tryAcquire("t");
 			assertThat(again).isPresent();
