@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +47,7 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private final Map<Long, String> leases = new ConcurrentHashMap<>();
 
-	private final Map<CompletableFuture<Long>, Waiter> waiters = new ConcurrentHashMap<>();
+	private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
 
 	private final AtomicLong nextLease = new AtomicLong(1);
 
@@ -136,13 +137,11 @@ final class RedisAgentPermits implements AgentPermits {
 			if (this.limit == 0 && this.configuredLimit == 0) {
 				return CompletableFuture.completedFuture(NONE);
 			}
-			CompletableFuture<Long> result = new Pending();
 			long waitMillis = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(maxWaitNanos), MAX_WAIT_MILLIS));
-			Waiter waiter = new Waiter(result, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis));
-			this.waiters.put(result, waiter);
-			result.whenComplete((lease, ex) -> waiter.cancelLocal());
+			Waiter waiter = new Waiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis));
+			this.waiters.add(waiter);
 			attempt(waiter);
-			return result;
+			return waiter;
 		}
 		finally {
 			this.lifecycle.readLock().unlock();
@@ -157,13 +156,12 @@ final class RedisAgentPermits implements AgentPermits {
 	 * the caller gave up is released at once.
 	 */
 	private void attempt(Waiter waiter) {
-		CompletableFuture<Long> result = waiter.result;
-		if (result.isDone()) {
+		if (waiter.isDone()) {
 			return;
 		}
 		if (!this.store.isAvailable()) {
 			if (!this.store.failOpen()) {
-				result.completeExceptionally(this.store.unavailable());
+				waiter.completeExceptionally(this.store.unavailable());
 				return;
 			}
 			long remaining = waiter.deadlineNanos - System.nanoTime();
@@ -175,9 +173,9 @@ final class RedisAgentPermits implements AgentPermits {
 					return;
 				}
 				if (lease < 0) {
-					result.complete(lease);
+					waiter.complete(lease);
 				}
-				else if (!handOver(result, LOCAL)) {
+				else if (!handOver(waiter, LOCAL)) {
 					this.local.revoke(ANY_LEASE);
 				}
 			});
@@ -185,7 +183,7 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		long remainingMillis = TimeUnit.NANOSECONDS.toMillis(waiter.deadlineNanos - System.nanoTime());
 		if (remainingMillis <= 0) {
-			result.complete(NONE);
+			waiter.complete(NONE);
 			return;
 		}
 		CompletableFuture<String> remote;
@@ -200,17 +198,17 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		remote.whenCompleteAsync((permitId, ex) -> {
 			if (ex != null) {
-				if (!result.isDone()) {
+				if (!waiter.isDone()) {
 					this.store.failed(ex);
 					attempt(waiter);
 				}
 				return;
 			}
 			if (permitId == null) {
-				result.complete(NONE);
+				waiter.complete(NONE);
 				return;
 			}
-			if (!handOver(result, permitId)) {
+			if (!handOver(waiter, permitId)) {
 				// The caller gave up in the same instant: the permit goes back at once.
 				releaseRemoteAsync(permitId);
 			}
@@ -377,7 +375,7 @@ final class RedisAgentPermits implements AgentPermits {
 			this.lifecycle.writeLock().unlock();
 		}
 		this.store.forget(this);
-		for (CompletableFuture<Long> waiter : new ArrayList<>(this.waiters.keySet())) {
+		for (Waiter waiter : new ArrayList<>(this.waiters)) {
 			waiter.complete(CLOSED);
 		}
 		// Leases still held are released by their holders (release keeps working).
@@ -426,7 +424,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 * fallback when the store fails open).
 	 */
 	void redisLost() {
-		for (Waiter waiter : new ArrayList<>(this.waiters.values())) {
+		for (Waiter waiter : new ArrayList<>(this.waiters)) {
 			attempt(waiter);
 		}
 	}
@@ -439,26 +437,43 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	/**
-	 * A waiting caller's future. Whoever completes it (a grant, a refusal, the caller's
-	 * {@code orTimeout} or cancel) takes it off {@link #waiting()} first: a dependent such as a
-	 * {@code whenComplete} would run only after the engine had passed the outcome on (dependents
-	 * run newest first), so the caller could still see itself counted as waiting.
+	 * A waiting caller: its future, its deadline and, while Redis is unreachable and the store
+	 * fails open, its take on the local fallback. Whoever completes it (a grant, a refusal, the
+	 * caller's {@code orTimeout} or cancel) takes it off {@link #waiting()} first: a dependent
+	 * such as a {@code whenComplete} would run only after the engine had passed the outcome on
+	 * (dependents run newest first), so the caller could still see itself counted as waiting.
+	 * Once completed, it cancels its local take, if any.
 	 */
-	private final class Pending extends CompletableFuture<Long> {
+	private final class Waiter extends CompletableFuture<Long> {
+
+		final long deadlineNanos;
+
+		private volatile @Nullable CompletableFuture<Long> local;
+
+		Waiter(long deadlineNanos) {
+			this.deadlineNanos = deadlineNanos;
+		}
+
+		void local(CompletableFuture<Long> future) {
+			this.local = future;
+			if (isDone()) {
+				future.cancel(false);
+			}
+		}
 
 		@Override
 		public boolean complete(Long value) {
-			return leave() && super.complete(value);
+			return leave() && cancelLocal(super.complete(value));
 		}
 
 		@Override
 		public boolean completeExceptionally(Throwable ex) {
-			return leave() && super.completeExceptionally(ex);
+			return leave() && cancelLocal(super.completeExceptionally(ex));
 		}
 
 		@Override
 		public boolean cancel(boolean mayInterruptIfRunning) {
-			return leave() && super.cancel(mayInterruptIfRunning);
+			return leave() && cancelLocal(super.cancel(mayInterruptIfRunning));
 		}
 
 		/** Leave the waiting count unless already completed; false when already completed. */
@@ -470,36 +485,16 @@ final class RedisAgentPermits implements AgentPermits {
 			return true;
 		}
 
-	}
-
-	/**
-	 * One caller waiting for a permit, and its deadline.
-	 */
-	private static final class Waiter {
-
-		final CompletableFuture<Long> result;
-
-		final long deadlineNanos;
-
-		private volatile @Nullable CompletableFuture<Long> local;
-
-		Waiter(CompletableFuture<Long> result, long deadlineNanos) {
-			this.result = result;
-			this.deadlineNanos = deadlineNanos;
-		}
-
-		void local(CompletableFuture<Long> future) {
-			this.local = future;
-			if (this.result.isDone()) {
-				future.cancel(false);
-			}
-		}
-
-		void cancelLocal() {
+		/**
+		 * Cancel the local take, after this future completed: {@link #local} cancels it when it
+		 * arrives later, so one of the two always does.
+		 */
+		private boolean cancelLocal(boolean completed) {
 			CompletableFuture<Long> future = this.local;
 			if (future != null) {
 				future.cancel(false);
 			}
+			return completed;
 		}
 
 	}
