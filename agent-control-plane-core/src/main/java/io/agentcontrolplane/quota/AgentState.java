@@ -12,17 +12,18 @@ import org.jspecify.annotations.Nullable;
 /**
  * Everything a {@link PolicyEngine} knows about one agent. Looked up once per call; permits keep
  * a reference to it so that a release always goes back to the state it was taken from, even
- * after the quota was replaced or removed.
+ * after the quota was replaced or removed. Every counter changes through a method of this class,
+ * so that what may change an agent's numbers can be read in one place.
  */
 final class AgentState {
 
-	final String agentId;
+	private final String agentId;
 
-	final PermitStore.AgentPermits permits;
+	private final PermitStore.AgentPermits permits;
 
 	private final PermitStore store;
 
-	final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
+	private final AtomicLongArray rejected = new AtomicLongArray(RejectionReason.values().length);
 
 	/** Whether {@link #permits} count execution slots themselves. */
 	private final boolean storeCountsSlots;
@@ -35,54 +36,152 @@ final class AgentState {
 	private final @Nullable AtomicInteger slots;
 
 	/** Total nanoseconds waited by granted calls; only waits {@code > 0} are added. */
-	final LongAdder acquiredWaitNanos = new LongAdder();
+	private final LongAdder acquiredWaitNanos = new LongAdder();
 
 	/** Total nanoseconds waited by refused calls; only waits {@code > 0} are added. */
-	final LongAdder rejectedWaitNanos = new LongAdder();
+	private final LongAdder rejectedWaitNanos = new LongAdder();
 
-	/** Permits released with a known hold time (granted while the engine had listeners). */
-	final LongAdder timedReleases = new LongAdder();
+	/** Permits released with a known hold time. */
+	private final LongAdder timedReleases = new LongAdder();
 
 	/** Total nanoseconds the timed releases held their permits. */
-	final LongAdder heldNanos = new LongAdder();
+	private final LongAdder heldNanos = new LongAdder();
 
 	/** The read-only view of these counters, one per state so that identity tells states apart. */
-	final QuotaStatistics statistics = new QuotaStatistics(this);
+	private final QuotaStatistics statistics = new QuotaStatistics(this);
 
 	/** The grant times of the permits held; only when the engine tracks permit ages. */
-	final @Nullable PermitAges ages;
+	private final @Nullable PermitAges ages;
 
 	/** Serialises the rare life-cycle changes: replace, remove, evict. */
-	final ReentrantLock lifecycle = new ReentrantLock();
+	private final ReentrantLock lifecycle = new ReentrantLock();
 
-	volatile ResourceQuota quota;
+	private volatile ResourceQuota quota;
 
-	volatile @Nullable RateBudget rate;
+	private volatile @Nullable RateBudget rate;
 
-	volatile boolean dynamic;
+	private volatile boolean dynamic;
 
-	/** Eviction bookkeeping, guarded by the engine's eviction lock. */
-	long lastSeenAcquired;
+	/** Eviction bookkeeping, guarded by the evictor's lock. */
+	private long lastSeenAcquired;
 
-	/** Eviction bookkeeping, guarded by the engine's eviction lock. */
-	long idleSinceMillis;
+	/** Eviction bookkeeping, guarded by the evictor's lock. */
+	private long idleSinceNanos;
 
 	/** Creation order of dynamic agents, to break ties in eviction order. */
-	volatile long sequence;
+	private final long sequence;
 
-	AgentState(ResourceQuota quota, boolean dynamic, PermitStore store, TimeMeter timeMeter, boolean trackAges,
-			long nowMillis) {
+	AgentState(ResourceQuota quota, boolean dynamic, long sequence, PermitStore store, TimeMeter timeMeter,
+			boolean trackAges, long nowNanos) {
 		this.agentId = quota.agentId();
 		this.quota = quota;
 		this.dynamic = dynamic;
+		this.sequence = sequence;
 		this.store = store;
 		this.permits = store.create(quota.agentId(), quota.maxConcurrentExecutions(), quota.fair());
 		this.storeCountsSlots = this.permits.countsSlots();
 		this.slots = this.storeCountsSlots ? null : new AtomicInteger();
 		this.rate = RateBudget.of(quota, timeMeter, null, store);
 		this.ages = trackAges ? new PermitAges(quota.maxConcurrentExecutions()) : null;
-		this.idleSinceMillis = nowMillis;
+		this.idleSinceNanos = nowNanos;
 	}
+
+	String agentId() {
+		return this.agentId;
+	}
+
+	PermitStore.AgentPermits permits() {
+		return this.permits;
+	}
+
+	ResourceQuota quota() {
+		return this.quota;
+	}
+
+	@Nullable RateBudget rate() {
+		return this.rate;
+	}
+
+	@Nullable PermitAges ages() {
+		return this.ages;
+	}
+
+	QuotaStatistics statistics() {
+		return this.statistics;
+	}
+
+	boolean isDynamic() {
+		return this.dynamic;
+	}
+
+	long sequence() {
+		return this.sequence;
+	}
+
+	void lock() {
+		this.lifecycle.lock();
+	}
+
+	boolean tryLock() {
+		return this.lifecycle.tryLock();
+	}
+
+	void unlock() {
+		this.lifecycle.unlock();
+	}
+
+	/**
+	 * Stop being dynamic (given a quota of its own, removed or evicted). Called under the
+	 * life-cycle lock.
+	 * @return whether it was dynamic until now
+	 */
+	boolean clearDynamic() {
+		boolean was = this.dynamic;
+		this.dynamic = false;
+		return was;
+	}
+
+	// --- counters ----------------------------------------------------------------------------
+
+	void countRejection(RejectionReason reason, long waitedNanos) {
+		this.rejected.incrementAndGet(reason.ordinal());
+		if (waitedNanos > 0) {
+			this.rejectedWaitNanos.add(waitedNanos);
+		}
+	}
+
+	void countWaitBeforeGrant(long waitedNanos) {
+		if (waitedNanos > 0) {
+			this.acquiredWaitNanos.add(waitedNanos);
+		}
+	}
+
+	void countHold(long heldNanos) {
+		this.heldNanos.add(heldNanos);
+		this.timedReleases.increment();
+	}
+
+	long rejected(RejectionReason reason) {
+		return this.rejected.get(reason.ordinal());
+	}
+
+	long acquiredWaitNanos() {
+		return this.acquiredWaitNanos.sum();
+	}
+
+	long rejectedWaitNanos() {
+		return this.rejectedWaitNanos.sum();
+	}
+
+	long timedReleases() {
+		return this.timedReleases.sum();
+	}
+
+	long heldNanos() {
+		return this.heldNanos.sum();
+	}
+
+	// --- execution slots ---------------------------------------------------------------------
 
 	/**
 	 * Take an execution slot if one is free.
@@ -94,12 +193,18 @@ final class AgentState {
 		if (this.storeCountsSlots) {
 			return this.permits.tryTakeSlot();
 		}
-		AtomicInteger slots = Objects.requireNonNull(this.slots);
 		long lease = this.permits.tryTake();
 		if (lease >= 0) {
-			slots.incrementAndGet();
+			Objects.requireNonNull(this.slots).incrementAndGet();
 		}
 		return lease;
+	}
+
+	/**
+	 * Whether slots taken under this state are still held.
+	 */
+	boolean holdsSlots() {
+		return (this.storeCountsSlots ? this.permits.slotsHeld() : Objects.requireNonNull(this.slots).get()) > 0;
 	}
 
 	/**
@@ -110,7 +215,10 @@ final class AgentState {
 		if (this.storeCountsSlots) {
 			return this.permits.releaseSlot();
 		}
-		AtomicInteger slots = Objects.requireNonNull(this.slots);
+		return releaseCountedSlot(Objects.requireNonNull(this.slots));
+	}
+
+	private boolean releaseCountedSlot(AtomicInteger slots) {
 		// Claim one of the slots first: releasing by agent id alone would also free a permit
 		// someone holds, and a second caller would run beside its holder.
 		for (;;) {
@@ -130,6 +238,8 @@ final class AgentState {
 		return true;
 	}
 
+	// --- life cycle --------------------------------------------------------------------------
+
 	/**
 	 * Apply a new quota, keeping what is held and what was spent.
 	 */
@@ -137,6 +247,30 @@ final class AgentState {
 		this.rate = RateBudget.of(quota, timeMeter, this.rate, this.store);
 		this.quota = quota;
 		this.permits.resize(quota.maxConcurrentExecutions(), quota.fair());
+	}
+
+	/**
+	 * Note what an eviction pass saw, and answer since when the agent has been idle.
+	 * @param busy whether something is held, someone waits or a budget is spent
+	 * @param nowNanos the time of the pass
+	 * @return since when the agent has been idle and unchanged, or {@link Long#MAX_VALUE} when busy
+	 */
+	long observeIdle(boolean busy, long nowNanos) {
+		long acquired = this.permits.acquired();
+		if (busy) {
+			// Idle time starts again at the first pass that sees it idle.
+			this.lastSeenAcquired = acquired;
+			this.idleSinceNanos = Long.MAX_VALUE;
+		}
+		else if (acquired != this.lastSeenAcquired || this.idleSinceNanos == Long.MAX_VALUE) {
+			this.lastSeenAcquired = acquired;
+			this.idleSinceNanos = nowNanos;
+		}
+		return this.idleSinceNanos;
+	}
+
+	long idleSinceNanos() {
+		return this.idleSinceNanos;
 	}
 
 }

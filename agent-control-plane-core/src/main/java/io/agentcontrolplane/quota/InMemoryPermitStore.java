@@ -340,6 +340,11 @@ final class InMemoryPermitStore implements PermitStore {
 		}
 
 		@Override
+		public int slotsHeld() {
+			return slots(this.state);
+		}
+
+		@Override
 		public void revoke(long lease) {
 			undoTake();
 			grantWaitersIfAny();

@@ -30,7 +30,7 @@ final class PermitAges {
 	private final int mask;
 
 	/** Permits without a cell, to their grant time. */
-	private final Map<PolicyEngine.TrackedPermit, Long> overflow = new ConcurrentHashMap<>();
+	private final Map<TrackedPermit, Long> overflow = new ConcurrentHashMap<>();
 
 	/**
 	 * Cells for twice the limit (at least 16, at most {@value #MAX_CELLS}), so that a free cell
@@ -70,7 +70,7 @@ final class PermitAges {
 	 * @param permit the permit
 	 * @param grantedAt its grant time, as given to {@link #claim}
 	 */
-	void addOverflow(PolicyEngine.TrackedPermit permit, long grantedAt) {
+	void addOverflow(TrackedPermit permit, long grantedAt) {
 		this.overflow.put(permit, grantedAt);
 	}
 
@@ -79,7 +79,7 @@ final class PermitAges {
 	 * @param cell the cell it claimed, or {@link #OVERFLOW}
 	 * @param permit the permit, {@code null} when it was never made (its cell is emptied)
 	 */
-	void release(int cell, PolicyEngine.@Nullable TrackedPermit permit) {
+	void release(int cell, @Nullable TrackedPermit permit) {
 		if (cell == OVERFLOW) {
 			if (permit != null) {
 				this.overflow.remove(permit);

@@ -153,6 +153,15 @@ public interface PermitStore {
 		}
 
 		/**
+		 * Slots taken with {@link #tryTakeSlot()} and not yet given back. Called only when
+		 * {@link #countsSlots()}; closed permits still answer it.
+		 * @return the number of slots held
+		 */
+		default int slotsHeld() {
+			throw new UnsupportedOperationException(getClass().getName() + " does not count slots");
+		}
+
+		/**
 		 * Return a lease that was taken but never handed to a caller (for example when the rate
 		 * budget refused the call afterwards): it is not counted as {@link #acquired()}.
 		 * @param lease the lease

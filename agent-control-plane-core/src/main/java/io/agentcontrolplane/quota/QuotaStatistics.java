@@ -28,7 +28,7 @@ public final class QuotaStatistics {
 	 * @return the agent id
 	 */
 	public String agentId() {
-		return this.state.agentId;
+		return this.state.agentId();
 	}
 
 	/**
@@ -36,7 +36,7 @@ public final class QuotaStatistics {
 	 * @return the limit
 	 */
 	public int maxConcurrentExecutions() {
-		return this.state.permits.limit();
+		return this.state.permits().limit();
 	}
 
 	/**
@@ -44,7 +44,7 @@ public final class QuotaStatistics {
 	 * @return the number in flight
 	 */
 	public int inFlight() {
-		return this.state.permits.inFlight();
+		return this.state.permits().inFlight();
 	}
 
 	/**
@@ -71,7 +71,7 @@ public final class QuotaStatistics {
 	 * @return the number waiting
 	 */
 	public int waiting() {
-		return this.state.permits.waiting();
+		return this.state.permits().waiting();
 	}
 
 	/**
@@ -79,7 +79,7 @@ public final class QuotaStatistics {
 	 * @return the total
 	 */
 	public long acquired() {
-		return this.state.permits.acquired();
+		return this.state.permits().acquired();
 	}
 
 	/**
@@ -88,8 +88,8 @@ public final class QuotaStatistics {
 	 */
 	public long rejected() {
 		long total = 0;
-		for (int i = 0; i < this.state.rejected.length(); i++) {
-			total += this.state.rejected.get(i);
+		for (RejectionReason reason : RejectionReason.values()) {
+			total += this.state.rejected(reason);
 		}
 		return total;
 	}
@@ -100,7 +100,7 @@ public final class QuotaStatistics {
 	 * @return the total
 	 */
 	public long rejected(RejectionReason reason) {
-		return this.state.rejected.get(reason.ordinal());
+		return this.state.rejected(reason);
 	}
 
 	/**
@@ -109,7 +109,7 @@ public final class QuotaStatistics {
 	 * @return the total wait, in nanoseconds
 	 */
 	public long acquiredWaitNanos() {
-		return this.state.acquiredWaitNanos.sum();
+		return this.state.acquiredWaitNanos();
 	}
 
 	/**
@@ -118,17 +118,18 @@ public final class QuotaStatistics {
 	 * @return the total wait, in nanoseconds
 	 */
 	public long rejectedWaitNanos() {
-		return this.state.rejectedWaitNanos.sum();
+		return this.state.rejectedWaitNanos();
 	}
 
 	/**
-	 * The permits released with a known hold time. The engine measures hold times only while it
-	 * has at least one {@link QuotaListener} (a clock read at grant and at release): a permit
-	 * granted while it had none, and a slot released by agent id, are not counted here.
+	 * The permits released with a known hold time. The engine measures hold times only when
+	 * built with {@link PolicyEngine.Builder#measureHoldTimes(boolean)} (a timer read at grant and
+	 * at release): a permit granted otherwise, and a slot released by agent id, are not counted
+	 * here.
 	 * @return the number of timed releases
 	 */
 	public long timedReleases() {
-		return this.state.timedReleases.sum();
+		return this.state.timedReleases();
 	}
 
 	/**
@@ -137,12 +138,12 @@ public final class QuotaStatistics {
 	 * @return the total hold time, in nanoseconds
 	 */
 	public long heldNanos() {
-		return this.state.heldNanos.sum();
+		return this.state.heldNanos();
 	}
 
 	@Override
 	public String toString() {
-		return "QuotaStatistics[agentId=" + this.state.agentId + "]";
+		return "QuotaStatistics[agentId=" + this.state.agentId() + "]";
 	}
 
 }

@@ -1,8 +1,6 @@
 package io.agentcontrolplane.quota;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
@@ -38,61 +36,65 @@ final class RateBudget {
 	/** A bucket kept by the permit store (cluster-wide), used when {@link #bucket} is null. */
 	private final PermitStore.@Nullable RateBucket remote;
 
-	private RateBudget(int perMinute, int perHour, @Nullable LocalBucket bucket) {
-		this(perMinute, perHour, bucket, null);
-	}
+	/**
+	 * Whether the bucket is kept but not used: the limits are unlimited or deny everything now.
+	 * The bucket goes on refilling with time meanwhile, so when a limit comes back it holds
+	 * exactly what was spent minus what elapsed time refilled, never a fresh budget.
+	 */
+	private final boolean dormant;
 
 	private RateBudget(int perMinute, int perHour, @Nullable LocalBucket bucket,
-			PermitStore.@Nullable RateBucket remote) {
+			PermitStore.@Nullable RateBucket remote, boolean dormant) {
 		this.perMinute = perMinute;
 		this.perHour = perHour;
 		this.bucket = bucket;
 		this.remote = remote;
+		this.dormant = dormant;
 	}
 
 	/**
-	 * The budget for a quota, or {@code null} when it has no rate limit.
+	 * The budget for a quota, or {@code null} when it has no rate limit and never had one.
 	 * @param quota the quota
 	 * @param timeMeter the time source
-	 * @param previous the budget the quota replaces, whose remaining tokens carry over
+	 * @param previous the budget the quota replaces, whose bucket (and what was spent from it)
+	 * carries over, even through a spell of "unlimited" or "deny all"
 	 * @param store the permit store, which may keep the bucket itself
 	 */
 	static @Nullable RateBudget of(ResourceQuota quota, TimeMeter timeMeter, @Nullable RateBudget previous,
 			PermitStore store) {
-		if (!quota.hasRateLimit()) {
-			return null;
-		}
 		int perMinute = quota.maxRequestsPerMinute().orElse(-1);
 		int perHour = quota.maxRequestsPerHour().orElse(-1);
-		if (previous != null && previous.perMinute == perMinute && previous.perHour == perHour) {
+		LocalBucket kept = (previous != null) ? previous.bucket : null;
+		PermitStore.RateBucket keptRemote = (previous != null) ? previous.remote : null;
+		if (!quota.hasRateLimit() || perMinute == 0 || perHour == 0) {
+			if (kept == null && keptRemote == null) {
+				return quota.hasRateLimit() ? new RateBudget(perMinute, perHour, null, null, false) : null;
+			}
+			return new RateBudget(perMinute, perHour, kept, keptRemote, true);
+		}
+		if (previous != null && !previous.dormant && previous.perMinute == perMinute && previous.perHour == perHour) {
 			return previous;
 		}
-		if (perMinute == 0 || perHour == 0) {
-			return new RateBudget(perMinute, perHour, null);
-		}
 		BucketConfiguration configuration = configuration(perMinute, perHour);
-		if (previous != null && previous.remote != null) {
-			previous.remote.replaceConfiguration(configuration);
-			return new RateBudget(perMinute, perHour, null, previous.remote);
+		if (keptRemote != null) {
+			keptRemote.replaceConfiguration(configuration);
+			return new RateBudget(perMinute, perHour, null, keptRemote, false);
 		}
-		if (previous == null || previous.bucket == null) {
-			PermitStore.RateBucket remote = store.createRateBucket(quota.agentId(), configuration);
-			if (remote != null) {
-				return new RateBudget(perMinute, perHour, null, remote);
-			}
-		}
-		if (previous != null && previous.bucket != null) {
+		if (kept != null) {
 			// Keep what was spent: a raised limit must not hand out a fresh burst, a lowered one
 			// caps what is left (AS_IS keeps the tokens, capped at the new capacities).
-			previous.bucket.replaceConfiguration(configuration, TokensInheritanceStrategy.AS_IS);
-			return new RateBudget(perMinute, perHour, previous.bucket);
+			kept.replaceConfiguration(configuration, TokensInheritanceStrategy.AS_IS);
+			return new RateBudget(perMinute, perHour, kept, null, false);
+		}
+		PermitStore.RateBucket remote = store.createRateBucket(quota.agentId(), configuration);
+		if (remote != null) {
+			return new RateBudget(perMinute, perHour, null, remote, false);
 		}
 		LocalBucketBuilder builder = Bucket.builder().withCustomTimePrecision(timeMeter);
 		for (Bandwidth bandwidth : configuration.getBandwidths()) {
 			builder.addLimit(bandwidth);
 		}
-		LocalBucket bucket = builder.build();
-		return new RateBudget(perMinute, perHour, bucket);
+		return new RateBudget(perMinute, perHour, builder.build(), null, false);
 	}
 
 	private static BucketConfiguration configuration(int perMinute, int perHour) {
@@ -118,6 +120,10 @@ final class RateBudget {
 	 * @throws PermitStoreUnavailableException when a store-kept bucket cannot be reached
 	 */
 	long tryConsume() {
+		if (this.dormant || this.perMinute == 0 || this.perHour == 0) {
+			// Dormant and unlimited, or a limit of 0 (with or without a kept bucket).
+			return (this.perMinute < 0 && this.perHour < 0) ? CONSUMED : Long.MAX_VALUE;
+		}
 		LocalBucket bucket = this.bucket;
 		if (bucket == null) {
 			PermitStore.RateBucket remote = this.remote;
@@ -145,6 +151,9 @@ final class RateBudget {
 		if (limit < 0) {
 			return null;
 		}
+		if (this.dormant || limit == 0) {
+			return (long) limit;
+		}
 		LocalBucket bucket = this.bucket;
 		PermitStore.RateBucket remote = this.remote;
 		if (bucket == null && remote != null) {
@@ -163,37 +172,24 @@ final class RateBudget {
 	 * Whether every window is full again, so forgetting this budget gives nothing away.
 	 */
 	boolean isFull() {
+		if (this.dormant) {
+			// A kept bucket may still be spent: forgetting it would give the spent part back.
+			LocalBucket bucket = this.bucket;
+			if (bucket == null) {
+				return true;
+			}
+			long[] available = bucket.asVerbose().getAvailableTokens().getDiagnostics().getAvailableTokensPerEachBandwidth();
+			Bandwidth[] bandwidths = bucket.getConfiguration().getBandwidths();
+			for (int i = 0; i < bandwidths.length; i++) {
+				if (available[i] < bandwidths[i].getCapacity()) {
+					return false;
+				}
+			}
+			return true;
+		}
 		Long minute = availablePerMinute();
 		Long hour = availablePerHour();
 		return (minute == null || minute >= this.perMinute) && (hour == null || hour >= this.perHour);
-	}
-
-	int perMinute() {
-		return this.perMinute;
-	}
-
-	int perHour() {
-		return this.perHour;
-	}
-
-	/**
-	 * Bucket4j time from the engine's {@link Clock}, so that tests can move time by hand. A
-	 * clock that steps backwards refills nothing until it catches up again (Bucket4j ignores
-	 * time going backwards), so a wall-clock adjustment can never hand out extra requests.
-	 */
-	record ClockTimeMeter(Clock clock) implements TimeMeter {
-
-		@Override
-		public long currentTimeNanos() {
-			Instant now = this.clock.instant();
-			return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-		}
-
-		@Override
-		public boolean isWallClockBased() {
-			return true;
-		}
-
 	}
 
 }

@@ -1,0 +1,83 @@
+package io.agentcontrolplane.quota;
+
+/**
+ * Makes the {@link Permit} for a lease just taken: counts the wait, claims an age cell when the
+ * engine tracks permit ages, reads the clock for the hold time when hold times are measured,
+ * and tells the listeners. A grant at once with neither ages nor hold times reads no clock.
+ */
+final class Grants {
+
+	private final CompositeListener listeners;
+
+	private final EngineTime time;
+
+	private final boolean measureHoldTimes;
+
+	Grants(CompositeListener listeners, EngineTime time, boolean measureHoldTimes) {
+		this.listeners = listeners;
+		this.time = time;
+		this.measureHoldTimes = measureHoldTimes;
+	}
+
+	/**
+	 * {@link #grant}, giving the lease back if making the permit fails, so that nothing is lost.
+	 */
+	Permit grantOrRevoke(AgentState state, long lease, long waitedNanos) {
+		try {
+			return grant(state, lease, waitedNanos);
+		}
+		catch (Throwable ex) {
+			state.permits().revoke(lease);
+			throw ex;
+		}
+	}
+
+	Permit grant(AgentState state, long lease, long waitedNanos) {
+		state.countWaitBeforeGrant(waitedNanos);
+		boolean timed = this.measureHoldTimes || !this.listeners.isEmpty();
+		PermitAges ages = state.ages();
+		long nanos = (timed || (ages != null && this.time.isSystemTimer())) ? System.nanoTime() : -1;
+		long grantedAt = 0;
+		int ageCell = PermitAges.OVERFLOW;
+		if (ages != null) {
+			grantedAt = this.time.isSystemTimer() ? nanos : this.time.nanos();
+			ageCell = ages.claim(grantedAt);
+		}
+		TrackedPermit permit;
+		try {
+			permit = new TrackedPermit(state, this.listeners, lease, timed ? nanos : -1, ageCell);
+		}
+		catch (Throwable ex) {
+			if (ages != null) {
+				ages.release(ageCell, null);
+			}
+			throw ex;
+		}
+		if (ages != null && ageCell == PermitAges.OVERFLOW) {
+			ages.addOverflow(permit, grantedAt);
+		}
+		if (!this.listeners.isEmpty()) {
+			this.listeners.onAcquired(state.agentId(), waitedNanos);
+		}
+		return permit;
+	}
+
+	/**
+	 * A slot was taken (slots have no permit object and no hold time).
+	 */
+	void slotTaken(AgentState state) {
+		if (!this.listeners.isEmpty()) {
+			this.listeners.onAcquired(state.agentId(), 0);
+		}
+	}
+
+	/**
+	 * A slot was given back.
+	 */
+	void slotReleased(AgentState state) {
+		if (!this.listeners.isEmpty()) {
+			this.listeners.onReleased(state.agentId(), -1);
+		}
+	}
+
+}

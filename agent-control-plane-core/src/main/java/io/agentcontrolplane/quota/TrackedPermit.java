@@ -1,0 +1,77 @@
+package io.agentcontrolplane.quota;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A permit of an agent with a quota. Closing it returns its lease to the state it came from,
+ * exactly once (a CAS on one field decides), however many threads close it; it also empties
+ * its age cell and reports how long it was held.
+ */
+final class TrackedPermit implements Permit {
+
+	private static final VarHandle CLOSED;
+
+	static {
+		try {
+			CLOSED = MethodHandles.lookup().findVarHandle(TrackedPermit.class, "closed", int.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
+
+	private final AgentState state;
+
+	private final CompositeListener listeners;
+
+	private final long lease;
+
+	/** When it was granted on {@link System#nanoTime()}, or {@code -1} when hold times are not measured. */
+	private final long acquiredNanos;
+
+	/** The cell of the agent's {@link PermitAges} this permit claimed, when ages are tracked. */
+	private final int ageCell;
+
+	private volatile int closed;
+
+	TrackedPermit(AgentState state, CompositeListener listeners, long lease, long acquiredNanos, int ageCell) {
+		this.state = state;
+		this.listeners = listeners;
+		this.lease = lease;
+		this.acquiredNanos = acquiredNanos;
+		this.ageCell = ageCell;
+	}
+
+	@Override
+	public String agentId() {
+		return this.state.agentId();
+	}
+
+	@Override
+	public void close() {
+		if (this.closed != 0 || !CLOSED.compareAndSet(this, 0, 1)) {
+			return;
+		}
+		AgentState state = this.state;
+		PermitAges ages = state.ages();
+		if (ages != null) {
+			ages.release(this.ageCell, this);
+		}
+		state.permits().release(this.lease);
+		long held = -1;
+		if (this.acquiredNanos >= 0) {
+			held = System.nanoTime() - this.acquiredNanos;
+			state.countHold(held);
+		}
+		if (!this.listeners.isEmpty()) {
+			this.listeners.onReleased(state.agentId(), held);
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "Permit[agentId=" + this.state.agentId() + ", closed=" + (this.closed != 0) + "]";
+	}
+
+}
