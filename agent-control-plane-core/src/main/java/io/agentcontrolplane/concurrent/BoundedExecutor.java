@@ -252,12 +252,15 @@ public final class BoundedExecutor implements AutoCloseable {
 	 * As {@link #gather(int, List)}, bounded by the agent's quota in the engine: every task
 	 * holds one {@link io.agentcontrolplane.quota.Permit} of the agent while it runs, so the
 	 * call shows in the agent's snapshots ({@code /actuator/quotas}) and shares the agent's
-	 * limit with every other caller of that agent.
+	 * limit with every other caller of that agent. Each task goes through the agent's full
+	 * admission, as a {@code @BoundedExecution} call does: its permit and one request from its
+	 * rate budgets; a spent budget refuses the task (and stops the call) like any other refusal.
 	 *
 	 * <p>When the agent is at its limit:
 	 * <ul>
 	 * <li>While none of this call's tasks runs, a permit is taken like any other caller takes
-	 * one: {@link PolicyEngine#acquire(String)} waits up to the quota's
+	 * one: {@link PolicyEngine#admit(String, io.agentcontrolplane.quota.ActionType, java.time.Duration)}
+	 * waits up to the quota's
 	 * {@link ResourceQuota#maxWait() maxWait}. If none comes, the call fails with that
 	 * {@link QuotaExceededException} (rethrown as it is, so it maps to {@code 429} like any
 	 * other refusal). This holds for the first task and for any later moment when every task
@@ -266,8 +269,9 @@ public final class BoundedExecutor implements AutoCloseable {
 	 * <li>While some of its tasks run, the call waits for them as long as they take: a task
 	 * that finishes returns its permit and its worker takes one again at once if one is free
 	 * (another caller waiting for the agent may get it first); the caller tries again, without
-	 * waiting, each time one of its workers could not. Each such try that finds no permit
-	 * free counts as a refusal in the agent's snapshot and metrics. A permit is taken only for
+	 * waiting ({@link PolicyEngine#tryAdmit}), each time one of its workers could not. These
+	 * waits of the call for its own tasks are not refusals: they never count in the agent's
+	 * {@code rejected} nor reach listeners. A permit is taken only for
 	 * a task that then runs, so the agent's {@code acquired} count grows by the number of
 	 * tasks.</li>
 	 * </ul>

@@ -187,11 +187,14 @@ final class GatherRun<T> extends StructuredRun {
 		while (!stopped()) {
 			int live = this.live.get();
 			if (live == 0) {
-				// Nothing of this call runs, so no permit of ours will come back: wait as any
-				// caller of the agent does, up to the quota's maxWait, or be refused.
-				return engine.acquire(agentId);
+				// Nothing of this call runs, so no permit of ours will come back: be admitted as
+				// any caller of the agent is (rate budget included), waiting up to the quota's
+				// maxWait, or be refused.
+				return engine.admit(agentId, null, null);
 			}
-			Optional<Permit> permit = engine.tryAcquire(agentId);
+			// A permit free now, through the full admission; none free is not a refusal here,
+			// since our own tasks hold them and we wait for those below.
+			Optional<Permit> permit = engine.tryAdmit(agentId, null);
 			if (permit.isPresent()) {
 				return permit.get();
 			}
@@ -218,7 +221,14 @@ final class GatherRun<T> extends StructuredRun {
 				return null;
 			}
 		}
-		return this.engine.tryAcquire(this.agentId).orElse(null);
+		try {
+			return this.engine.tryAdmit(this.agentId, null).orElse(null);
+		}
+		catch (RuntimeException ex) {
+			// Refused (a spent budget, say): the caller takes the task over and meets the same
+			// refusal, which stops the run there.
+			return null;
+		}
 	}
 
 	private void releasePermit(Object permit) {

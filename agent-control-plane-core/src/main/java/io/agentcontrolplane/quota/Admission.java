@@ -41,6 +41,8 @@ final class Admission {
 
 	private final Waiting<CompletableFuture<Permit>> async = new Async();
 
+	private final Waiting<@Nullable Permit> notWaiting = new NotWaiting();
+
 	Admission(AgentRegistry registry, Rejections rejections, RateConsumption rate, Grants grants, Executor handOff) {
 		this.registry = registry;
 		this.rejections = rejections;
@@ -71,6 +73,15 @@ final class Admission {
 		}
 	}
 
+	/**
+	 * Admit one call if a permit is free now; no permit free is not a refusal (see
+	 * {@link PolicyEngine#tryAdmit}).
+	 * @return the permit, or {@code null} when none is free now (nothing counted)
+	 */
+	@Nullable Permit tryAdmit(String agentId, @Nullable ActionType action) {
+		return run(agentId, action, null, true, this.notWaiting);
+	}
+
 	private <R> R run(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate,
 			Waiting<R> waiting) {
 		for (;;) {
@@ -93,6 +104,9 @@ final class Admission {
 			}
 			catch (PermitStoreUnavailableException ex) {
 				throw this.rejections.storeUnavailable(state, ex, 0);
+			}
+			if (lease == PermitStore.AgentPermits.NONE && !waiting.mayWait()) {
+				return waiting.noneFree();
 			}
 			if (lease == PermitStore.AgentPermits.NONE) {
 				long timeout = nanos((maxWait != null) ? maxWait : state.quota().maxWait());
@@ -303,8 +317,46 @@ final class Admission {
 		/** The answer for a permit granted without waiting. */
 		R granted(Permit permit);
 
+		/** Whether this form waits when no permit is free ({@link #noneFree()} answers if not). */
+		default boolean mayWait() {
+			return true;
+		}
+
+		/** The answer when no permit is free and this form does not wait. */
+		default R noneFree() {
+			throw new UnsupportedOperationException();
+		}
+
 		/** Wait for the store future, then finish with {@link #afterWait}. */
 		R await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate);
+
+	}
+
+	/**
+	 * No wait at all, and no permit free is an answer ({@code null}), not a refusal: for callers
+	 * that wait on their own terms.
+	 */
+	private static final class NotWaiting implements Waiting<@Nullable Permit> {
+
+		@Override
+		public Permit granted(Permit permit) {
+			return permit;
+		}
+
+		@Override
+		public boolean mayWait() {
+			return false;
+		}
+
+		@Override
+		public @Nullable Permit noneFree() {
+			return null;
+		}
+
+		@Override
+		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate) {
+			throw new IllegalStateException("never waits");
+		}
 
 	}
 

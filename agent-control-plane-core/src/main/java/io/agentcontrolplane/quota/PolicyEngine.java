@@ -277,6 +277,21 @@ public final class PolicyEngine {
 	}
 
 	/**
+	 * The full admission check of {@link #admit(String, ActionType, Duration)} for a permit that
+	 * is free now, for callers that wait on their own terms (such as
+	 * {@code BoundedExecutor.gatherForAgent}, whose own tasks hold the agent's permits): no
+	 * permit free now is not a refusal, so it answers empty and counts nothing; every other
+	 * refusal (unknown agent, action, rate budget) throws and is counted as in {@code admit}.
+	 * @param agentId the agent
+	 * @param action the action type, or {@code null} for no action check
+	 * @return the permit, or empty when none is free now
+	 * @throws QuotaExceededException when refused for another reason than a busy permit
+	 */
+	public Optional<Permit> tryAdmit(String agentId, @Nullable ActionType action) {
+		return Optional.ofNullable(this.admission.tryAdmit(agentId, action));
+	}
+
+	/**
 	 * The asynchronous form of {@link #admit(String, ActionType, Duration)}: no thread is
 	 * blocked while waiting; the future fails with {@link QuotaExceededException} when refused.
 	 * Cancelling it while it waits removes the waiter; a permit granted in the same instant is

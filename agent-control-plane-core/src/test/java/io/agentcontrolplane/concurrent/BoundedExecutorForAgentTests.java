@@ -175,4 +175,48 @@ class BoundedExecutorForAgentTests {
 			.until(() -> this.engine.snapshot("disabled").orElseThrow().inFlight() == 0);
 	}
 
+	// --- issue 14, defect f ------------------------------------------------------------
+
+	@Test
+	void eachTaskOfGatherForAgentSpendsFromTheAgentsRateBudget() {
+		this.engine.setQuota("limited",
+				ResourceQuota.builder("limited").maxConcurrentExecutions(4).maxRequestsPerMinute(30).build());
+		AtomicInteger ran = new AtomicInteger();
+		List<Callable<Integer>> tasks = IntStream.range(0, 60).mapToObj((i) -> (Callable<Integer>) () -> {
+			ran.incrementAndGet();
+			return i;
+		}).collect(Collectors.toList());
+		QuotaExceededException refused = catchThrowableOfType(QuotaExceededException.class,
+				() -> this.executor.gatherForAgent("limited", tasks));
+		assertThat(refused).isNotNull();
+		assertThat(refused.reason()).isEqualTo(RejectionReason.RATE_LIMIT);
+		assertThat(ran.get()).isLessThanOrEqualTo(30);
+		assertThat(this.engine.snapshot("limited").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void theFanOutsOwnWaitsAreNotRejections() throws Exception {
+		this.engine.setQuota("busy", ResourceQuota.of("busy", 2));
+		CountDownLatch rejectedOnce = new CountDownLatch(1);
+		this.engine.addListener(new io.agentcontrolplane.quota.QuotaListener() {
+			@Override
+			public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
+				rejectedOnce.countDown();
+			}
+		});
+		List<Callable<Integer>> tasks = IntStream.range(0, 40).mapToObj((i) -> (Callable<Integer>) () -> {
+			if (i < 2) {
+				// Hold both permits while the caller looks for a third: before the fix that look
+				// counted as a refusal, which opens this latch at once.
+				rejectedOnce.await(500, TimeUnit.MILLISECONDS);
+			}
+			return i;
+		}).collect(Collectors.toList());
+		assertThat(this.executor.gatherForAgent("busy", tasks)).hasSize(40);
+		QuotaSnapshot snapshot = this.engine.snapshot("busy").orElseThrow();
+		assertThat(snapshot.rejected()).isZero();
+		assertThat(snapshot.acquired()).isEqualTo(40);
+		assertThat(rejectedOnce.getCount()).isOne();
+	}
+
 }
