@@ -32,8 +32,10 @@ public final class AgentControlPlaneAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	PolicyEngine policyEngine(AgentControlPlaneProperties properties, ObjectProvider<PermitStore> permitStore) {
-		return QuotaPropertiesMapper.policyEngine(properties, permitStore.getIfUnique());
+	PolicyEngine policyEngine(AgentControlPlaneProperties properties, ObjectProvider<PermitStore> permitStore,
+			ObjectProvider<PolicyEngineBuilderCustomizer> customizers) {
+		return QuotaPropertiesMapper.policyEngine(properties, permitStore.getIfUnique(),
+				customizers.orderedStream().toList());
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -41,6 +41,12 @@ public class AgentControlPlaneProperties {
 	private boolean trackPermitAge = true;
 
 	/**
+	 * Maximum length of an agent id, in characters. Longer ids (from a request, say) are refused
+	 * before anything is kept for them, so that they cannot grow memory or metrics.
+	 */
+	private int maxAgentIdLength = 256;
+
+	/**
 	 * Limits inherited by every quota that does not set them, and the template of the quotas
 	 * created under the 'default-quota' policy.
 	 */
@@ -92,6 +98,14 @@ public class AgentControlPlaneProperties {
 
 	public void setUnknownAgent(UnknownAgentPolicy unknownAgent) {
 		this.unknownAgent = unknownAgent;
+	}
+
+	public int getMaxAgentIdLength() {
+		return this.maxAgentIdLength;
+	}
+
+	public void setMaxAgentIdLength(int maxAgentIdLength) {
+		this.maxAgentIdLength = maxAgentIdLength;
 	}
 
 	public boolean isTrackPermitAge() {

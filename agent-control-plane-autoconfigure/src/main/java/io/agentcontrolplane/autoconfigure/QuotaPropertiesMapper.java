@@ -1,6 +1,7 @@
 package io.agentcontrolplane.autoconfigure;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -64,27 +65,21 @@ final class QuotaPropertiesMapper {
 		}
 		requirePositive(PREFIX + ".dynamic-agents.idle-timeout", properties.getDynamicAgents().getIdleTimeout());
 		requireAtLeast(PREFIX + ".dynamic-agents.max-agents", properties.getDynamicAgents().getMaxAgents(), 1);
+		requireAtLeast(PREFIX + ".max-agent-id-length", properties.getMaxAgentIdLength(), 1);
 		requireAtLeast(PREFIX + ".executor.max-concurrency", properties.getExecutor().getMaxConcurrency(), 1);
 		requireAtLeast(PREFIX + ".executor.queue-capacity", properties.getExecutor().getQueueCapacity(), 1);
 	}
 
 	/**
-	 * Build a validated engine holding every configured quota.
-	 * @param properties the properties
-	 * @return the engine
-	 */
-	static PolicyEngine policyEngine(AgentControlPlaneProperties properties) {
-		return policyEngine(properties, null);
-	}
-
-	/**
 	 * Build a validated engine holding every configured quota, keeping its permits in the
-	 * given store.
+	 * given store, with the customizers applied to its builder after the properties.
 	 * @param properties the properties
 	 * @param permitStore the permit store, or {@code null} for the in-memory one
+	 * @param customizers the customizers, in order
 	 * @return the engine
 	 */
-	static PolicyEngine policyEngine(AgentControlPlaneProperties properties, @Nullable PermitStore permitStore) {
+	static PolicyEngine policyEngine(AgentControlPlaneProperties properties, @Nullable PermitStore permitStore,
+			List<PolicyEngineBuilderCustomizer> customizers) {
 		validate(properties);
 		if (permitStore == null && properties.getStore() == AgentControlPlaneProperties.Store.REDIS) {
 			throw new AgentControlPlaneConfigurationException(
@@ -96,13 +91,15 @@ final class QuotaPropertiesMapper {
 			.unknownAgentPolicy(properties.getUnknownAgent())
 			.trackPermitAge(properties.isTrackPermitAge())
 			.dynamicAgentIdleTimeout(properties.getDynamicAgents().getIdleTimeout())
-			.maxDynamicAgents(properties.getDynamicAgents().getMaxAgents());
+			.maxDynamicAgents(properties.getDynamicAgents().getMaxAgents())
+			.maxAgentIdLength(properties.getMaxAgentIdLength());
 		if (properties.getUnknownAgent() == UnknownAgentPolicy.DEFAULT_QUOTA) {
 			builder.defaultQuota(defaultQuota(properties.getDefaults()));
 		}
 		if (permitStore != null) {
 			builder.permitStore(permitStore);
 		}
+		customizers.forEach((customizer) -> customizer.customize(builder));
 		PolicyEngine engine = builder.build();
 		properties.getQuotas()
 			.forEach((agentId, quota) -> engine.setQuota(agentId, quota(agentId, quota, properties.getDefaults())));

@@ -21,6 +21,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.mock.env.MockEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
@@ -378,6 +379,15 @@ class AgentControlPlaneAutoConfigurationTests {
 			return new BoundedExecutor(Executors.newSingleThreadExecutor());
 		}
 
+	}
+
+	@Test
+	void maxAgentIdLengthIsApplied() {
+		this.contextRunner.withPropertyValues("agent-control-plane.max-agent-id-length=8").run((context) -> {
+			PolicyEngine engine = context.getBean(PolicyEngine.class);
+			assertThatIllegalArgumentException().isThrownBy(() -> engine.tryAcquire("123456789"))
+				.withMessageContaining("8");
+		});
 	}
 
 }

@@ -2,8 +2,8 @@ package io.agentcontrolplane.quota;
 
 /**
  * Makes the {@link Permit} for a lease just taken: counts the wait, claims an age cell when the
- * engine tracks permit ages, reads the clock for the hold time when hold times are measured,
- * and tells the listeners. A grant at once with neither ages nor hold times reads no clock.
+ * engine tracks permit ages, reads the timer for the hold time when the engine measures hold
+ * times ({@code Builder.measureHoldTimes}), and tells the listeners. A grant at once with neither ages nor hold times reads no clock.
  */
 final class Grants {
 
@@ -34,7 +34,7 @@ final class Grants {
 
 	Permit grant(AgentState state, long lease, long waitedNanos) {
 		state.countWaitBeforeGrant(waitedNanos);
-		boolean timed = this.measureHoldTimes || !this.listeners.isEmpty();
+		boolean timed = this.measureHoldTimes;
 		PermitAges ages = state.ages();
 		long nanos = (timed || (ages != null && this.time.isSystemTimer())) ? System.nanoTime() : -1;
 		long grantedAt = 0;
@@ -45,7 +45,7 @@ final class Grants {
 		}
 		TrackedPermit permit;
 		try {
-			permit = new TrackedPermit(state, this.listeners, lease, timed ? nanos : -1, ageCell);
+			permit = new TrackedPermit(state, state.quota(), this.listeners, lease, timed ? nanos : -1, ageCell);
 		}
 		catch (Throwable ex) {
 			if (ages != null) {

@@ -1,5 +1,7 @@
 package io.agentcontrolplane.quota;
 
+import java.util.Optional;
+
 /**
  * One execution slot held for an agent. Closing it returns the slot; closing it again, or from
  * several threads at once, returns it exactly once.
@@ -11,6 +13,17 @@ public interface Permit extends AutoCloseable {
 	 * @return the agent id
 	 */
 	String agentId();
+
+	/**
+	 * The quota this permit was granted under, so that limits that apply while it is held (such
+	 * as {@link ResourceQuota#maxExecutionTime()}) are the ones in force at the grant, whatever
+	 * changed since.
+	 * @return the quota, or empty for an agent without one (an unknown agent under
+	 * {@link UnknownAgentPolicy#ALLOW})
+	 */
+	default Optional<ResourceQuota> quota() {
+		return Optional.empty();
+	}
 
 	/**
 	 * Returns the slot to the agent's quota. Idempotent and thread-safe.

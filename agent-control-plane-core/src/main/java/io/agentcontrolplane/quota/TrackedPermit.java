@@ -2,6 +2,7 @@ package io.agentcontrolplane.quota;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Optional;
 
 /**
  * A permit of an agent with a quota. Closing it returns its lease to the state it came from,
@@ -25,6 +26,8 @@ final class TrackedPermit implements Permit {
 
 	private final CompositeListener listeners;
 
+	private final ResourceQuota quota;
+
 	private final long lease;
 
 	/** When it was granted on {@link System#nanoTime()}, or {@code -1} when hold times are not measured. */
@@ -35,8 +38,10 @@ final class TrackedPermit implements Permit {
 
 	private volatile int closed;
 
-	TrackedPermit(AgentState state, CompositeListener listeners, long lease, long acquiredNanos, int ageCell) {
+	TrackedPermit(AgentState state, ResourceQuota quota, CompositeListener listeners, long lease, long acquiredNanos,
+			int ageCell) {
 		this.state = state;
+		this.quota = quota;
 		this.listeners = listeners;
 		this.lease = lease;
 		this.acquiredNanos = acquiredNanos;
@@ -46,6 +51,11 @@ final class TrackedPermit implements Permit {
 	@Override
 	public String agentId() {
 		return this.state.agentId();
+	}
+
+	@Override
+	public Optional<ResourceQuota> quota() {
+		return Optional.of(this.quota);
 	}
 
 	@Override

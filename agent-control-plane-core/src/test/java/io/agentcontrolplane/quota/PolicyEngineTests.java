@@ -401,7 +401,7 @@ class PolicyEngineTests {
 
 	@Test
 	void listenersObserveEveryEventAndCannotDisturbAccounting() {
-		PolicyEngine engine = new PolicyEngine();
+		PolicyEngine engine = PolicyEngine.builder().measureHoldTimes(true).build();
 		List<String> events = Collections.synchronizedList(new ArrayList<>());
 		QuotaListener recording = new QuotaListener() {
 			@Override
@@ -460,6 +460,49 @@ class PolicyEngineTests {
 		engine.removeListener(throwing);
 		engine.setQuota("b", ResourceQuota.of("b", 1));
 		assertThat(events).hasSize(8);
+	}
+
+	@Test
+	void holdTimesAreMeasuredOnlyWhenAskedFor() {
+		PolicyEngine engine = new PolicyEngine();
+		List<Long> held = new CopyOnWriteArrayList<>();
+		engine.addListener(new QuotaListener() {
+			@Override
+			public void onReleased(String agentId, long heldNanos) {
+				held.add(heldNanos);
+			}
+		});
+		engine.setQuota("a", ResourceQuota.of("a", 1));
+		engine.acquire("a").close();
+		assertThat(held).containsExactly(-1L);
+		assertThat(engine.statistics("a").orElseThrow().timedReleases()).isZero();
+	}
+
+	@Test
+	void aPermitCarriesTheQuotaItWasGrantedUnder() {
+		PolicyEngine engine = new PolicyEngine();
+		ResourceQuota first = ResourceQuota.builder("a").maxConcurrentExecutions(2)
+			.maxExecutionTime(Duration.ofSeconds(1)).build();
+		engine.setQuota("a", first);
+		Permit permit = engine.acquire("a");
+		engine.setQuota("a", ResourceQuota.of("a", 3));
+		assertThat(permit.quota()).contains(first);
+		permit.close();
+		assertThat(engine.tryAcquire("unknown").orElseThrow().quota()).isEmpty();
+	}
+
+	@Test
+	void updateQuotaChangesAKnownAgentAndNeverRecreatesARemovedOne() {
+		PolicyEngine engine = new PolicyEngine();
+		engine.setQuota("a", ResourceQuota.of("a", 1));
+		assertThat(engine.updateQuota("a", (quota) -> quota.toBuilder("a").maxConcurrentExecutions(4).build()))
+			.hasValueSatisfying((quota) -> assertThat(quota.maxConcurrentExecutions()).isEqualTo(4));
+		assertThat(engine.snapshot("a").orElseThrow().maxConcurrentExecutions()).isEqualTo(4);
+		assertThat(engine.agentIds()).containsExactly("a");
+		engine.removeQuota("a");
+		assertThat(engine.updateQuota("a", (quota) -> quota)).isEmpty();
+		assertThat(engine.getQuota("a")).isEmpty();
+		assertThat(engine.agentIds()).isEmpty();
 	}
 
 	// --- dynamic agents ---------------------------------------------------------------------

@@ -54,7 +54,7 @@ class QuotaStatisticsTests {
 
 	@Test
 	void totalsOfWaitAndHoldAreWhatTheListenersAreTold() throws Exception {
-		PolicyEngine engine = new PolicyEngine();
+		PolicyEngine engine = PolicyEngine.builder().measureHoldTimes(true).build();
 		engine.setQuota("a", ResourceQuota.builder("a").maxConcurrentExecutions(1).maxWait(Duration.ofMinutes(1)).build());
 		AtomicLong acquiredWait = new AtomicLong();
 		AtomicLong rejectedWait = new AtomicLong();

@@ -2,6 +2,7 @@ package io.agentcontrolplane.autoconfigure.actuate;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaSnapshot;
@@ -87,14 +88,10 @@ public class QuotasEndpoint {
 					"Give at least one of maxConcurrentExecutions, maxWait, maxRequestsPerMinute, "
 							+ "maxRequestsPerHour, maxExecutionTime, fair");
 		}
-		ResourceQuota current = this.engine.getQuota(agent).orElse(null);
-		if (current == null) {
-			return null;
-		}
-		ResourceQuota updated = build(current, maxConcurrentExecutions, maxWait, maxRequestsPerMinute,
-				maxRequestsPerHour, maxExecutionTime, fair);
-		this.engine.setQuota(agent, updated);
-		return this.engine.snapshot(agent).orElse(null);
+		// Atomic against removeQuota: a POST racing a removal never brings the agent back.
+		Optional<ResourceQuota> updated = this.engine.updateQuota(agent, (current) -> build(current,
+				maxConcurrentExecutions, maxWait, maxRequestsPerMinute, maxRequestsPerHour, maxExecutionTime, fair));
+		return updated.isPresent() ? this.engine.snapshot(agent).orElse(null) : null;
 	}
 
 	private ResourceQuota build(ResourceQuota current, @Nullable Integer maxConcurrentExecutions,

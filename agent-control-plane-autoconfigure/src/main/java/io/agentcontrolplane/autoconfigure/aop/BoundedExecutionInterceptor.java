@@ -153,7 +153,8 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			return;
 		}
 		result.whenComplete((value, ex) -> permit.close());
-		Duration limit = maxExecutionTime(agentId).get();
+		// The quota the permit was granted under, not the one in force now.
+		Duration limit = permit.quota().flatMap(ResourceQuota::maxExecutionTime).orElse(null);
 		if (limit != null) {
 			result.orTimeout(limit.toNanos(), TimeUnit.NANOSECONDS);
 		}

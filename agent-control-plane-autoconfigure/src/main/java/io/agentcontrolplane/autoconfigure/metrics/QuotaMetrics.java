@@ -39,8 +39,9 @@ import org.jspecify.annotations.Nullable;
  * the agent became known to the engine, including calls made before binding; the timers have a
  * count and a total but no maximum or histogram.
  *
- * <p>The binder is a {@link QuotaListener} for the agents' life cycle (and, being one, makes the
- * engine measure hold times): an agent's meters are registered once, when the agent becomes
+ * <p>The hold timer reads what the engine measured, which it does only when built with
+ * {@link PolicyEngine.Builder#measureHoldTimes(boolean)} (the metrics auto-configuration sets
+ * it). The binder is a {@link QuotaListener} for the agents' life cycle: an agent's meters are registered once, when the agent becomes
  * known, and are removed with it, so dynamic agents that the engine evicts when idle take their
  * meters with them. The engine tells its listeners after the change, outside its locks, so for
  * one agent id an eviction's "removed" can arrive after a re-creation's "added" (or the reverse):

@@ -1,5 +1,6 @@
 package io.agentcontrolplane.autoconfigure.metrics;
 
+import io.agentcontrolplane.autoconfigure.PolicyEngineBuilderCustomizer;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -27,6 +28,16 @@ import org.springframework.context.annotation.Bean;
 		name = "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration")
 @ConditionalOnBean({ MeterRegistry.class, PolicyEngine.class })
 public final class QuotaMetricsAutoConfiguration {
+
+	/**
+	 * Hold times are measured only when asked for (a timer read at grant and at release), and
+	 * the hold timer of {@link QuotaMetrics} is what asks. A {@link PolicyEngine} defined by the
+	 * application decides for itself with {@link PolicyEngine.Builder#measureHoldTimes(boolean)}.
+	 */
+	@Bean
+	static PolicyEngineBuilderCustomizer quotaMetricsHoldTimes() {
+		return (builder) -> builder.measureHoldTimes(true);
+	}
 
 	@Bean
 	@ConditionalOnMissingBean

@@ -18,7 +18,7 @@ class QuotasTestApplication {
 
 	@Bean
 	PolicyEngine policyEngine() {
-		PolicyEngine engine = PolicyEngine.builder().trackPermitAge(true).build();
+		PolicyEngine engine = PolicyEngine.builder().trackPermitAge(true).measureHoldTimes(true).build();
 		engine.setQuota("planner", ResourceQuota.builder("planner")
 			.maxConcurrentExecutions(3)
 			.maxWait(Duration.ofMillis(1500))

@@ -1,5 +1,6 @@
 package io.agentcontrolplane.autoconfigure.metrics;
 
+import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -77,6 +78,20 @@ class QuotaMetricsAutoConfigurationTests {
 					() -> new QuotaMetrics(new PolicyEngine()))
 			.run((context) -> assertThat(context).hasSingleBean(QuotaMetrics.class)
 				.hasBean("customQuotaMetrics"));
+	}
+
+	@Test
+	void makesTheAutoConfiguredEngineMeasureHoldTimes() {
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(AgentControlPlaneAutoConfiguration.class,
+					MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
+					QuotaMetricsAutoConfiguration.class))
+			.withPropertyValues("agent-control-plane.quotas.a.max-concurrent-executions=1")
+			.run((context) -> {
+				PolicyEngine engine = context.getBean(PolicyEngine.class);
+				engine.acquire("a").close();
+				assertThat(engine.statistics("a").orElseThrow().timedReleases()).isOne();
+			});
 	}
 
 }

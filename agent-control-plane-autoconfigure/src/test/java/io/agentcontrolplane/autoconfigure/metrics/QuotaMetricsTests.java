@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.within;
  */
 class QuotaMetricsTests {
 
-	private final PolicyEngine engine = new PolicyEngine();
+	private final PolicyEngine engine = PolicyEngine.builder().measureHoldTimes(true).build();
 
 	private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -107,7 +107,7 @@ class QuotaMetricsTests {
 
 	@Test
 	void countersReadTheEnginesTotalsAfterAKnownMixOfCalls() {
-		PolicyEngine mixed = new PolicyEngine();
+		PolicyEngine mixed = PolicyEngine.builder().measureHoldTimes(true).build();
 		mixed.setQuota("coder", ResourceQuota.builder("coder")
 			.maxConcurrentExecutions(2)
 			.maxRequestsPerMinute(3)
@@ -147,7 +147,7 @@ class QuotaMetricsTests {
 
 	@Test
 	void timerTotalsAreTheWaitAndHoldTimesTheEngineMeasured() throws Exception {
-		PolicyEngine waiting = new PolicyEngine();
+		PolicyEngine waiting = PolicyEngine.builder().measureHoldTimes(true).build();
 		waiting.setQuota("writer",
 				ResourceQuota.builder("writer").maxConcurrentExecutions(1).maxWait(Duration.ofSeconds(10)).build());
 		SimpleMeterRegistry waitingRegistry = new SimpleMeterRegistry();
@@ -202,11 +202,12 @@ class QuotaMetricsTests {
 		this.engine.releaseExecutionSlot("planner");
 		this.metrics.bindTo(this.registry);
 		assertThat(calls("planner", "permitted", "none").count()).isEqualTo(2.0);
-		// Hold times are measured only while the engine has a listener: none before binding.
-		assertThat(timer("agent.quota.hold", "planner", null).count()).isZero();
+		// The engine measures hold times because it was built to, listener or not; the slot
+		// released by agent id has no hold time.
+		assertThat(timer("agent.quota.hold", "planner", null).count()).isEqualTo(1.0);
 		this.engine.acquire("planner").close();
 		assertThat(calls("planner", "permitted", "none").count()).isEqualTo(3.0);
-		assertThat(timer("agent.quota.hold", "planner", null).count()).isEqualTo(1.0);
+		assertThat(timer("agent.quota.hold", "planner", null).count()).isEqualTo(2.0);
 	}
 
 	@Test
