@@ -23,12 +23,19 @@ import org.springframework.core.env.Environment;
  * closes. The engine keeps its permits in the {@link PermitStore} bean when there is one (see
  * {@code AgentControlPlaneRedisAutoConfiguration}), else in memory.
  *
+ * <p>Every name set under {@code agent-control-plane.*} must be a setting: a misspelt key fails
+ * start-up (see {@link AgentControlPlaneUnknownPropertyFailureAnalyzer}).
+ *
  * @see AgentControlPlaneProperties
  */
 @AutoConfiguration
 @ConditionalOnEnabledSwitch
 @EnableConfigurationProperties(AgentControlPlaneProperties.class)
 public final class AgentControlPlaneAutoConfiguration {
+
+	AgentControlPlaneAutoConfiguration(Environment environment) {
+		AgentControlPlanePropertyNames.requireKnown(environment);
+	}
 
 	@Bean
 	@ConditionalOnMissingBean
