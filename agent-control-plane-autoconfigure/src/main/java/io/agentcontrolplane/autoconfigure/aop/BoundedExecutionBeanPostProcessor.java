@@ -57,6 +57,8 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 
 	private final Map<String, String> literalAgentIds = new TreeMap<>();
 
+	private volatile boolean enabled = true;
+
 	/**
 	 * Create a new instance.
 	 * @param policyEngine supplies the engine on first use (a post-processor is created before
@@ -69,6 +71,19 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 		this.advisor = new DefaultPointcutAdvisor(new ComposablePointcut(typeLevel).union(methodLevel),
 				new BoundedExecutionInterceptor(this.policyEngine, this.operationSource));
 		setBeforeExistingAdvisors(true);
+	}
+
+	/**
+	 * Set whether annotated beans are proxied at all; when not, every call runs unlimited.
+	 * @param enabled whether {@code @BoundedExecution} is applied (default {@code true})
+	 */
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	@Override
+	protected boolean isEligible(Object bean, String beanName) {
+		return this.enabled && super.isEligible(bean, beanName);
 	}
 
 	@Override
@@ -125,7 +140,7 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 	@Override
 	public void afterSingletonsInstantiated() {
 		Map<String, String> agentIds = getLiteralAgentIds();
-		if (agentIds.isEmpty()) {
+		if (!this.enabled || agentIds.isEmpty()) {
 			return;
 		}
 		PolicyEngine engine = this.policyEngine.get();

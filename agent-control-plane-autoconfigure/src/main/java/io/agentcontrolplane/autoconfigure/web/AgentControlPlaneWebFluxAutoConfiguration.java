@@ -20,7 +20,7 @@ import org.springframework.web.reactive.DispatcherHandler;
 @AutoConfiguration(after = AgentControlPlaneAutoConfiguration.class)
 @ConditionalOnWebApplication(type = Type.REACTIVE)
 @ConditionalOnClass(DispatcherHandler.class)
-@ConditionalOnEnabledSwitch({ ConditionalOnEnabledSwitch.ENABLED, "agent-control-plane.web.enabled" })
+@ConditionalOnEnabledSwitch("agent-control-plane.web.enabled")
 public final class AgentControlPlaneWebFluxAutoConfiguration {
 
 	@Bean

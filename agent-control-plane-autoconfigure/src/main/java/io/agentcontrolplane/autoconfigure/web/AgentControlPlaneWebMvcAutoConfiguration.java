@@ -20,7 +20,7 @@ import org.springframework.web.servlet.DispatcherServlet;
 @AutoConfiguration(after = AgentControlPlaneAutoConfiguration.class)
 @ConditionalOnWebApplication(type = Type.SERVLET)
 @ConditionalOnClass(DispatcherServlet.class)
-@ConditionalOnEnabledSwitch({ ConditionalOnEnabledSwitch.ENABLED, "agent-control-plane.web.enabled" })
+@ConditionalOnEnabledSwitch("agent-control-plane.web.enabled")
 public final class AgentControlPlaneWebMvcAutoConfiguration {
 
 	@Bean
