@@ -177,6 +177,13 @@ public class AgentControlPlaneProperties {
 		 */
 		private @Nullable Set<ActionType> allowedActionTypes;
 
+		/**
+		 * Whether a call made while the same thread already holds a permit of the same agent
+		 * (an annotated method calling another one of the same agent) runs on that permit,
+		 * like a method joining its caller's transaction, instead of asking for a second one.
+		 */
+		private boolean joinNestedCalls = true;
+
 		public int getMaxConcurrentExecutions() {
 			return this.maxConcurrentExecutions;
 		}
@@ -233,6 +240,14 @@ public class AgentControlPlaneProperties {
 			this.allowedActionTypes = allowedActionTypes;
 		}
 
+		public boolean isJoinNestedCalls() {
+			return this.joinNestedCalls;
+		}
+
+		public void setJoinNestedCalls(boolean joinNestedCalls) {
+			this.joinNestedCalls = joinNestedCalls;
+		}
+
 	}
 
 	/**
@@ -279,6 +294,12 @@ public class AgentControlPlaneProperties {
 		 * inherits the default.
 		 */
 		private @Nullable Set<ActionType> allowedActionTypes;
+
+		/**
+		 * Whether a call made while the same thread already holds a permit of this agent runs
+		 * on that permit instead of asking for a second one. Unset inherits the default.
+		 */
+		private @Nullable Boolean joinNestedCalls;
 
 		public @Nullable Integer getMaxConcurrentExecutions() {
 			return this.maxConcurrentExecutions;
@@ -334,6 +355,14 @@ public class AgentControlPlaneProperties {
 
 		public void setAllowedActionTypes(@Nullable Set<ActionType> allowedActionTypes) {
 			this.allowedActionTypes = allowedActionTypes;
+		}
+
+		public @Nullable Boolean getJoinNestedCalls() {
+			return this.joinNestedCalls;
+		}
+
+		public void setJoinNestedCalls(@Nullable Boolean joinNestedCalls) {
+			this.joinNestedCalls = joinNestedCalls;
 		}
 
 	}
