@@ -444,7 +444,9 @@ public class AgentControlPlaneProperties {
 
 		/**
 		 * Whether a QuotaExceededException thrown out of a Spring MVC or WebFlux handler is
-		 * answered with 429 Too Many Requests and an RFC 9457 problem body.
+		 * answered with an RFC 9457 problem body and a status saying whether to retry: 403 for
+		 * a forbidden action or unknown agent, 429 for an exhausted limit, 503 when the quota
+		 * store is unavailable.
 		 */
 		private boolean enabled = true;
 
