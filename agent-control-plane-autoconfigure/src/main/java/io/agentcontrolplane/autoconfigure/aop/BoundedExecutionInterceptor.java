@@ -45,8 +45,10 @@ import org.springframework.core.MethodClassKey;
  * returned future completes with the method's result. The permit is released when that result
  * completes, fails, is cancelled or exceeds the quota's {@code maxExecutionTime} (then it fails
  * with a {@link TimeoutException} and the method's own future is cancelled). Cancelling while
- * waiting gives up the wait. Other {@code CompletionStage} subtypes, which cannot be replaced by
- * a {@code CompletableFuture}, are admitted synchronously and released on completion.</li>
+ * waiting gives up the wait. A subclass of {@code CompletableFuture}, which cannot be replaced
+ * by the interceptor's own future, is admitted synchronously, released on completion and failed
+ * with a {@link TimeoutException} after {@code maxExecutionTime}; other {@code CompletionStage}
+ * types fail start-up, as they could not be timed out.</li>
  * <li>Reactor {@code Mono} / {@code Flux}: see {@link ReactorBoundedExecution}.</li>
  * </ul>
  *
@@ -79,7 +81,7 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			case NONE -> invocation.proceed();
 			case PLAIN -> invokePlain(invocation, operation);
 			case COMPLETABLE_FUTURE -> invokeCompletableFuture(invocation, operation);
-			case OTHER_COMPLETION_STAGE -> invokeOtherCompletionStage(invocation, operation);
+			case COMPLETABLE_FUTURE_SUBCLASS -> invokeCompletableFutureSubclass(invocation, operation);
 			case MONO, FLUX -> invokeReactive(invocation, operation);
 		};
 	}
@@ -168,10 +170,10 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 		}
 	}
 
-	private @Nullable Object invokeOtherCompletionStage(MethodInvocation invocation,
+	private @Nullable Object invokeCompletableFutureSubclass(MethodInvocation invocation,
 			BoundedExecutionOperation operation) throws Throwable {
-		Permit permit = this.policyEngine.get()
-			.admit(operation.agentId(invocation), operation.action(), operation.maxWait());
+		String agentId = operation.agentId(invocation);
+		Permit permit = this.policyEngine.get().admit(agentId, operation.action(), operation.maxWait());
 		Object result;
 		try {
 			result = invocation.proceed();
@@ -184,7 +186,13 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			permit.close();
 			return null;
 		}
-		((CompletionStage<?>) result).whenComplete((value, ex) -> permit.close());
+		CompletableFuture<?> future = (CompletableFuture<?>) result;
+		future.whenComplete((value, ex) -> permit.close());
+		Duration limit = maxExecutionTime(agentId).get();
+		if (limit != null) {
+			// The method's own future is the only one the caller sees: fail it, which releases.
+			future.orTimeout(limit.toNanos(), TimeUnit.NANOSECONDS);
+		}
 		return result;
 	}
 
