@@ -1,5 +1,8 @@
 package io.agentcontrolplane.autoconfigure;
 
+import java.util.Map;
+
+import io.agentcontrolplane.autoconfigure.aop.BoundedExecutionBeanPostProcessor;
 import io.agentcontrolplane.concurrent.BoundedExecutor;
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PolicyEngine;
@@ -54,6 +57,16 @@ public final class AgentControlPlaneAutoConfiguration {
 			return PolicyEngine.builder().unknownAgentPolicy(UnknownAgentPolicy.ALLOW).build();
 		}
 		return QuotaPropertiesMapper.policyEngine(properties, permitStore.getIfUnique());
+	}
+
+	@Bean
+	QuotaStartupReport agentControlPlaneQuotaStartupReport(AgentControlPlaneProperties properties,
+			ObjectProvider<PolicyEngine> policyEngine,
+			ObjectProvider<BoundedExecutionBeanPostProcessor> boundedExecutionPostProcessor) {
+		return new QuotaStartupReport(properties, policyEngine::getObject, () -> {
+			BoundedExecutionBeanPostProcessor postProcessor = boundedExecutionPostProcessor.getIfUnique();
+			return (postProcessor != null) ? postProcessor.getLiteralAgentIds() : Map.of();
+		});
 	}
 
 	@Configuration(proxyBeanMethods = false)
