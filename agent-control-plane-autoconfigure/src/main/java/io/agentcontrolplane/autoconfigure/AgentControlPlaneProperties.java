@@ -21,8 +21,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class AgentControlPlaneProperties {
 
 	/**
-	 * Whether agent-control-plane is enabled: the quota engine, the bounded executor, the
-	 * {@code @BoundedExecution} interceptor and the HTTP error mapping.
+	 * Whether quotas are enforced. When false the quota engine and bounded executor beans still
+	 * exist, but every call passes, no annotated method is intercepted and nothing is counted as
+	 * rejected.
 	 */
 	private boolean enabled = true;
 
