@@ -44,10 +44,6 @@ public final class AgentControlPlaneAutoConfiguration {
 
 	private static final Log logger = LogFactory.getLog(AgentControlPlaneAutoConfiguration.class);
 
-	AgentControlPlaneAutoConfiguration(Environment environment) {
-		AgentControlPlanePropertyNames.requireKnown(environment);
-	}
-
 	@Bean
 	@ConditionalOnMissingBean
 	PolicyEngine policyEngine(AgentControlPlaneProperties properties, ObjectProvider<PermitStore> permitStore) {
@@ -57,6 +53,11 @@ public final class AgentControlPlaneAutoConfiguration {
 			return PolicyEngine.builder().unknownAgentPolicy(UnknownAgentPolicy.ALLOW).build();
 		}
 		return QuotaPropertiesMapper.policyEngine(properties, permitStore.getIfUnique());
+	}
+
+	@Bean
+	static UnknownPropertyCheck agentControlPlaneUnknownPropertyCheck() {
+		return new UnknownPropertyCheck();
 	}
 
 	@Bean

@@ -43,12 +43,25 @@ final class AgentControlPlanePropertyNames {
 	 * @throws UnboundConfigurationPropertiesException naming every unknown property
 	 */
 	static void requireKnown(Environment environment) {
+		requireKnown(environment, Set.of());
+	}
+
+	/**
+	 * Fail when any property source sets a name under {@code agent-control-plane.*} that is not
+	 * a setting, leaving alone the names under the given prefixes, which other
+	 * {@code @ConfigurationProperties} (of other modules) own.
+	 * @param environment the environment
+	 * @param otherPrefixes prefixes under {@code agent-control-plane} bound by other classes
+	 * @throws UnboundConfigurationPropertiesException naming every unknown property
+	 */
+	static void requireKnown(Environment environment, Collection<ConfigurationPropertyName> otherPrefixes) {
 		Set<ConfigurationProperty> unknown = new TreeSet<>(
 				Comparator.comparing((ConfigurationProperty property) -> property.getName().toString()));
 		for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
 			if (source instanceof IterableConfigurationPropertySource iterable) {
 				iterable.filter(PREFIX::isAncestorOf).forEach((name) -> {
-					if (!isKnown(name)) {
+					if (!isKnown(name) && otherPrefixes.stream()
+						.noneMatch((prefix) -> prefix.equals(name) || prefix.isAncestorOf(name))) {
 						ConfigurationProperty property = source.getConfigurationProperty(name);
 						if (property != null) {
 							unknown.add(property);

@@ -9,8 +9,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
@@ -98,6 +101,44 @@ class UnknownPropertyTests {
 				assertThat(analysis.getDescription())
 					.contains("did you mean 'agent-control-plane.quotas.research.max-concurrent-executions'?");
 			});
+	}
+
+	@Test
+	void keysOfAnAddOnModulesOwnPropertiesUnderThePrefixAreLeftToIt() {
+		this.contextRunner.withUserConfiguration(AddOnConfiguration.class)
+			.withPropertyValues("agent-control-plane.add-on.model=gpt", "agent-control-plane.add-on.anything-else=1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(AddOnProperties.class).getModel()).isEqualTo("gpt");
+			});
+	}
+
+	@Test
+	void addOnPropertiesDoNotHideMisspeltKeysElsewhere() {
+		this.contextRunner.withUserConfiguration(AddOnConfiguration.class)
+			.withPropertyValues("agent-control-plane.add-on.model=gpt", "agent-control-plane.defaults.max-wiat=1s")
+			.run((context) -> assertThat(context).hasFailed());
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableConfigurationProperties(AddOnProperties.class)
+	static class AddOnConfiguration {
+
+	}
+
+	@ConfigurationProperties("agent-control-plane.add-on")
+	static class AddOnProperties {
+
+		private String model = "none";
+
+		String getModel() {
+			return this.model;
+		}
+
+		void setModel(String model) {
+			this.model = model;
+		}
+
 	}
 
 }
