@@ -52,9 +52,10 @@ import org.springframework.core.MethodClassKey;
  * <li>Reactor {@code Mono} / {@code Flux}: see {@link ReactorBoundedExecution}.</li>
  * </ul>
  *
- * <p>Per call, the plain path with a literal agent id does two map reads and allocates nothing
- * beyond what the engine allocates for the permit: everything about the method is parsed once
- * and cached per method and target class.
+ * <p>Per call, the plain path with a literal agent id does two map reads and one thread-local
+ * read (the agents the thread holds, for nested calls) and allocates nothing beyond what the
+ * engine allocates for the permit: everything about the method is parsed once and cached per
+ * method and target class.
  */
 public final class BoundedExecutionInterceptor implements MethodInterceptor {
 
