@@ -1,5 +1,7 @@
 package io.agentcontrolplane.autoconfigure;
 
+import java.time.Duration;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -45,7 +47,8 @@ public class AgentControlPlaneConfigurationException extends IllegalStateExcepti
 	 */
 	public static AgentControlPlaneConfigurationException invalidProperty(String propertyName,
 			@Nullable Object value, String allowed) {
-		String description = "Invalid value '" + value + "' for configuration property '" + propertyName
+		String shown = (value instanceof Duration duration) ? DurationFormat.format(duration) : String.valueOf(value);
+		String description = "Invalid value '" + shown + "' for configuration property '" + propertyName
 				+ "': expected " + allowed + ".";
 		return new AgentControlPlaneConfigurationException(description,
 				"Update the value of '" + propertyName + "' to " + allowed + ".", propertyName, value);

@@ -21,8 +21,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class AgentControlPlaneProperties {
 
 	/**
-	 * Whether agent-control-plane is enabled: the quota engine, the bounded executor, the
-	 * {@code @BoundedExecution} interceptor and the HTTP error mapping.
+	 * Whether quotas are enforced. When false the quota engine and bounded executor beans still
+	 * exist, but every call passes, no annotated method is intercepted and nothing is counted as
+	 * rejected.
 	 */
 	private boolean enabled = true;
 
@@ -191,6 +192,13 @@ public class AgentControlPlaneProperties {
 		 */
 		private @Nullable Set<ActionType> allowedActionTypes;
 
+		/**
+		 * Whether a call made while the same thread already holds a permit of the same agent
+		 * (an annotated method calling another one of the same agent) runs on that permit,
+		 * like a method joining its caller's transaction, instead of asking for a second one.
+		 */
+		private boolean joinNestedCalls = true;
+
 		public int getMaxConcurrentExecutions() {
 			return this.maxConcurrentExecutions;
 		}
@@ -247,6 +255,14 @@ public class AgentControlPlaneProperties {
 			this.allowedActionTypes = allowedActionTypes;
 		}
 
+		public boolean isJoinNestedCalls() {
+			return this.joinNestedCalls;
+		}
+
+		public void setJoinNestedCalls(boolean joinNestedCalls) {
+			this.joinNestedCalls = joinNestedCalls;
+		}
+
 	}
 
 	/**
@@ -293,6 +309,12 @@ public class AgentControlPlaneProperties {
 		 * inherits the default.
 		 */
 		private @Nullable Set<ActionType> allowedActionTypes;
+
+		/**
+		 * Whether a call made while the same thread already holds a permit of this agent runs
+		 * on that permit instead of asking for a second one. Unset inherits the default.
+		 */
+		private @Nullable Boolean joinNestedCalls;
 
 		public @Nullable Integer getMaxConcurrentExecutions() {
 			return this.maxConcurrentExecutions;
@@ -348,6 +370,14 @@ public class AgentControlPlaneProperties {
 
 		public void setAllowedActionTypes(@Nullable Set<ActionType> allowedActionTypes) {
 			this.allowedActionTypes = allowedActionTypes;
+		}
+
+		public @Nullable Boolean getJoinNestedCalls() {
+			return this.joinNestedCalls;
+		}
+
+		public void setJoinNestedCalls(@Nullable Boolean joinNestedCalls) {
+			this.joinNestedCalls = joinNestedCalls;
 		}
 
 	}
@@ -429,7 +459,9 @@ public class AgentControlPlaneProperties {
 
 		/**
 		 * Whether a QuotaExceededException thrown out of a Spring MVC or WebFlux handler is
-		 * answered with 429 Too Many Requests and an RFC 9457 problem body.
+		 * answered with an RFC 9457 problem body and a status saying whether to retry: 403 for
+		 * a forbidden action or unknown agent, 429 for an exhausted limit, 503 when the quota
+		 * store is unavailable.
 		 */
 		private boolean enabled = true;
 

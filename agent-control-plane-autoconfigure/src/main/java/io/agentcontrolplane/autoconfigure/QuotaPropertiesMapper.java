@@ -127,7 +127,8 @@ final class QuotaPropertiesMapper {
 			.maxConcurrentExecutions(orDefault(quota.getMaxConcurrentExecutions(), defaults.getMaxConcurrentExecutions()))
 			.maxWait(orDefault(quota.getMaxWait(), defaults.getMaxWait()))
 			.fair(orDefault(quota.getFair(), defaults.isFair()))
-			.maxExecutionTime(orDefault(quota.getMaxExecutionTime(), defaults.getMaxExecutionTime()));
+			.maxExecutionTime(orDefault(quota.getMaxExecutionTime(), defaults.getMaxExecutionTime()))
+			.joinNestedCalls(orDefault(quota.getJoinNestedCalls(), defaults.isJoinNestedCalls()));
 		Integer perMinute = orDefault(quota.getMaxRequestsPerMinute(), defaults.getMaxRequestsPerMinute());
 		if (perMinute != null) {
 			builder.maxRequestsPerMinute(perMinute);

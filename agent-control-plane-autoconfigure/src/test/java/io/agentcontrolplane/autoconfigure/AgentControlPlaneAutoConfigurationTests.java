@@ -181,16 +181,19 @@ class AgentControlPlaneAutoConfigurationTests {
 	}
 
 	@Test
-	void disabledTurnsEverythingOff() {
-		this.contextRunner.withPropertyValues("agent-control-plane.enabled=false")
-			.run((context) -> assertThat(context).doesNotHaveBean(PolicyEngine.class)
-				.doesNotHaveBean(BoundedExecutor.class)
-				.doesNotHaveBean(AgentControlPlaneProperties.class));
+	void disabledKeepsTheBeansButTheEngineHoldsNoQuota() {
+		this.contextRunner
+			.withPropertyValues("agent-control-plane.enabled=false",
+					"agent-control-plane.quotas.research.max-concurrent-executions=0")
+			.run((context) -> {
+				assertThat(context).hasSingleBean(PolicyEngine.class).hasSingleBean(BoundedExecutor.class);
+				assertThat(context.getBean(PolicyEngine.class).getQuota("research")).isEmpty();
+			});
 	}
 
 	@Test
 	void enabledSwitchThatIsNotABooleanFailsStartupInsteadOfTurningEverythingOff() {
-		assertInvalid("agent-control-plane.enabled", "ture", "true or false");
+		assertBindFailure("agent-control-plane.enabled", "ture", "true or false");
 	}
 
 	@Test

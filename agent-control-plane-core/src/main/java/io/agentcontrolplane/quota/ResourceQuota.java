@@ -28,6 +28,9 @@ public final class ResourceQuota {
 	/** Default fairness: waiters are served in arrival order. */
 	public static final boolean DEFAULT_FAIR = true;
 
+	/** Default of {@link Builder#joinNestedCalls(boolean)}: nested calls join the held permit. */
+	public static final boolean DEFAULT_JOIN_NESTED_CALLS = true;
+
 	private final String agentId;
 
 	private final int maxConcurrentExecutions;
@@ -44,6 +47,8 @@ public final class ResourceQuota {
 
 	private final Set<ActionType> allowedActionTypes;
 
+	private final boolean joinNestedCalls;
+
 	private ResourceQuota(Builder builder) {
 		this.agentId = builder.agentId;
 		this.maxConcurrentExecutions = builder.maxConcurrentExecutions;
@@ -54,6 +59,7 @@ public final class ResourceQuota {
 		this.maxExecutionTime = builder.maxExecutionTime;
 		this.allowedActionTypes = builder.allowedActionTypes.isEmpty() ? Collections.emptySet()
 				: Collections.unmodifiableSet(EnumSet.copyOf(builder.allowedActionTypes));
+		this.joinNestedCalls = builder.joinNestedCalls;
 	}
 
 	/**
@@ -94,7 +100,8 @@ public final class ResourceQuota {
 			.maxWait(this.maxWait)
 			.fair(this.fair)
 			.maxExecutionTime(this.maxExecutionTime)
-			.allowedActionTypes(this.allowedActionTypes);
+			.allowedActionTypes(this.allowedActionTypes)
+			.joinNestedCalls(this.joinNestedCalls);
 		builder.maxRequestsPerMinute = this.maxRequestsPerMinute;
 		builder.maxRequestsPerHour = this.maxRequestsPerHour;
 		return builder;
@@ -176,6 +183,16 @@ public final class ResourceQuota {
 	}
 
 	/**
+	 * Whether a call made by a thread that already holds one of this agent's permits runs on
+	 * that permit, like a method joining the transaction its caller started, instead of asking
+	 * for a second one. See {@link Builder#joinNestedCalls(boolean)}.
+	 * @return {@code true} when nested calls join the held permit (the default)
+	 */
+	public boolean joinNestedCalls() {
+		return this.joinNestedCalls;
+	}
+
+	/**
 	 * Whether this quota has a per-minute or per-hour request budget.
 	 * @return {@code true} when rate-limited
 	 */
@@ -196,13 +213,15 @@ public final class ResourceQuota {
 				&& this.maxRequestsPerMinute == other.maxRequestsPerMinute
 				&& this.maxRequestsPerHour == other.maxRequestsPerHour
 				&& Objects.equals(this.maxExecutionTime, other.maxExecutionTime)
-				&& this.allowedActionTypes.equals(other.allowedActionTypes);
+				&& this.allowedActionTypes.equals(other.allowedActionTypes)
+				&& this.joinNestedCalls == other.joinNestedCalls;
 	}
 
 	@Override
 	public int hashCode() {
 		return Objects.hash(this.agentId, this.maxConcurrentExecutions, this.maxWait, this.fair,
-				this.maxRequestsPerMinute, this.maxRequestsPerHour, this.maxExecutionTime, this.allowedActionTypes);
+				this.maxRequestsPerMinute, this.maxRequestsPerHour, this.maxExecutionTime, this.allowedActionTypes,
+				this.joinNestedCalls);
 	}
 
 	@Override
@@ -212,7 +231,8 @@ public final class ResourceQuota {
 				+ ((this.maxRequestsPerMinute < 0) ? "unlimited" : this.maxRequestsPerMinute) + ", maxRequestsPerHour="
 				+ ((this.maxRequestsPerHour < 0) ? "unlimited" : this.maxRequestsPerHour) + ", maxExecutionTime="
 				+ ((this.maxExecutionTime != null) ? this.maxExecutionTime : "none") + ", allowedActionTypes="
-				+ (this.allowedActionTypes.isEmpty() ? "all" : this.allowedActionTypes) + "]";
+				+ (this.allowedActionTypes.isEmpty() ? "all" : this.allowedActionTypes) + ", joinNestedCalls="
+				+ this.joinNestedCalls + "]";
 	}
 
 	/**
@@ -236,6 +256,8 @@ public final class ResourceQuota {
 		private @Nullable Duration maxExecutionTime;
 
 		private Set<ActionType> allowedActionTypes = EnumSet.noneOf(ActionType.class);
+
+		private boolean joinNestedCalls = DEFAULT_JOIN_NESTED_CALLS;
 
 		private Builder(String agentId) {
 			if (agentId == null || agentId.isBlank()) {
@@ -349,6 +371,24 @@ public final class ResourceQuota {
 				throw new IllegalArgumentException("allowedActionTypes must not be null or contain null, was " + actionTypes);
 			}
 			this.allowedActionTypes = actionTypes.isEmpty() ? EnumSet.noneOf(ActionType.class) : EnumSet.copyOf(actionTypes);
+			return this;
+		}
+
+		/**
+		 * Whether a nested synchronous call joins the permit its thread already holds. When a
+		 * method bounded by this agent calls, on the same thread, another method bounded by the
+		 * same agent, the inner call is part of the execution the outer call was admitted for:
+		 * with {@code true} (the default) it runs on the outer call's permit and takes neither a
+		 * second permit nor a request from the rate budgets (its action type is still checked);
+		 * with {@code false} it is admitted on its own, so with a limit of 1 it is refused (or
+		 * waits for its own caller to finish, until its wait runs out). Enforced by callers that
+		 * track the permits a thread holds, such as the {@code @BoundedExecution} interceptor;
+		 * asynchronous results never join, because their work outlives the caller's permit.
+		 * @param joinNestedCalls whether nested calls join the held permit
+		 * @return this builder
+		 */
+		public Builder joinNestedCalls(boolean joinNestedCalls) {
+			this.joinNestedCalls = joinNestedCalls;
 			return this;
 		}
 

@@ -74,4 +74,15 @@ class ResourceQuotaTests {
 			.withMessageContaining("null");
 	}
 
+	@Test
+	void nestedCallsJoinTheHeldPermitByDefaultAndTheChoiceSurvivesCopies() {
+		assertThat(ResourceQuota.builder("a").build().joinNestedCalls()).isTrue();
+		ResourceQuota separate = ResourceQuota.builder("a").joinNestedCalls(false).build();
+		assertThat(separate.joinNestedCalls()).isFalse();
+		assertThat(separate.toBuilder().build()).isEqualTo(separate);
+		assertThat(separate.toBuilder("b").build().joinNestedCalls()).isFalse();
+		assertThat(separate).isNotEqualTo(ResourceQuota.builder("a").build());
+		assertThat(separate.toString()).contains("joinNestedCalls=false");
+	}
+
 }

@@ -1,7 +1,11 @@
 package io.agentcontrolplane.sample;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -82,9 +86,21 @@ class DashboardBrowserTests {
 			Assertions.fail(message);
 		}
 		if (!present) {
-			System.err.println("SKIPPED: " + message);
+			printOnConsole("SKIPPED: " + message);
 		}
 		Assumptions.assumeTrue(present, message);
+	}
+
+	/**
+	 * Print where the person running the build sees it. Surefire redirects a test's
+	 * {@code System.err} to a file under target/surefire-reports (redirectTestOutputToFile), so
+	 * the notice is also written to the process's own standard error, which Surefire shows on the
+	 * console.
+	 */
+	private static void printOnConsole(String message) {
+		System.err.println(message);
+		PrintStream console = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+		console.println("[WARNING] " + message);
 	}
 
 	@BeforeEach

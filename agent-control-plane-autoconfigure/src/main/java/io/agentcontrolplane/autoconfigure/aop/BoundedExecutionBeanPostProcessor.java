@@ -12,8 +12,10 @@ import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.Pointcut;
+import org.springframework.aop.framework.AopInfrastructureBean;
 import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvisingPostProcessor;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.ComposablePointcut;
@@ -23,6 +25,8 @@ import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.context.EnvironmentAware;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
@@ -57,6 +61,8 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 
 	private final Map<String, String> literalAgentIds = new TreeMap<>();
 
+	private volatile boolean enabled = true;
+
 	/**
 	 * Create a new instance.
 	 * @param policyEngine supplies the engine on first use (a post-processor is created before
@@ -69,6 +75,27 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 		this.advisor = new DefaultPointcutAdvisor(new ComposablePointcut(typeLevel).union(methodLevel),
 				new BoundedExecutionInterceptor(this.policyEngine, this.operationSource));
 		setBeforeExistingAdvisors(true);
+	}
+
+	/**
+	 * Set whether annotated beans are proxied at all; when not, every call runs unlimited.
+	 * @param enabled whether {@code @BoundedExecution} is applied (default {@code true})
+	 */
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	@Override
+	protected boolean isEligible(Object bean, String beanName) {
+		return this.enabled && super.isEligible(bean, beanName) && !cannotBeSubclassed(AopUtils.getTargetClass(bean));
+	}
+
+	/**
+	 * A final class can only be proxied through its interfaces; with class-based proxies it
+	 * cannot be proxied at all.
+	 */
+	private boolean cannotBeSubclassed(Class<?> targetClass) {
+		return isProxyTargetClass() && Modifier.isFinal(ClassUtils.getUserClass(targetClass).getModifiers());
 	}
 
 	@Override
@@ -91,7 +118,55 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 		if (eligible) {
 			inspect(AopUtils.getTargetClass(bean));
 		}
+		if (this.enabled && !(bean instanceof AopInfrastructureBean)) {
+			warnAboutUnreachableMethods(AopUtils.getTargetClass(bean), beanName);
+		}
 		return result;
+	}
+
+	/**
+	 * A proxy only sees calls to methods it can override: an annotated private, final or static
+	 * method, or any annotated method of a final class proxied by class, would run with no
+	 * limit, so say so once at start-up, naming the method.
+	 */
+	private void warnAboutUnreachableMethods(Class<?> targetClass, String beanName) {
+		Class<?> userClass = ClassUtils.getUserClass(targetClass);
+		if (!AnnotationUtils.isCandidateClass(userClass, BoundedExecution.class)) {
+			return;
+		}
+		boolean finalClass = cannotBeSubclassed(userClass);
+		boolean typeLevel = AnnotatedElementUtils.hasAnnotation(userClass, BoundedExecution.class);
+		ReflectionUtils.doWithMethods(userClass, (method) -> {
+			String why = whyUnreachable(method, finalClass, typeLevel);
+			if (why != null) {
+				logger.warn("@BoundedExecution on " + describe(method) + " (bean '" + beanName + "') is never applied: "
+						+ why + ". Calls to it run with no limit.");
+			}
+		}, (method) -> method.getDeclaringClass() != Object.class && !method.isSynthetic() && !method.isBridge());
+	}
+
+	private static @Nullable String whyUnreachable(Method method, boolean finalClass, boolean typeLevel) {
+		int modifiers = method.getModifiers();
+		boolean annotated = AnnotatedElementUtils.hasAnnotation(method, BoundedExecution.class);
+		if (finalClass && (annotated || (typeLevel && Modifier.isPublic(modifiers) && !Modifier.isStatic(modifiers)))) {
+			return "the class is final, so no proxy can be made of it; make the class non-final (or"
+					+ " set spring.aop.proxy-target-class=false and call it through an interface)";
+		}
+		if (!annotated) {
+			return null;
+		}
+		if (Modifier.isStatic(modifiers)) {
+			return "the method is static, and a proxy only intercepts calls to instance methods; make it an instance"
+					+ " method of a bean";
+		}
+		if (Modifier.isPrivate(modifiers)) {
+			return "the method is private, and a proxy only intercepts calls to public or protected methods; make it"
+					+ " public and call it from another bean";
+		}
+		if (Modifier.isFinal(modifiers)) {
+			return "the method is final, and a proxy cannot override it; remove 'final'";
+		}
+		return null;
 	}
 
 	private void inspect(Class<?> targetClass) {
@@ -125,7 +200,7 @@ public class BoundedExecutionBeanPostProcessor extends AbstractBeanFactoryAwareA
 	@Override
 	public void afterSingletonsInstantiated() {
 		Map<String, String> agentIds = getLiteralAgentIds();
-		if (agentIds.isEmpty()) {
+		if (!this.enabled || agentIds.isEmpty()) {
 			return;
 		}
 		PolicyEngine engine = this.policyEngine.get();

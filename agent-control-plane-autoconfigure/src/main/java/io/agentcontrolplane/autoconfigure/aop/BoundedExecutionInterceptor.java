@@ -13,8 +13,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
+import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -32,23 +35,31 @@ import org.springframework.core.MethodClassKey;
  * <ul>
  * <li>Plain return types: the caller waits (up to the quota's or the annotation's
  * {@code maxWait}) on its own thread; the permit is held for the call and released in
- * {@code finally}.</li>
+ * {@code finally}. A call made while the same thread already holds a permit of the same agent
+ * (an annotated method calling another one of the same agent, through another bean) runs on that
+ * permit when the quota {@linkplain ResourceQuota#joinNestedCalls() joins nested calls}, the
+ * default.</li>
  * <li>{@code CompletionStage} / {@code CompletableFuture}: admission never blocks the caller
  * ({@code admitAsync}). The method is invoked once the permit is granted - at once on the
  * caller's thread when one is free, otherwise on the thread that hands the permit over - and the
  * returned future completes with the method's result. The permit is released when that result
  * completes, fails, is cancelled or exceeds the quota's {@code maxExecutionTime} (then it fails
  * with a {@link TimeoutException} and the method's own future is cancelled). Cancelling while
- * waiting gives up the wait. Other {@code CompletionStage} subtypes, which cannot be replaced by
- * a {@code CompletableFuture}, are admitted synchronously and released on completion.</li>
+ * waiting gives up the wait. A subclass of {@code CompletableFuture}, which cannot be replaced
+ * by the interceptor's own future, is admitted synchronously, released on completion and failed
+ * with a {@link TimeoutException} after {@code maxExecutionTime}; other {@code CompletionStage}
+ * types fail start-up, as they could not be timed out.</li>
  * <li>Reactor {@code Mono} / {@code Flux}: see {@link ReactorBoundedExecution}.</li>
  * </ul>
  *
- * <p>Per call, the plain path with a literal agent id does two map reads and allocates nothing
- * beyond what the engine allocates for the permit: everything about the method is parsed once
- * and cached per method and target class.
+ * <p>Per call, the plain path with a literal agent id does two map reads and one thread-local
+ * read (the agents the thread holds, for nested calls) and allocates nothing beyond what the
+ * engine allocates for the permit: everything about the method is parsed once and cached per
+ * method and target class.
  */
 public final class BoundedExecutionInterceptor implements MethodInterceptor {
+
+	private static final ThreadLocal<HeldAgents> HELD_AGENTS = ThreadLocal.withInitial(HeldAgents::new);
 
 	private final Supplier<PolicyEngine> policyEngine;
 
@@ -71,7 +82,7 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			case NONE -> invocation.proceed();
 			case PLAIN -> invokePlain(invocation, operation);
 			case COMPLETABLE_FUTURE -> invokeCompletableFuture(invocation, operation);
-			case OTHER_COMPLETION_STAGE -> invokeOtherCompletionStage(invocation, operation);
+			case COMPLETABLE_FUTURE_SUBCLASS -> invokeCompletableFutureSubclass(invocation, operation);
 			case MONO, FLUX -> invokeReactive(invocation, operation);
 		};
 	}
@@ -94,20 +105,76 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 
 	private @Nullable Object invokePlain(MethodInvocation invocation, BoundedExecutionOperation operation)
 			throws Throwable {
-		Permit permit = this.policyEngine.get()
-			.admit(operation.agentId(invocation), operation.action(), operation.maxWait());
+		String agentId = operation.agentId(invocation);
+		PolicyEngine engine = this.policyEngine.get();
+		HeldAgents held = HELD_AGENTS.get();
+		boolean nested = held.contains(agentId);
+		Permit permit = null;
+		if (nested && joinsNestedCalls(engine, agentId, operation)) {
+			// Runs on the permit the outer call holds: no second permit, no request.
+		}
+		else {
+			permit = nested ? admitNested(engine, agentId, operation) : engine.admit(agentId, operation.action(),
+					operation.maxWait());
+		}
+		held.push(agentId);
 		try {
 			return invocation.proceed();
 		}
 		finally {
-			permit.close();
+			held.pop();
+			if (permit != null) {
+				permit.close();
+			}
 		}
 	}
 
-	private @Nullable Object invokeOtherCompletionStage(MethodInvocation invocation,
+	/**
+	 * Whether a nested call joins the permit its thread holds. Its action type is still checked,
+	 * so nesting never widens what an agent may do.
+	 */
+	private static boolean joinsNestedCalls(PolicyEngine engine, String agentId, BoundedExecutionOperation operation) {
+		ResourceQuota quota = quota(engine, agentId).orElse(null);
+		if (quota == null) {
+			return true;
+		}
+		if (!quota.joinNestedCalls()) {
+			return false;
+		}
+		ActionType action = operation.action();
+		if (action != null && !quota.allows(action)) {
+			throw new QuotaExceededException(agentId, RejectionReason.ACTION_NOT_ALLOWED,
+					"Agent '" + agentId + "' refused (ACTION_NOT_ALLOWED): action " + action
+							+ " is not in its allowed action types " + quota.allowedActionTypes()
+							+ " (a nested call joins its caller's permit, but not its actions)",
+					null);
+		}
+		return true;
+	}
+
+	private static Permit admitNested(PolicyEngine engine, String agentId, BoundedExecutionOperation operation) {
+		try {
+			return engine.admit(agentId, operation.action(), operation.maxWait());
+		}
+		catch (QuotaExceededException ex) {
+			if (ex.reason() != RejectionReason.CONCURRENCY_LIMIT) {
+				throw ex;
+			}
+			QuotaExceededException explained = new QuotaExceededException(agentId, ex.reason(), ex.getMessage()
+					+ ". This call is nested in a call of agent '" + agentId + "' on the same thread, which already"
+					+ " holds one of its permits, and the quota has join-nested-calls=false, so the nested call"
+					+ " needed a permit of its own. Set agent-control-plane.quotas." + agentId
+					+ ".join-nested-calls=true to run it on the permit its caller holds.",
+					ex.retryAfter().orElse(null));
+			explained.initCause(ex);
+			throw explained;
+		}
+	}
+
+	private @Nullable Object invokeCompletableFutureSubclass(MethodInvocation invocation,
 			BoundedExecutionOperation operation) throws Throwable {
-		Permit permit = this.policyEngine.get()
-			.admit(operation.agentId(invocation), operation.action(), operation.maxWait());
+		String agentId = operation.agentId(invocation);
+		Permit permit = this.policyEngine.get().admit(agentId, operation.action(), operation.maxWait());
 		Object result;
 		try {
 			result = invocation.proceed();
@@ -120,7 +187,13 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			permit.close();
 			return null;
 		}
-		((CompletionStage<?>) result).whenComplete((value, ex) -> permit.close());
+		CompletableFuture<?> future = (CompletableFuture<?>) result;
+		future.whenComplete((value, ex) -> permit.close());
+		Duration limit = maxExecutionTime(agentId).get();
+		if (limit != null) {
+			// The method's own future is the only one the caller sees: fail it, which releases.
+			future.orTimeout(limit.toNanos(), TimeUnit.NANOSECONDS);
+		}
 		return result;
 	}
 
@@ -202,13 +275,48 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 
 	private Supplier<@Nullable Duration> maxExecutionTime(String agentId) {
 		PolicyEngine engine = this.policyEngine.get();
-		return () -> {
-			Optional<ResourceQuota> quota = engine.getQuota(agentId);
-			if (quota.isEmpty() && engine.unknownAgentPolicy() == UnknownAgentPolicy.DEFAULT_QUOTA) {
-				quota = engine.defaultQuota();
+		return () -> quota(engine, agentId).flatMap(ResourceQuota::maxExecutionTime).orElse(null);
+	}
+
+	private static Optional<ResourceQuota> quota(PolicyEngine engine, String agentId) {
+		Optional<ResourceQuota> quota = engine.getQuota(agentId);
+		if (quota.isEmpty() && engine.unknownAgentPolicy() == UnknownAgentPolicy.DEFAULT_QUOTA) {
+			quota = engine.defaultQuota();
+		}
+		return quota;
+	}
+
+	/**
+	 * The agents whose permit the current thread holds through synchronous calls, innermost
+	 * last. Asynchronous results are not recorded: their work runs after the call returns, on
+	 * other threads, so a call nested in it cannot be known to run under the permit.
+	 */
+	private static final class HeldAgents {
+
+		private @Nullable String[] agents = new String[4];
+
+		private int size;
+
+		boolean contains(String agentId) {
+			for (int i = this.size - 1; i >= 0; i--) {
+				if (agentId.equals(this.agents[i])) {
+					return true;
+				}
 			}
-			return quota.flatMap(ResourceQuota::maxExecutionTime).orElse(null);
-		};
+			return false;
+		}
+
+		void push(String agentId) {
+			if (this.size == this.agents.length) {
+				this.agents = java.util.Arrays.copyOf(this.agents, this.size * 2);
+			}
+			this.agents[this.size++] = agentId;
+		}
+
+		void pop() {
+			this.agents[--this.size] = null;
+		}
+
 	}
 
 	private static void cancel(CompletionStage<?> stage) {

@@ -149,8 +149,12 @@ final class BoundedExecutionOperation {
 		/** Declared as CompletionStage or CompletableFuture: admitted asynchronously. */
 		COMPLETABLE_FUTURE,
 
-		/** Another CompletionStage subtype: admitted synchronously, released on completion. */
-		OTHER_COMPLETION_STAGE,
+		/**
+		 * A subclass of CompletableFuture, which the interceptor cannot replace by its own future:
+		 * admitted synchronously; the returned future is failed with a TimeoutException after
+		 * the quota's maxExecutionTime, and the permit is released when it completes.
+		 */
+		COMPLETABLE_FUTURE_SUBCLASS,
 
 		/** Reactor Mono. */
 		MONO,

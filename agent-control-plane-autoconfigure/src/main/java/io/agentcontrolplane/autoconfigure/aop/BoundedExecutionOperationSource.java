@@ -75,7 +75,7 @@ final class BoundedExecutionOperationSource {
 		String where = "@BoundedExecution on " + specificMethod.toGenericString();
 		ActionType action = action(annotation, where);
 		Duration maxWait = maxWait(annotation, where);
-		Kind kind = kind(specificMethod.getReturnType());
+		Kind kind = kind(specificMethod.getReturnType(), where);
 		String agent = resolvePlaceholders("agent", agent(annotation, where), where);
 		if (agent.contains(ParserContext.TEMPLATE_EXPRESSION.getExpressionPrefix())) {
 			try {
@@ -189,10 +189,25 @@ final class BoundedExecutionOperationSource {
 		}
 	}
 
-	private static Kind kind(Class<?> returnType) {
+	/**
+	 * How the return type is bounded. A {@code CompletionStage} that is neither declared as
+	 * {@code CompletionStage}/{@code CompletableFuture} nor a {@code CompletableFuture} subclass
+	 * cannot be failed from outside, so if it hung it would keep its permit past
+	 * {@code max-execution-time} forever: such a method fails start-up instead.
+	 */
+	private static Kind kind(Class<?> returnType, String where) {
 		if (CompletionStage.class.isAssignableFrom(returnType)) {
-			return returnType.isAssignableFrom(CompletableFuture.class) ? Kind.COMPLETABLE_FUTURE
-					: Kind.OTHER_COMPLETION_STAGE;
+			if (returnType.isAssignableFrom(CompletableFuture.class)) {
+				return Kind.COMPLETABLE_FUTURE;
+			}
+			if (CompletableFuture.class.isAssignableFrom(returnType)) {
+				return Kind.COMPLETABLE_FUTURE_SUBCLASS;
+			}
+			throw new AgentControlPlaneConfigurationException(where + " returns " + returnType.getName()
+					+ ", a CompletionStage that is not a CompletableFuture: it cannot be timed out after"
+					+ " max-execution-time, so a call that hangs would keep its permit forever.",
+					"Declare the return type as CompletableFuture or CompletionStage (the interceptor then returns"
+							+ " its own future), or as a subclass of CompletableFuture.");
 		}
 		if (REACTOR_PRESENT) {
 			Kind reactive = ReactorBoundedExecution.kind(returnType);

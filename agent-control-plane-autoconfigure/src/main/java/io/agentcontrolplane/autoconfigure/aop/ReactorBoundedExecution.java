@@ -1,7 +1,10 @@
 package io.agentcontrolplane.autoconfigure.aop;
 
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import io.agentcontrolplane.autoconfigure.aop.BoundedExecutionOperation.Kind;
@@ -59,18 +62,36 @@ final class ReactorBoundedExecution {
 	}
 
 	/**
-	 * One admission per subscription. Reactor's own cancellation of the future would lose a
-	 * permit granted just before the cancel: the engine has completed the future, so cancelling
-	 * it does nothing, and Reactor discards the value it can no longer deliver. So the future is
-	 * cancelled here, and a permit it holds anyway is closed ({@link Permit#close()} is
-	 * idempotent, so a permit {@code usingWhen} also releases is returned once).
+	 * One admission per subscription. Cancelling the subscription cancels the engine's future,
+	 * which gives up the wait; a permit granted in the same instant is closed rather than
+	 * dropped ({@link Permit#close()} is idempotent, so a permit {@code usingWhen} also releases
+	 * is returned once). The future then completes with a {@link CancellationException} that no
+	 * subscriber is left to receive: it is the expected end of a cancelled wait, so it is
+	 * swallowed here instead of reaching Reactor's dropped-error hook, which logs every one at
+	 * ERROR with a stack trace.
 	 */
 	private static Mono<Permit> admit(Supplier<CompletableFuture<Permit>> admission) {
-		return Mono.defer(() -> {
+		return Mono.create((sink) -> {
 			CompletableFuture<Permit> future = admission.get();
-			return Mono.fromFuture(future, true).doOnCancel(() -> {
+			AtomicBoolean cancelled = new AtomicBoolean();
+			sink.onCancel(() -> {
+				cancelled.set(true);
 				if (!future.cancel(false)) {
 					future.thenAccept(Permit::close);
+				}
+			});
+			future.whenComplete((permit, failure) -> {
+				if (cancelled.get()) {
+					if (permit != null) {
+						permit.close();
+					}
+				}
+				else if (failure != null) {
+					sink.error((failure instanceof CompletionException && failure.getCause() != null)
+							? failure.getCause() : failure);
+				}
+				else {
+					sink.success(permit);
 				}
 			});
 		});

@@ -9,11 +9,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaListener;
+import io.agentcontrolplane.quota.QuotaSnapshot;
 import io.agentcontrolplane.quota.QuotaStatistics;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -23,7 +25,9 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.distribution.HistogramSnapshot;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,12 +36,22 @@ import org.jspecify.annotations.Nullable;
  * and timers for the time spent waiting for a permit and the time a permit was held. Every meter
  * carries the {@code agent} tag (plus the {@link Tags tags} given at construction).
  *
- * <p>Nothing is recorded per call: every meter is a {@link Gauge}, {@link FunctionCounter} or
- * {@link FunctionTimer} that reads the agent's live {@link QuotaStatistics} when the registry
- * publishes (the way Micrometer's {@code ExecutorServiceMetrics} reads a thread pool), so a call
- * costs what the engine's own counters cost. Counters and timer totals therefore count from when
- * the agent became known to the engine, including calls made before binding; the timers have a
- * count and a total but no maximum or histogram.
+ * <p>Almost nothing is recorded per call: the gauges, counters and the hold timer are
+ * {@link Gauge}, {@link FunctionCounter} and {@link FunctionTimer} meters that read the agent's
+ * live {@link QuotaStatistics} when the registry publishes (the way Micrometer's
+ * {@code ExecutorServiceMetrics} reads a thread pool). They count from when the agent became
+ * known to the engine, including calls made before binding. The wait timer
+ * ({@code agent.quota.wait}) is one too, unless the registry's meter filters give it a
+ * distribution (Boot's {@code management.metrics.distribution.percentiles},
+ * {@code percentiles-histogram} or {@code slo} for {@code agent.quota.wait}): then it is a
+ * {@link Timer} recorded from the engine's {@link QuotaListener#onAcquired} and
+ * {@link QuotaListener#onRejected} events, with a maximum, the percentiles and the buckets asked
+ * for, counting the calls made since binding. So the per-call cost of recording is paid only by
+ * those who opt in.
+ *
+ * <p>Rate budgets: {@code agent.quota.rate.remaining}, tagged {@code window} ({@code minute} or
+ * {@code hour}), is the number of requests the agent may still make in the window, registered
+ * for each window the agent's quota has a budget for when the agent becomes known.
  *
  * <p>The hold timer reads what the engine measured, which it does only when built with
  * {@link PolicyEngine.Builder#measureHoldTimes(boolean)} (the metrics auto-configuration sets
@@ -141,6 +155,24 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 	}
 
 	@Override
+	public void onAcquired(String agentId, long waitNanos) {
+		AgentMeters meters = this.agents.get(agentId);
+		Timer wait = (meters != null) ? meters.waitPermitted : null;
+		if (wait != null) {
+			wait.record(waitNanos, TimeUnit.NANOSECONDS);
+		}
+	}
+
+	@Override
+	public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
+		AgentMeters meters = this.agents.get(agentId);
+		Timer wait = (meters != null) ? meters.waitRejected : null;
+		if (wait != null) {
+			wait.record(waitNanos, TimeUnit.NANOSECONDS);
+		}
+	}
+
+	@Override
 	public void onAgentAdded(String agentId) {
 		reconcile(agentId);
 	}
@@ -187,7 +219,8 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		try {
 			if (!this.closed && !this.agents.containsKey(agentId)) {
 				this.agents.put(agentId,
-						new AgentMeters(registry, Tags.of(this.tags).and(AGENT_TAG, agentId), statistics));
+						new AgentMeters(registry, Tags.of(this.tags).and(AGENT_TAG, agentId), statistics, this.engine,
+								agentId));
 			}
 		}
 		finally {
@@ -219,7 +252,13 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		/** Held strongly: Micrometer's function meters keep only a weak reference to it. */
 		private final QuotaStatistics statistics;
 
-		AgentMeters(MeterRegistry registry, Tags tags, QuotaStatistics statistics) {
+		/** Set only when the wait timer has a distribution to record; else a function timer. */
+		private final @Nullable Timer waitPermitted;
+
+		private final @Nullable Timer waitRejected;
+
+		AgentMeters(MeterRegistry registry, Tags tags, QuotaStatistics statistics, PolicyEngine engine,
+				String agentId) {
 			this.statistics = statistics;
 			gauge(registry, tags, "limit", "The maximum number of concurrent executions of the agent", "permits",
 					QuotaStatistics::maxConcurrentExecutions);
@@ -235,14 +274,60 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 				counter(registry, tags, "rejected", reason.name().toLowerCase(Locale.ROOT),
 						(agent) -> agent.rejected(reason));
 			}
-			timer(registry, tags.and(OUTCOME_TAG, "permitted"), "wait",
-					"The time a caller waited for a permit of the agent before it was granted or refused", acquired,
+			this.waitPermitted = waitTimer(registry, tags.and(OUTCOME_TAG, "permitted"), acquired,
 					QuotaStatistics::acquiredWaitNanos);
-			timer(registry, tags.and(OUTCOME_TAG, "rejected"), "wait",
-					"The time a caller waited for a permit of the agent before it was granted or refused",
-					QuotaStatistics::rejected, QuotaStatistics::rejectedWaitNanos);
+			this.waitRejected = waitTimer(registry, tags.and(OUTCOME_TAG, "rejected"), QuotaStatistics::rejected,
+					QuotaStatistics::rejectedWaitNanos);
+			engine.getQuota(agentId).ifPresent((quota) -> {
+				if (quota.maxRequestsPerMinute().isPresent()) {
+					rateRemaining(registry, tags, "minute", () -> engine.snapshot(agentId)
+						.map(QuotaSnapshot::availableRequestsPerMinute)
+						.orElse(null));
+				}
+				if (quota.maxRequestsPerHour().isPresent()) {
+					rateRemaining(registry, tags, "hour", () -> engine.snapshot(agentId)
+						.map(QuotaSnapshot::availableRequestsPerHour)
+						.orElse(null));
+				}
+			});
 			timer(registry, tags, "hold", "The time a permit of the agent was held, from grant to release",
 					QuotaStatistics::timedReleases, QuotaStatistics::heldNanos);
+		}
+
+		/**
+		 * The wait timer: a {@link Timer} recorded per call when the registry's filters give it
+		 * percentiles, a histogram or SLO buckets, else a function timer reading the engine's
+		 * totals, which costs nothing per call.
+		 */
+		private @Nullable Timer waitTimer(MeterRegistry registry, Tags tags, ToLongFunction<QuotaStatistics> count,
+				ToLongFunction<QuotaStatistics> totalNanos) {
+			String description = "The time a caller waited for a permit of the agent before it was granted or refused";
+			Timer timer = Timer.builder(PREFIX + "wait").description(description).tags(tags).register(registry);
+			HistogramSnapshot distribution = timer.takeSnapshot();
+			if (distribution.percentileValues().length > 0 || distribution.histogramCounts().length > 0) {
+				add(timer);
+				return timer;
+			}
+			registry.remove(timer);
+			timer(registry, tags, "wait", description, count, totalNanos);
+			return null;
+		}
+
+		/**
+		 * What is left of one window's request budget; read from a snapshot when published, NaN
+		 * once the window has no budget any more.
+		 */
+		private void rateRemaining(MeterRegistry registry, Tags tags, String window,
+				Supplier<@Nullable Long> remaining) {
+			add(Gauge.builder(PREFIX + "rate.remaining", this.statistics, (agent) -> {
+				Long value = remaining.get();
+				return (value != null) ? value : Double.NaN;
+			})
+				.description("The requests the agent may still make in the window before its rate budget refuses")
+				.baseUnit("requests")
+				.tags(tags)
+				.tag("window", window)
+				.register(registry));
 		}
 
 		private void gauge(MeterRegistry registry, Tags tags, String name, String description, String baseUnit,
