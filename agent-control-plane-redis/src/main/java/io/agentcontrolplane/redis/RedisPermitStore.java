@@ -1,7 +1,11 @@
 package io.agentcontrolplane.redis;
 
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -143,7 +147,7 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		if (buckets == null) {
 			return null;
 		}
-		return new RedisRateBucket(this, buckets.builder().build(this.keyPrefix + ":rate:" + agentId, () -> configuration),
+		return new RedisRateBucket(this, buckets.builder().build(rateKeyOf(agentId), () -> configuration),
 				configuration);
 	}
 
@@ -227,8 +231,44 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		return this.redisson;
 	}
 
+	/**
+	 * The name of the agent's semaphore: {@code <prefix>:{<digest>}:permits}. Redisson derives
+	 * its helper key ({@code <name>:timeout}) and channel ({@code redisson_sc:<name>}) from it,
+	 * so every key of one agent carries the same hash tag and lands in one cluster slot.
+	 */
 	String keyOf(String agentId) {
-		return this.keyPrefix + ":permits:" + agentId;
+		return this.keyPrefix + ":{" + digest(agentId) + "}:permits";
+	}
+
+	/**
+	 * The key of the agent's rate bucket: {@code <prefix>:{<digest>}:rate}.
+	 */
+	String rateKeyOf(String agentId) {
+		return this.keyPrefix + ":{" + digest(agentId) + "}:rate";
+	}
+
+	/**
+	 * The key holding the agent's cluster-wide limit: {@code <prefix>:{<digest>}:limit}.
+	 */
+	String limitKeyOf(String agentId) {
+		return this.keyPrefix + ":{" + digest(agentId) + "}:limit";
+	}
+
+	/**
+	 * The agent id as it appears in keys: the first 128 bits of its SHA-256 digest (UTF-8), in
+	 * lower-case hex. Only {@code [0-9a-f]} ever reaches a key, so no id can contain a brace,
+	 * choose a hash slot, or spell another agent's key (or one of Redisson's helper keys).
+	 * @param agentId the agent id
+	 * @return 32 hex digits
+	 */
+	static String digest(String agentId) {
+		try {
+			byte[] hash = MessageDigest.getInstance("SHA-256").digest(agentId.getBytes(StandardCharsets.UTF_8));
+			return HexFormat.of().formatHex(hash, 0, 16);
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("Every Java platform has SHA-256", ex);
+		}
 	}
 
 	long leaseMillis() {
@@ -414,12 +454,16 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		/**
 		 * The prefix of every key the store writes (default {@code agent-control-plane});
 		 * services that must not share limits use different prefixes.
-		 * @param keyPrefix the prefix, not blank
+		 * @param keyPrefix the prefix, not blank, without braces
 		 * @return this builder
 		 */
 		public Builder keyPrefix(String keyPrefix) {
 			if (keyPrefix == null || keyPrefix.isBlank()) {
 				throw new IllegalArgumentException("keyPrefix must not be blank, was '" + keyPrefix + "'");
+			}
+			if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+				throw new IllegalArgumentException("keyPrefix must not contain '{' or '}' (the store puts each agent's "
+						+ "keys in a hash tag of its own), was '" + keyPrefix + "'");
 			}
 			this.keyPrefix = keyPrefix;
 			return this;

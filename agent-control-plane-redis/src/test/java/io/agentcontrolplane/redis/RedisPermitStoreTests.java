@@ -310,4 +310,56 @@ class RedisPermitStoreTests {
 		}
 	}
 
+	/** Agent ids that once named another agent's keys, or split one agent's keys over slots. */
+	static final List<String> HOSTILE_IDS = List.of("{z:timeout", "{z", "tenant-{}", "a{b", "}{", "z");
+
+	/**
+	 * Ids with braces, or ending in Redisson's helper suffix, are ordinary agents side by side:
+	 * each holds its own limit, none disturbs another, and every key of one agent carries one
+	 * hash tag made of hex digits only.
+	 */
+	@Test
+	void hostileAgentIdsAreOrdinaryAgents() {
+		String prefix = prefix("hostile");
+		try (RedisPermitStore store = store(prefix)) {
+			PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
+			for (String id : HOSTILE_IDS) {
+				engine.setQuota(id, ResourceQuota.builder(id).maxConcurrentExecutions(2).maxRequestsPerMinute(100).build());
+			}
+			List<Permit> held = new ArrayList<>();
+			for (String id : HOSTILE_IDS) {
+				held.add(engine.admit(id, null, null));
+				held.add(engine.admit(id, null, null));
+				assertThat(engine.tryAcquire(id)).as(id).isEmpty();
+				assertThat(engine.checkRateLimit(id)).as(id).isTrue();
+			}
+			for (String id : HOSTILE_IDS) {
+				assertThat(engine.snapshot(id).orElseThrow().inFlight()).as(id).isEqualTo(2);
+			}
+			assertThat(store.isAvailable()).isTrue();
+			held.forEach(Permit::close);
+			for (String id : HOSTILE_IDS) {
+				await().atMost(Duration.ofSeconds(5))
+					.untilAsserted(() -> assertThat(engine.snapshot(id).orElseThrow().inFlight()).as(id).isZero());
+				engine.tryAcquire(id).orElseThrow().close();
+			}
+			List<String> keys = new ArrayList<>();
+			redisson.getKeys().getKeysByPattern("*" + prefix + "*").forEach(keys::add);
+			assertThat(keys).isNotEmpty()
+				.allSatisfy((key) -> assertThat(key).matches(".*" + java.util.regex.Pattern.quote(prefix) + ":\\{[0-9a-f]{32}\\}:[a-z:]+"));
+			for (String id : HOSTILE_IDS) {
+				String tag = "{" + RedisPermitStore.digest(id) + "}";
+				assertThat(keys).filteredOn((key) -> key.contains(tag)).as(id).isNotEmpty();
+			}
+		}
+	}
+
+	@Test
+	void aKeyPrefixWithBracesIsRefused() {
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> RedisPermitStore.builder(redisson).keyPrefix("svc{1}"))
+			.withMessageContaining("keyPrefix")
+			.withMessageContaining("svc{1}");
+	}
+
 }
