@@ -2,12 +2,13 @@ package io.agentcontrolplane.redis;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -48,6 +49,9 @@ final class RedisAgentPermits implements AgentPermits {
 	private final Map<Long, String> leases = new ConcurrentHashMap<>();
 
 	private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+
+	/** The leases taken as execution slots: a slot release gives back one of these only. */
+	private final Queue<Long> slotLeases = new ConcurrentLinkedQueue<>();
 
 	private final AtomicLong nextLease = new AtomicLong(1);
 
@@ -112,6 +116,38 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 		finally {
 			this.lifecycle.readLock().unlock();
+		}
+	}
+
+	/**
+	 * {@code true}: slots are leases like any other, remembered apart, so that a slot release
+	 * gives back a slot's lease and never the lease of a {@link io.agentcontrolplane.quota.Permit}.
+	 */
+	@Override
+	public boolean countsSlots() {
+		return true;
+	}
+
+	@Override
+	public long tryTakeSlot() {
+		long lease = tryTake();
+		if (lease < 0) {
+			return lease;
+		}
+		this.slotLeases.add(lease);
+		return ANY_LEASE;
+	}
+
+	@Override
+	public boolean releaseSlot() {
+		for (;;) {
+			Long lease = this.slotLeases.poll();
+			if (lease == null) {
+				return false;
+			}
+			if (release(lease)) {
+				return true;
+			}
 		}
 	}
 
@@ -245,18 +281,24 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 	}
 
+	/**
+	 * Take a lease out of the map; {@link #ANY_LEASE} means one of the slots, never a lease
+	 * handed to a {@link io.agentcontrolplane.quota.Permit}.
+	 */
 	private @Nullable String remove(long lease) {
 		if (lease != ANY_LEASE) {
 			return this.leases.remove(lease);
 		}
-		for (Iterator<Long> it = this.leases.keySet().iterator(); it.hasNext();) {
-			Long candidate = it.next();
-			String permitId = this.leases.remove(candidate);
+		for (;;) {
+			Long slot = this.slotLeases.poll();
+			if (slot == null) {
+				return null;
+			}
+			String permitId = this.leases.remove(slot);
 			if (permitId != null) {
 				return permitId;
 			}
 		}
-		return null;
 	}
 
 	private void giveBack(String permitId) {

@@ -362,4 +362,35 @@ class RedisPermitStoreTests {
 			.withMessageContaining("svc{1}");
 	}
 
+	/**
+	 * Issue 15, item 6: a slot released beside a held {@link Permit} must free the slot's lease,
+	 * not the Permit's (which would leave the slot's lease renewed forever and the agent one
+	 * permit short for the life of the JVM).
+	 */
+	@Test
+	void releasingASlotNeverFreesAPermitsLease() {
+		String prefix = prefix("one-lease");
+		try (RedisPermitStore store = store(prefix); RedisPermitStore other = store(prefix)) {
+			PolicyEngine engine = engine(store, ResourceQuota.of("s", 2));
+			PolicyEngine elsewhere = engine(other, ResourceQuota.of("s", 2));
+			Permit permit = engine.acquire("s");
+			assertThat(engine.tryAcquireExecutionSlot("s")).isTrue();
+			engine.releaseExecutionSlot("s");
+			// The Permit still holds its lease cluster-wide: one more fits, not two.
+			assertThat(elsewhere.snapshot("s").orElseThrow().inFlight()).isOne();
+			Permit second = elsewhere.acquire("s");
+			assertThat(elsewhere.tryAcquire("s")).isEmpty();
+			permit.close();
+			second.close();
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(elsewhere.snapshot("s").orElseThrow().inFlight()).isZero());
+			// Full capacity is back: two at once.
+			Permit a = elsewhere.acquire("s");
+			Permit b = elsewhere.acquire("s");
+			a.close();
+			b.close();
+			assertThatIllegalStateException().isThrownBy(() -> engine.releaseExecutionSlot("s"));
+		}
+	}
+
 }
