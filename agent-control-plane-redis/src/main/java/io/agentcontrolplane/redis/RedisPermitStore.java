@@ -5,10 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PermitStoreUnavailableException;
@@ -28,7 +30,13 @@ import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.redis.redisson.Bucket4jRedisson;
 import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
+import org.redisson.api.BatchOptions;
+import org.redisson.api.RBatch;
+import org.redisson.api.RFuture;
+import org.redisson.api.RScript;
+import org.redisson.api.RScriptAsync;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.ByteArrayCodec;
 
 /**
  * A {@link PermitStore} that keeps every agent's concurrency permits in Redis, so that a limit
@@ -52,6 +60,43 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private static final System.Logger logger = System.getLogger(RedisPermitStore.class.getName());
 
+	/** Agents renewed and reconciled by one batch (one round trip per Redis node). */
+	private static final int BATCH_SIZE = 500;
+
+	/**
+	 * One agent's maintenance in one atomic script: drop expired leases, renew the leases this
+	 * instance holds, write this instance's limit (or keep the cluster's), set the available
+	 * count to limit minus held (so a permit lost for any reason comes back), refresh every
+	 * key's time to live, and wake waiters when permits became free. Answers the limit in force,
+	 * the config version written (0: none), the leases renewed and the leases sent.
+	 */
+	static final String MAINTAIN = String.join("\n",
+			"local now = tonumber(ARGV[1])",
+			"redis.call('zremrangebyscore', KEYS[2], 0, now)",
+			"local renewed = 0",
+			"for i = 8, #ARGV do",
+			"  if redis.call('zscore', KEYS[2], ARGV[i]) then",
+			"    redis.call('zadd', KEYS[2], ARGV[2], ARGV[i])",
+			"    renewed = renewed + 1",
+			"  end",
+			"end",
+			"local written = 0",
+			"local limit = ARGV[4]",
+			"if limit == '' then",
+			"  limit = redis.call('get', KEYS[3]) or ARGV[5]",
+			"else",
+			"  written = tonumber(ARGV[7])",
+			"end",
+			"limit = tonumber(limit)",
+			"redis.call('set', KEYS[3], limit, 'px', ARGV[3])",
+			"local held = redis.call('zcard', KEYS[2])",
+			"local available = limit - held",
+			"local before = tonumber(redis.call('get', KEYS[1]) or '0')",
+			"redis.call('set', KEYS[1], available, 'px', ARGV[3])",
+			"if held > 0 then redis.call('pexpire', KEYS[2], ARGV[3]) end",
+			"if available > 0 and available > before then redis.call(ARGV[6], KEYS[4], available) end",
+			"return {limit, written, renewed, #ARGV - 7}");
+
 	private final RedissonClient redisson;
 
 	private final String keyPrefix;
@@ -61,6 +106,14 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	private final OnUnavailable onUnavailable;
 
 	private final long probeIntervalMillis;
+
+	private final long commandTimeoutMillis;
+
+	private final long reconcileIntervalMillis;
+
+	private final long renewEveryMillis;
+
+	private final String publishCommand;
 
 	private final ScheduledThreadPoolExecutor scheduler;
 
@@ -76,9 +129,13 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private final @Nullable ProxyManager<String> buckets;
 
-	private final AtomicBoolean probing = new AtomicBoolean();
+	private final AtomicInteger unavailableAgents = new AtomicInteger();
 
-	private volatile boolean available = true;
+	private final AtomicLong agentSequence = new AtomicLong();
+
+	private long rounds;
+
+	private volatile boolean closed;
 
 	private volatile @Nullable Throwable lastFailure;
 
@@ -88,7 +145,10 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.leaseMillis = builder.leaseTime.toMillis();
 		this.onUnavailable = builder.onUnavailable;
 		this.probeIntervalMillis = builder.probeInterval.toMillis();
+		this.commandTimeoutMillis = builder.commandTimeout.toMillis();
+		this.reconcileIntervalMillis = builder.reconcileInterval.toMillis();
 		this.buckets = builder.clusterRateLimits ? proxyManager(builder.redisson) : null;
+		this.publishCommand = publishCommand(builder.redisson);
 		this.scheduler = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "agent-control-plane-redis");
 			thread.setDaemon(true);
@@ -102,8 +162,9 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		});
 		// Renew at a third of the lease: two renewals may fail (a slow Redis, a GC pause) before
 		// a permit that is still held expires.
-		long renewEvery = Math.max(1, this.leaseMillis / 3);
-		this.scheduler.scheduleWithFixedDelay(this::maintain, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+		this.renewEveryMillis = Math.max(1, this.leaseMillis / 3);
+		this.scheduler.scheduleWithFixedDelay(this::maintainAll, this.renewEveryMillis, this.renewEveryMillis,
+				TimeUnit.MILLISECONDS);
 	}
 
 	/**
@@ -116,12 +177,13 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * {@code redis} while Redis is reachable; {@code redis (fail-closed: unavailable)} or
-	 * {@code redis (fail-open: local)} while it is not.
+	 * {@code redis} while every agent's keys answer; {@code redis (fail-closed: unavailable)} or
+	 * {@code redis (fail-open: local)} while the keys of at least one agent do not (only those
+	 * agents are refused or counted locally).
 	 */
 	@Override
 	public String name() {
-		if (this.available) {
+		if (this.unavailableAgents.get() == 0) {
 			return "redis";
 		}
 		return (this.onUnavailable == OnUnavailable.FAIL_OPEN) ? "redis (fail-open: local)"
@@ -130,7 +192,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	@Override
 	public AgentPermits create(String agentId, int limit, boolean fair) {
-		RedisAgentPermits permits = new RedisAgentPermits(this, agentId, limit, fair);
+		RedisAgentPermits permits = new RedisAgentPermits(this, agentId, limit, fair,
+				this.agentSequence.getAndIncrement());
 		this.agents.add(permits);
 		return permits;
 	}
@@ -147,7 +210,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		if (buckets == null) {
 			return null;
 		}
-		return new RedisRateBucket(this, buckets.builder().build(rateKeyOf(agentId), () -> configuration),
+		return new RedisRateBucket(this, agentId,
+				buckets.asAsync().builder().build(rateKeyOf(agentId), () -> CompletableFuture.completedFuture(configuration)),
 				configuration);
 	}
 
@@ -162,12 +226,30 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 			.build();
 	}
 
+	private static String publishCommand(RedissonClient redisson) {
+		if (redisson instanceof Redisson client) {
+			// SPUBLISH on a cluster with sharded pub/sub, as Redisson's own scripts do.
+			return client.getCommandExecutor().getConnectionManager().getSubscribeService().getPublishCommand();
+		}
+		return "publish";
+	}
+
 	/**
-	 * Whether Redis was reachable at the last call or probe.
-	 * @return whether the store serves cluster-wide permits now
+	 * Whether the keys of every agent answered at their last call or probe. An agent whose keys
+	 * do not answer (its shard is down, Redis is unreachable) is refused or counted locally on
+	 * its own; the others are served as usual.
+	 * @return whether no agent is in the unavailable mode now
 	 */
 	public boolean isAvailable() {
-		return this.available;
+		return this.unavailableAgents.get() == 0;
+	}
+
+	/**
+	 * How many agents are in the unavailable mode now (their keys did not answer).
+	 * @return the number of agents refused or counted locally
+	 */
+	public int unavailableAgents() {
+		return this.unavailableAgents.get();
 	}
 
 	/**
@@ -187,6 +269,22 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
+	 * How long a call waits for Redis at most before the agent is taken as unreachable.
+	 * @return the command time-out
+	 */
+	public Duration commandTimeout() {
+		return Duration.ofMillis(this.commandTimeoutMillis);
+	}
+
+	/**
+	 * How often every agent's total is restored to its limit in Redis.
+	 * @return the reconciliation interval
+	 */
+	public Duration reconcileInterval() {
+		return Duration.ofMillis(this.reconcileIntervalMillis);
+	}
+
+	/**
 	 * The prefix of every Redis key the store writes.
 	 * @return the key prefix
 	 */
@@ -195,8 +293,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * Stop renewing leases and probing. Permits still held expire in Redis after the lease
-	 * time. The Redisson client is left open.
+	 * Stop renewing leases, probing and retrying releases. Permits still held expire in Redis
+	 * after the lease time. The Redisson client is left open.
 	 */
 	@Override
 	public void close() {
@@ -212,8 +310,15 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		catch (ExecutionException | TimeoutException ex) {
 			// Whatever is left expires after the lease time.
 		}
+		this.closed = true;
 		this.scheduler.shutdownNow();
 		this.callbacks.shutdown();
+	}
+
+	// --- used by RedisAgentPermits and RedisRateBucket ----------------------------------------
+
+	boolean isClosed() {
+		return this.closed;
 	}
 
 	ExecutorService callbacks() {
@@ -224,8 +329,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.pendingReleases.add(release);
 		release.whenComplete((ignored, ex) -> this.pendingReleases.remove(release));
 	}
-
-	// --- used by RedisAgentPermits ------------------------------------------------------------
 
 	RedissonClient redisson() {
 		return this.redisson;
@@ -275,12 +378,87 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		return this.leaseMillis;
 	}
 
+	long probeIntervalMillis() {
+		return this.probeIntervalMillis;
+	}
+
+	long commandTimeoutNanos() {
+		return TimeUnit.MILLISECONDS.toNanos(this.commandTimeoutMillis);
+	}
+
+	/**
+	 * How long an agent's keys live without a refresh: long enough to outlast two
+	 * reconciliation intervals and a lease, so that keys in use never expire, and keys of an
+	 * agent no instance configures any more go away by themselves.
+	 */
+	long keyTimeToLiveMillis() {
+		return 2 * Math.max(this.reconcileIntervalMillis, this.renewEveryMillis) + this.leaseMillis;
+	}
+
+	String publishCommand() {
+		return this.publishCommand;
+	}
+
 	boolean failOpen() {
 		return this.onUnavailable == OnUnavailable.FAIL_OPEN;
 	}
 
 	void forget(RedisAgentPermits permits) {
-		this.agents.remove(permits);
+		if (this.agents.remove(permits) && !permits.isAvailable()) {
+			agentBack(permits);
+		}
+	}
+
+	/**
+	 * A copy of the future that fails with a {@link TimeoutException} after the command
+	 * time-out (Redisson's own time-outs and retries can add up to many seconds).
+	 */
+	<T> CompletableFuture<T> bounded(CompletableFuture<T> future) {
+		return future.copy().orTimeout(this.commandTimeoutMillis, TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * Run a task on the store's thread after a delay.
+	 * @return false when the store is shut down
+	 */
+	boolean schedule(Runnable task, long delayMillis) {
+		try {
+			this.scheduler.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+			return true;
+		}
+		catch (RuntimeException ex) {
+			return false;
+		}
+	}
+
+	void retryRelease(Runnable release) {
+		schedule(release, this.probeIntervalMillis);
+	}
+
+	/**
+	 * One agent's {@link #MAINTAIN} script, on its own.
+	 */
+	CompletableFuture<List<Object>> maintain(RedisAgentPermits agent, Object[] arguments) {
+		List<Object> keys = agent.maintenanceKeys();
+		RFuture<List<Object>> answer = this.redisson.getScript(ByteArrayCodec.INSTANCE)
+			.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE, MAINTAIN, RScript.ReturnType.MULTI, keys,
+					arguments);
+		return answer.toCompletableFuture();
+	}
+
+	void agentLost(RedisAgentPermits agent, @Nullable Throwable cause) {
+		this.lastFailure = cause;
+		if (this.unavailableAgents.getAndIncrement() == 0) {
+			logger.log(Level.WARNING, "Redis does not answer for agent '" + agent.agentId() + "' (and maybe others); "
+					+ "their permits now " + (failOpen() ? "fall back to local limits" : "fail closed") + ": "
+					+ describe(cause));
+		}
+	}
+
+	void agentBack(RedisAgentPermits agent) {
+		if (this.unavailableAgents.decrementAndGet() == 0) {
+			logger.log(Level.INFO, "Redis answers for every agent again; agent-control-plane permits are cluster-wide again");
+		}
 	}
 
 	PermitStoreUnavailableException unavailable() {
@@ -293,96 +471,55 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * Wait for a Redis answer, turning every failure into "unavailable".
+	 * Renew the leases held, write limits not yet written, and reconcile a slice of the agents,
+	 * in batches: one round trip per Redis node renews and reconciles up to {@link #BATCH_SIZE}
+	 * agents. Every agent is reconciled once per reconciliation interval, spread over the
+	 * rounds of that interval. Agents whose keys do not answer are left to their probes.
 	 */
-	<T> T await(CompletableFuture<T> future) throws UnreachableException {
-		try {
-			// Redisson bounds every command by its own time-out and retries; this is a backstop.
-			return future.get(this.leaseMillis + 30_000, TimeUnit.MILLISECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new UnreachableException(ex);
-		}
-		catch (ExecutionException | TimeoutException ex) {
-			Throwable cause = (ex instanceof ExecutionException) ? ex.getCause() : ex;
-			failed(cause);
-			throw new UnreachableException(cause);
-		}
-	}
-
-	/**
-	 * Record that Redis failed to answer: switch to the unavailable mode and start probing.
-	 */
-	void failed(@Nullable Throwable failure) {
-		Throwable cause = unwrap(failure);
-		if (cause instanceof CancellationException || this.scheduler.isShutdown()) {
-			return;
-		}
-		this.lastFailure = cause;
-		if (this.available) {
-			this.available = false;
-			logger.log(Level.WARNING, "Redis is unreachable, agent-control-plane permits now "
-					+ (failOpen() ? "fall back to local limits" : "fail closed") + ": " + describe(cause));
-			for (RedisAgentPermits permits : this.agents) {
-				permits.redisLost();
+	private void maintainAll() {
+		long round = this.rounds++;
+		long slices = Math.max(1, this.reconcileIntervalMillis / this.renewEveryMillis);
+		List<RedisAgentPermits> due = new ArrayList<>();
+		for (RedisAgentPermits agent : this.agents) {
+			if (agent.isAvailable() && !agent.isClosed()
+					&& (agent.needsRenewal() || (agent.slice % slices) == (round % slices))) {
+				due.add(agent);
 			}
 		}
-		startProbing();
-	}
-
-	private void startProbing() {
-		if (!this.probing.compareAndSet(false, true)) {
-			return;
-		}
-		try {
-			this.scheduler.schedule(this::probe, this.probeIntervalMillis, TimeUnit.MILLISECONDS);
-		}
-		catch (RuntimeException ex) {
-			// Shut down: nothing left to probe for.
-			this.probing.set(false);
-		}
-	}
-
-	private void probe() {
-		try {
-			this.redisson.getBucket(this.keyPrefix + ":probe").isExistsAsync().toCompletableFuture()
-				.get(this.leaseMillis + 30_000, TimeUnit.MILLISECONDS);
-			// Redis may have restarted empty: give every agent its limit back before serving.
-			for (RedisAgentPermits permits : this.agents) {
-				permits.restoreLimit();
-			}
-			this.available = true;
-			this.probing.set(false);
-			logger.log(Level.INFO, "Redis is reachable again, agent-control-plane permits are cluster-wide again");
-		}
-		catch (Exception ex) {
-			this.lastFailure = unwrap(ex);
+		for (int from = 0; from < due.size(); from += BATCH_SIZE) {
+			List<RedisAgentPermits> chunk = due.subList(from, Math.min(due.size(), from + BATCH_SIZE));
 			try {
-				this.scheduler.schedule(this::probe, this.probeIntervalMillis, TimeUnit.MILLISECONDS);
-			}
-			catch (RuntimeException shutDown) {
-				this.probing.set(false);
-			}
-		}
-	}
-
-	private void maintain() {
-		if (!this.available) {
-			return;
-		}
-		for (RedisAgentPermits permits : this.agents) {
-			try {
-				permits.maintain();
+				RBatch batch = this.redisson.createBatch(BatchOptions.defaults()
+					.responseTimeout(Math.max(this.commandTimeoutMillis, this.renewEveryMillis), TimeUnit.MILLISECONDS)
+					.retryAttempts(0));
+				RScriptAsync script = batch.getScript(ByteArrayCodec.INSTANCE);
+				for (RedisAgentPermits agent : chunk) {
+					List<Object> keys = agent.maintenanceKeys();
+					RFuture<List<Object>> answer = script.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE,
+							MAINTAIN, RScript.ReturnType.MULTI, keys, agent.maintenanceArguments(agent.heldPermitIds()));
+					answer.whenCompleteAsync((result, ex) -> {
+						if (ex != null) {
+							agent.failed(ex);
+						}
+						else {
+							agent.applyMaintenance(result);
+						}
+					}, this.callbacks);
+				}
+				// Failures are taken per agent above (a batch to a failing node fails its own
+				// agents only).
+				batch.executeAsync().exceptionally((ex) -> null);
 			}
 			catch (RuntimeException ex) {
-				failed(ex);
-				return;
+				if (this.closed) {
+					return;
+				}
+				logger.log(Level.WARNING, "Renewal of " + chunk.size() + " agents could not be sent: " + describe(ex));
 			}
 		}
 	}
 
-	private static @Nullable Throwable unwrap(@Nullable Throwable failure) {
+	static @Nullable Throwable unwrap(@Nullable Throwable failure) {
 		Throwable cause = failure;
 		while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
 			cause = cause.getCause();
@@ -390,24 +527,11 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		return cause;
 	}
 
-	private static String describe(@Nullable Throwable cause) {
+	static String describe(@Nullable Throwable cause) {
 		if (cause == null) {
 			return "no answer";
 		}
 		return cause.getClass().getSimpleName() + ": " + cause.getMessage();
-	}
-
-	/**
-	 * Redis did not answer; the store is now in its unavailable mode.
-	 */
-	static final class UnreachableException extends Exception {
-
-		private static final long serialVersionUID = 1L;
-
-		UnreachableException(Throwable cause) {
-			super(cause);
-		}
-
 	}
 
 	/**
@@ -444,6 +568,10 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		private OnUnavailable onUnavailable = OnUnavailable.FAIL_CLOSED;
 
 		private Duration probeInterval = Duration.ofSeconds(1);
+
+		private Duration commandTimeout = Duration.ofMillis(250);
+
+		private Duration reconcileInterval = Duration.ofSeconds(10);
 
 		private boolean clusterRateLimits = true;
 
@@ -504,6 +632,37 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 				throw new IllegalArgumentException("probeInterval must be > 0, was " + probeInterval);
 			}
 			this.probeInterval = probeInterval;
+			return this;
+		}
+
+		/**
+		 * How long a call waits for Redis at most (default 250 ms). {@code tryAcquire} returns
+		 * within it, {@code acquire} within its wait plus it; when it passes, the agent is taken
+		 * as unreachable (only that agent) until a probe of its keys gets an answer.
+		 * @param commandTimeout the time-out, at least 1 ms
+		 * @return this builder
+		 */
+		public Builder commandTimeout(Duration commandTimeout) {
+			if (commandTimeout == null || commandTimeout.toMillis() < 1) {
+				throw new IllegalArgumentException("commandTimeout must be at least 1ms, was " + commandTimeout);
+			}
+			this.commandTimeout = commandTimeout;
+			return this;
+		}
+
+		/**
+		 * How often every agent's total in Redis is restored to its limit (default 10 seconds):
+		 * a permit lost for any reason (a release that never arrived, a script re-sent after a
+		 * dropped connection) comes back within one interval. Reconciliations are spread over
+		 * the interval.
+		 * @param reconcileInterval the interval, at least 100 ms
+		 * @return this builder
+		 */
+		public Builder reconcileInterval(Duration reconcileInterval) {
+			if (reconcileInterval == null || reconcileInterval.toMillis() < 100) {
+				throw new IllegalArgumentException("reconcileInterval must be at least 100ms, was " + reconcileInterval);
+			}
+			this.reconcileInterval = reconcileInterval;
 			return this;
 		}
 

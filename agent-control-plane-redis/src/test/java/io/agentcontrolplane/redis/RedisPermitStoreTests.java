@@ -377,7 +377,7 @@ class RedisPermitStoreTests {
 			assertThat(engine.tryAcquireExecutionSlot("s")).isTrue();
 			engine.releaseExecutionSlot("s");
 			// The Permit still holds its lease cluster-wide: one more fits, not two.
-			assertThat(elsewhere.snapshot("s").orElseThrow().inFlight()).isOne();
+			assertThat(engine.snapshot("s").orElseThrow().inFlight()).isOne();
 			Permit second = elsewhere.acquire("s");
 			assertThat(elsewhere.tryAcquire("s")).isEmpty();
 			permit.close();
