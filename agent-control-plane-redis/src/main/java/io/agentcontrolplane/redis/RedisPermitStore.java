@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -19,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -62,6 +64,9 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	/** Agents renewed and reconciled by one batch (one round trip per Redis node). */
 	private static final int BATCH_SIZE = 500;
+
+	/** Batches of one maintenance round on their way at once. */
+	private static final int ROUND_PARALLELISM = 4;
 
 	/**
 	 * One agent's maintenance in one atomic script: drop expired leases, renew the leases this
@@ -135,6 +140,11 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private long rounds;
 
+	private final AtomicBoolean roundRunning = new AtomicBoolean();
+
+	/** Agents in the last complete maintenance round, and how long it took (for tests and docs). */
+	private volatile long[] lastRound = { 0, 0 };
+
 	private volatile boolean closed;
 
 	private volatile @Nullable Throwable lastFailure;
@@ -162,7 +172,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		});
 		// Renew at a third of the lease: two renewals may fail (a slow Redis, a GC pause) before
 		// a permit that is still held expires.
-		this.renewEveryMillis = Math.max(1, this.leaseMillis / 3);
+		// Rounds run at that pace, or at the reconciliation interval when it is shorter.
+		this.renewEveryMillis = Math.max(1, Math.min(this.leaseMillis / 3, this.reconcileIntervalMillis));
 		this.scheduler.scheduleWithFixedDelay(this::maintainAll, this.renewEveryMillis, this.renewEveryMillis,
 				TimeUnit.MILLISECONDS);
 	}
@@ -477,6 +488,10 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	 * rounds of that interval. Agents whose keys do not answer are left to their probes.
 	 */
 	private void maintainAll() {
+		if (!this.roundRunning.compareAndSet(false, true)) {
+			// The previous round is still on its way: one round at a time.
+			return;
+		}
 		long round = this.rounds++;
 		long slices = Math.max(1, this.reconcileIntervalMillis / this.renewEveryMillis);
 		List<RedisAgentPermits> due = new ArrayList<>();
@@ -486,37 +501,77 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 				due.add(agent);
 			}
 		}
-		for (int from = 0; from < due.size(); from += BATCH_SIZE) {
-			List<RedisAgentPermits> chunk = due.subList(from, Math.min(due.size(), from + BATCH_SIZE));
-			try {
-				RBatch batch = this.redisson.createBatch(BatchOptions.defaults()
-					.responseTimeout(Math.max(this.commandTimeoutMillis, this.renewEveryMillis), TimeUnit.MILLISECONDS)
-					.retryAttempts(0));
-				RScriptAsync script = batch.getScript(ByteArrayCodec.INSTANCE);
-				for (RedisAgentPermits agent : chunk) {
-					List<Object> keys = agent.maintenanceKeys();
-					RFuture<List<Object>> answer = script.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE,
-							MAINTAIN, RScript.ReturnType.MULTI, keys, agent.maintenanceArguments(agent.heldPermitIds()));
-					answer.whenCompleteAsync((result, ex) -> {
-						if (ex != null) {
-							agent.failed(ex);
-						}
-						else {
-							agent.applyMaintenance(result);
-						}
-					}, this.callbacks);
-				}
-				// Failures are taken per agent above (a batch to a failing node fails its own
-				// agents only).
-				batch.executeAsync().exceptionally((ex) -> null);
+		// Agents holding leases first: their renewal is what must not be late.
+		due.sort(Comparator.comparing((RedisAgentPermits agent) -> !agent.needsRenewal()));
+		long start = System.nanoTime();
+		AtomicInteger next = new AtomicInteger();
+		int chains = Math.max(1, Math.min(ROUND_PARALLELISM, (due.size() + BATCH_SIZE - 1) / BATCH_SIZE));
+		AtomicInteger running = new AtomicInteger(chains);
+		for (int i = 0; i < chains; i++) {
+			sendBatch(due, next, running, start);
+		}
+	}
+
+	/**
+	 * Send the next batch of a round, and another when it is answered: a round holds at most
+	 * {@link #ROUND_PARALLELISM} connections per Redis node at a time, so that callers always
+	 * find connections free.
+	 */
+	private void sendBatch(List<RedisAgentPermits> due, AtomicInteger next, AtomicInteger running, long start) {
+		int from = next.getAndAdd(BATCH_SIZE);
+		if (from >= due.size() || this.closed) {
+			if (running.decrementAndGet() == 0) {
+				this.lastRound = new long[] { due.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
+				this.roundRunning.set(false);
 			}
-			catch (RuntimeException ex) {
-				if (this.closed) {
-					return;
-				}
+			return;
+		}
+		List<RedisAgentPermits> chunk = due.subList(from, Math.min(due.size(), from + BATCH_SIZE));
+		List<CompletableFuture<?>> answers = new ArrayList<>(chunk.size());
+		try {
+			RBatch batch = this.redisson.createBatch(BatchOptions.defaults()
+				.responseTimeout(Math.max(this.commandTimeoutMillis, this.renewEveryMillis), TimeUnit.MILLISECONDS)
+				.retryAttempts(0));
+			RScriptAsync script = batch.getScript(ByteArrayCodec.INSTANCE);
+			for (RedisAgentPermits agent : chunk) {
+				List<Object> keys = agent.maintenanceKeys();
+				RFuture<List<Object>> answer = script.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE,
+						MAINTAIN, RScript.ReturnType.MULTI, keys, agent.maintenanceArguments(agent.heldPermitIds()));
+				// Failures are taken per agent: a batch to a failing node fails its own agents only.
+				answers.add(answer.toCompletableFuture().whenComplete((result, ex) -> {
+					if (ex != null) {
+						agent.failed(ex);
+					}
+					else {
+						agent.applyMaintenance(result);
+					}
+				}));
+			}
+			batch.executeAsync();
+		}
+		catch (RuntimeException ex) {
+			if (!this.closed) {
 				logger.log(Level.WARNING, "Renewal of " + chunk.size() + " agents could not be sent: " + describe(ex));
 			}
 		}
+		CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+			.handleAsync((ignored, ex) -> {
+				sendBatch(due, next, running, start);
+				return null;
+			}, this.callbacks)
+			.exceptionally((ex) -> {
+				// Shut down: no more rounds.
+				this.roundRunning.set(false);
+				return null;
+			});
+	}
+
+	/**
+	 * The last complete maintenance round: how many agents it renewed or reconciled, and how
+	 * many milliseconds it took until every answer was in.
+	 */
+	long[] lastMaintenanceRound() {
+		return this.lastRound.clone();
 	}
 
 	static @Nullable Throwable unwrap(@Nullable Throwable failure) {
