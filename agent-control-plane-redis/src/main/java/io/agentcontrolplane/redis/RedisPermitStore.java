@@ -8,7 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -65,8 +67,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	/** Agents renewed and reconciled by one batch (one round trip per Redis node). */
 	private static final int BATCH_SIZE = 500;
 
-	/** Batches of one maintenance round on their way at once. */
-	private static final int ROUND_PARALLELISM = 4;
 
 	/**
 	 * One agent's maintenance in one atomic script: drop expired leases, renew the leases this
@@ -501,29 +501,62 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 				due.add(agent);
 			}
 		}
-		// Agents holding leases first: their renewal is what must not be late.
-		due.sort(Comparator.comparing((RedisAgentPermits agent) -> !agent.needsRenewal()));
+		// One chain of batches per Redis node: Redisson fails every command of a batch when one
+		// node of it fails, so a batch must never span nodes (a failing shard would fail the
+		// agents of the healthy ones). Agents holding leases go first in each chain.
+		Map<Object, List<RedisAgentPermits>> byNode = new LinkedHashMap<>();
+		for (RedisAgentPermits agent : due) {
+			byNode.computeIfAbsent(nodeOf(agent), (node) -> new ArrayList<>()).add(agent);
+		}
 		long start = System.nanoTime();
-		AtomicInteger next = new AtomicInteger();
-		int chains = Math.max(1, Math.min(ROUND_PARALLELISM, (due.size() + BATCH_SIZE - 1) / BATCH_SIZE));
-		AtomicInteger running = new AtomicInteger(chains);
-		for (int i = 0; i < chains; i++) {
-			sendBatch(due, next, running, start);
+		AtomicInteger running = new AtomicInteger(Math.max(1, byNode.size()));
+		int[] total = { due.size() };
+		if (byNode.isEmpty()) {
+			finishRound(running, total[0], start);
+			return;
+		}
+		for (List<RedisAgentPermits> agents : byNode.values()) {
+			agents.sort(Comparator.comparing((RedisAgentPermits agent) -> !agent.needsRenewal()));
+			sendBatch(agents, new AtomicInteger(), running, start, total[0]);
+		}
+	}
+
+	private void finishRound(AtomicInteger running, int agents, long start) {
+		if (running.decrementAndGet() == 0) {
+			this.lastRound = new long[] { agents, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
+			this.roundRunning.set(false);
 		}
 	}
 
 	/**
-	 * Send the next batch of a round, and another when it is answered: a round holds at most
-	 * {@link #ROUND_PARALLELISM} connections per Redis node at a time, so that callers always
-	 * find connections free.
+	 * The Redis node that serves an agent's keys now (all of them: one hash tag), so that
+	 * batches can be made per node; one group for clients other than {@link Redisson}.
 	 */
-	private void sendBatch(List<RedisAgentPermits> due, AtomicInteger next, AtomicInteger running, long start) {
+	private Object nodeOf(RedisAgentPermits agent) {
+		if (this.redisson instanceof Redisson client) {
+			try {
+				var connections = client.getCommandExecutor().getConnectionManager();
+				Object entry = connections.getWriteEntry(connections.calcSlot((String) agent.maintenanceKeys().get(0)));
+				if (entry != null) {
+					return entry;
+				}
+			}
+			catch (RuntimeException ex) {
+				// The topology is changing: the agent goes with the others of unknown node.
+			}
+		}
+		return this;
+	}
+
+	/**
+	 * Send the next batch of one node's chain, and another when it is answered: a round holds
+	 * one connection per Redis node at a time, so that callers always find connections free.
+	 */
+	private void sendBatch(List<RedisAgentPermits> due, AtomicInteger next, AtomicInteger running, long start,
+			int total) {
 		int from = next.getAndAdd(BATCH_SIZE);
 		if (from >= due.size() || this.closed) {
-			if (running.decrementAndGet() == 0) {
-				this.lastRound = new long[] { due.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
-				this.roundRunning.set(false);
-			}
+			finishRound(running, total, start);
 			return;
 		}
 		List<RedisAgentPermits> chunk = due.subList(from, Math.min(due.size(), from + BATCH_SIZE));
@@ -556,7 +589,7 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		}
 		CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
 			.handleAsync((ignored, ex) -> {
-				sendBatch(due, next, running, start);
+				sendBatch(due, next, running, start, total);
 				return null;
 			}, this.callbacks)
 			.exceptionally((ex) -> {
