@@ -533,6 +533,19 @@ public class AgentControlPlaneProperties {
 		private Duration probeInterval = Duration.ofSeconds(1);
 
 		/**
+		 * Maximum time a call waits for Redis. tryAcquire returns within it, acquire within its
+		 * max-wait plus it; when it passes, only the agent whose keys did not answer is refused
+		 * (or counted locally) until a probe of its keys gets an answer.
+		 */
+		private Duration commandTimeout = Duration.ofMillis(250);
+
+		/**
+		 * How often every agent's total in Redis is restored to its limit, so that a permit lost
+		 * for any reason comes back within one interval.
+		 */
+		private Duration reconcileInterval = Duration.ofSeconds(10);
+
+		/**
 		 * Whether rate budgets (max-requests-per-minute, max-requests-per-hour) are kept in
 		 * Redis too, so they hold across instances; when false they stay per instance.
 		 */
@@ -568,6 +581,22 @@ public class AgentControlPlaneProperties {
 
 		public void setProbeInterval(Duration probeInterval) {
 			this.probeInterval = probeInterval;
+		}
+
+		public Duration getCommandTimeout() {
+			return this.commandTimeout;
+		}
+
+		public void setCommandTimeout(Duration commandTimeout) {
+			this.commandTimeout = commandTimeout;
+		}
+
+		public Duration getReconcileInterval() {
+			return this.reconcileInterval;
+		}
+
+		public void setReconcileInterval(Duration reconcileInterval) {
+			this.reconcileInterval = reconcileInterval;
 		}
 
 		public boolean isClusterRateLimits() {

@@ -2,19 +2,25 @@ package io.agentcontrolplane.redis;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PermitStore.AgentPermits;
+import io.agentcontrolplane.quota.PermitStoreUnavailableException;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RPermitExpirableSemaphore;
 
@@ -22,7 +28,14 @@ import org.redisson.api.RPermitExpirableSemaphore;
  * The permits of one agent in a {@link RedisPermitStore}: a Redisson
  * {@link RPermitExpirableSemaphore} whose total is the agent's cluster-wide limit, plus this
  * instance's map from the engine's {@code long} leases to Redisson's permit ids, and an
- * in-memory fallback used only while Redis is unreachable and the store fails open.
+ * in-memory fallback used only while this agent's keys cannot be reached and the store fails
+ * open.
+ *
+ * <p>Availability is this agent's own: a failure on its keys (its shard down, a time-out)
+ * switches only this agent to the store's unavailable mode, and a probe of its own keys brings
+ * it back. Every Redis call made on a caller's thread is bounded by the store's command
+ * time-out; releases are sent without waiting and retried in the background until they reach
+ * Redis or the lease has expired there anyway.
  *
  * <p>Counts: {@link #inFlight()} asks Redis (the cluster-wide count), {@link #waiting()} and
  * {@link #acquired()} are this instance's.
@@ -43,11 +56,20 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private final RPermitExpirableSemaphore semaphore;
 
+	/** The keys of the maintenance script: semaphore, its lease set, the limit, the channel. */
+	private final List<Object> maintenanceKeys;
+
+	/** Which maintenance round reconciles this agent, so that reconciliations spread out. */
+	final long slice;
+
 	private final AgentPermits local;
 
 	private final Map<Long, String> leases = new ConcurrentHashMap<>();
 
 	private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+
+	/** The leases taken as execution slots: a slot release gives back one of these only. */
+	private final Queue<Long> slotLeases = new ConcurrentLinkedQueue<>();
 
 	private final AtomicLong nextLease = new AtomicLong(1);
 
@@ -59,6 +81,11 @@ final class RedisAgentPermits implements AgentPermits {
 	/** The limit this instance was configured with; written to Redis on create and resize. */
 	private volatile int configuredLimit;
 
+	/** Bumped on every resize; the limit is written to Redis until a write of it succeeded. */
+	private final AtomicLong configVersion = new AtomicLong(1);
+
+	private volatile long writtenVersion;
+
 	/** The cluster-wide limit as last read from Redis (another instance may have changed it). */
 	private volatile int limit;
 
@@ -66,17 +93,37 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private volatile boolean closed;
 
-	RedisAgentPermits(RedisPermitStore store, String agentId, int limit, boolean fair) {
+	/** Whether this agent's keys answered at the last call; false: the unavailable mode. */
+	private volatile boolean available = true;
+
+	private volatile @Nullable Throwable lastFailure;
+
+	private final AtomicBoolean probing = new AtomicBoolean();
+
+	/** Releases sent and not yet answered, so that a take on this instance sees them applied. */
+	private final Set<CompletableFuture<?>> pendingReleases = ConcurrentHashMap.newKeySet();
+
+	RedisAgentPermits(RedisPermitStore store, String agentId, int limit, boolean fair, long slice) {
 		this.store = store;
 		this.agentId = agentId;
-		this.semaphore = store.redisson().getPermitExpirableSemaphore(store.keyOf(agentId));
+		String name = store.keyOf(agentId);
+		this.semaphore = store.redisson().getPermitExpirableSemaphore(name);
+		// Redisson's own names for the semaphore's lease set and channel (see keyOf).
+		this.maintenanceKeys = List.of(name, name + ":timeout", store.limitKeyOf(agentId), "redisson_sc:" + name);
+		this.slice = slice;
 		this.local = PermitStore.inMemory().create(agentId, limit, fair);
 		this.configuredLimit = limit;
 		this.limit = limit;
 		this.fair = fair;
-		if (store.isAvailable()) {
-			writeLimit(limit);
-		}
+		writeLimitNow();
+	}
+
+	String agentId() {
+		return this.agentId;
+	}
+
+	boolean isAvailable() {
+		return this.available;
 	}
 
 	@Override
@@ -90,28 +137,104 @@ final class RedisAgentPermits implements AgentPermits {
 				// Fair: no barging past this instance's waiters (other instances cannot be seen).
 				return NONE;
 			}
-			if (this.store.isAvailable()) {
+			if (this.available) {
+				long deadline = System.nanoTime() + this.store.commandTimeoutNanos();
+				awaitPendingReleases(deadline);
+				CompletableFuture<String> remote = this.semaphore
+					.tryAcquireAsync(0, this.store.leaseMillis(), TimeUnit.MILLISECONDS)
+					.toCompletableFuture();
 				try {
-					String permitId = this.store.await(this.semaphore
-						.tryAcquireAsync(0, this.store.leaseMillis(), TimeUnit.MILLISECONDS)
-						.toCompletableFuture());
-					if (permitId == null) {
-						return NONE;
-					}
-					return register(permitId);
+					String permitId = remote.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+					return (permitId != null) ? register(permitId) : NONE;
 				}
-				catch (RedisPermitStore.UnreachableException ex) {
-					// Fall through to the unavailable mode.
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					releaseLate(remote);
+					if (!this.store.failOpen()) {
+						throw new PermitStoreUnavailableException("Interrupted while asking Redis for a permit of agent '"
+								+ this.agentId + "'; nothing was taken", ex);
+					}
+				}
+				catch (TimeoutException ex) {
+					releaseLate(remote);
+					failed(new TimeoutException("Redis did not answer within the command timeout of "
+							+ this.store.commandTimeout().toMillis() + " ms"));
+				}
+				catch (ExecutionException ex) {
+					failed(ex.getCause());
 				}
 			}
 			if (!this.store.failOpen()) {
-				throw this.store.unavailable();
+				throw unavailable();
 			}
 			long lease = this.local.tryTake();
 			return (lease >= 0) ? register(LOCAL) : NONE;
 		}
 		finally {
 			this.lifecycle.readLock().unlock();
+		}
+	}
+
+	/**
+	 * Wait (within the take's own deadline) for the releases sent from this instance, so that a
+	 * permit given back here is free for the next take here.
+	 */
+	private void awaitPendingReleases(long deadline) {
+		if (this.pendingReleases.isEmpty()) {
+			return;
+		}
+		try {
+			CompletableFuture.allOf(this.pendingReleases.toArray(CompletableFuture[]::new))
+				.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException | TimeoutException ex) {
+			// The release goes on in the background; the take asks Redis anyway.
+		}
+	}
+
+	/**
+	 * A permit that Redis grants after its caller stopped waiting for the answer goes back.
+	 */
+	private void releaseLate(CompletableFuture<String> remote) {
+		remote.whenComplete((permitId, ex) -> {
+			if (permitId != null) {
+				releaseRemote(permitId);
+			}
+		});
+	}
+
+	/**
+	 * {@code true}: slots are leases like any other, remembered apart, so that a slot release
+	 * gives back a slot's lease and never the lease of a {@link io.agentcontrolplane.quota.Permit}.
+	 */
+	@Override
+	public boolean countsSlots() {
+		return true;
+	}
+
+	@Override
+	public long tryTakeSlot() {
+		long lease = tryTake();
+		if (lease < 0) {
+			return lease;
+		}
+		this.slotLeases.add(lease);
+		return ANY_LEASE;
+	}
+
+	@Override
+	public boolean releaseSlot() {
+		for (;;) {
+			Long lease = this.slotLeases.poll();
+			if (lease == null) {
+				return false;
+			}
+			if (release(lease)) {
+				return true;
+			}
 		}
 	}
 
@@ -127,6 +250,10 @@ final class RedisAgentPermits implements AgentPermits {
 		return take(Long.MAX_VALUE);
 	}
 
+	/**
+	 * Wait for a permit. The future is returned at once: the first Redis call is made on the
+	 * store's callback threads, never on the caller's.
+	 */
 	@Override
 	public CompletableFuture<Long> take(long maxWaitNanos) {
 		this.lifecycle.readLock().lock();
@@ -140,7 +267,12 @@ final class RedisAgentPermits implements AgentPermits {
 			long waitMillis = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(maxWaitNanos), MAX_WAIT_MILLIS));
 			Waiter waiter = new Waiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis));
 			this.waiters.add(waiter);
-			attempt(waiter);
+			try {
+				this.store.callbacks().execute(() -> attempt(waiter));
+			}
+			catch (RejectedExecutionException ex) {
+				waiter.complete(CLOSED);
+			}
 			return waiter;
 		}
 		finally {
@@ -152,16 +284,20 @@ final class RedisAgentPermits implements AgentPermits {
 	 * Wait for a permit: Redisson's {@code tryAcquireAsync(waitTime, leaseTime)} subscribes to
 	 * the semaphore's channel and tries again on every release message (and when the nearest
 	 * lease expires), so no thread waits and nobody polls. Its wait is bounded by the caller's,
-	 * so nothing keeps waiting in Redisson for a caller that gave up; a permit it obtains after
+	 * and its answer by the caller's wait plus the command time-out; a permit it obtains after
 	 * the caller gave up is released at once.
 	 */
 	private void attempt(Waiter waiter) {
 		if (waiter.isDone()) {
 			return;
 		}
-		if (!this.store.isAvailable()) {
+		if (this.store.isClosed()) {
+			waiter.complete(CLOSED);
+			return;
+		}
+		if (!this.available) {
 			if (!this.store.failOpen()) {
-				waiter.completeExceptionally(this.store.unavailable());
+				waiter.completeExceptionally(unavailable());
 				return;
 			}
 			long remaining = waiter.deadlineNanos - System.nanoTime();
@@ -192,14 +328,14 @@ final class RedisAgentPermits implements AgentPermits {
 				.toCompletableFuture();
 		}
 		catch (RuntimeException ex) {
-			this.store.failed(ex);
+			failed(ex);
 			attempt(waiter);
 			return;
 		}
 		remote.whenCompleteAsync((permitId, ex) -> {
 			if (ex != null) {
 				if (!waiter.isDone()) {
-					this.store.failed(ex);
+					failed(ex);
 					attempt(waiter);
 				}
 				return;
@@ -210,9 +346,17 @@ final class RedisAgentPermits implements AgentPermits {
 			}
 			if (!handOver(waiter, permitId)) {
 				// The caller gave up in the same instant: the permit goes back at once.
-				releaseRemoteAsync(permitId);
+				releaseRemote(permitId);
 			}
 		}, this.store.callbacks());
+		// Redis may stop answering during the wait (a frozen or failing shard).
+		this.store.schedule(() -> {
+			if (!remote.isDone() && !waiter.isDone()) {
+				failed(new TimeoutException("Redis did not answer a wait within its bound plus the command timeout of "
+						+ this.store.commandTimeout().toMillis() + " ms"));
+				this.store.callbacks().execute(() -> attempt(waiter));
+			}
+		}, remainingMillis + this.store.commandTimeout().toMillis());
 	}
 
 	private boolean handOver(CompletableFuture<Long> result, String permitId) {
@@ -245,18 +389,24 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 	}
 
+	/**
+	 * Take a lease out of the map; {@link #ANY_LEASE} means one of the slots, never a lease
+	 * handed to a {@link io.agentcontrolplane.quota.Permit}.
+	 */
 	private @Nullable String remove(long lease) {
 		if (lease != ANY_LEASE) {
 			return this.leases.remove(lease);
 		}
-		for (Iterator<Long> it = this.leases.keySet().iterator(); it.hasNext();) {
-			Long candidate = it.next();
-			String permitId = this.leases.remove(candidate);
+		for (;;) {
+			Long slot = this.slotLeases.poll();
+			if (slot == null) {
+				return null;
+			}
+			String permitId = this.leases.remove(slot);
 			if (permitId != null) {
 				return permitId;
 			}
 		}
-		return null;
 	}
 
 	private void giveBack(String permitId) {
@@ -267,31 +417,35 @@ final class RedisAgentPermits implements AgentPermits {
 		releaseRemote(permitId);
 	}
 
+	/**
+	 * Send a release without waiting for it. If it does not reach Redis, it is sent again
+	 * every probe interval until it does, or until the lease has expired in Redis by itself.
+	 */
 	private void releaseRemote(String permitId) {
-		if (!this.store.isAvailable()) {
-			// The lease expires in Redis by itself (or Redis restarted empty and forgot it).
-			return;
-		}
-		try {
-			// Synchronous, so that a release is visible to the next take on this instance.
-			this.store.await(this.semaphore.tryReleaseAsync(permitId).toCompletableFuture());
-		}
-		catch (RedisPermitStore.UnreachableException ex) {
-			// Unreachable: the lease expires after the lease time.
-		}
+		releaseRemote(permitId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(this.store.leaseMillis()));
 	}
 
-	private void releaseRemoteAsync(String permitId) {
-		if (!this.store.isAvailable()) {
-			return;
+	private void releaseRemote(String permitId, long giveUpAtNanos) {
+		CompletableFuture<Boolean> release;
+		try {
+			release = this.store.bounded(this.semaphore.tryReleaseAsync(permitId).toCompletableFuture());
 		}
-		CompletableFuture<Boolean> release = this.semaphore.tryReleaseAsync(permitId).toCompletableFuture();
+		catch (RuntimeException ex) {
+			release = CompletableFuture.failedFuture(ex);
+		}
 		this.store.track(release);
-		release.whenComplete((released, ex) -> {
-			if (ex != null) {
-				this.store.failed(ex);
+		CompletableFuture<Boolean> sent = release;
+		this.pendingReleases.add(sent);
+		sent.whenComplete((released, ex) -> this.pendingReleases.remove(sent));
+		release.whenCompleteAsync((released, ex) -> {
+			if (ex == null) {
+				return;
 			}
-		});
+			failed(ex);
+			if (giveUpAtNanos - System.nanoTime() > 0) {
+				this.store.retryRelease(() -> releaseRemote(permitId, giveUpAtNanos));
+			}
+		}, this.store.callbacks());
 	}
 
 	@Override
@@ -299,22 +453,29 @@ final class RedisAgentPermits implements AgentPermits {
 		this.configuredLimit = limit;
 		this.limit = limit;
 		this.fair = fair;
+		this.configVersion.incrementAndGet();
 		this.local.resize(limit, fair);
-		if (this.store.isAvailable()) {
-			writeLimit(limit);
-		}
+		writeLimitNow();
 	}
 
 	/**
-	 * Set the cluster-wide total. {@code setPermits} keeps the permits held: lowering the
-	 * total below what is held leaves the semaphore negative until enough are released.
+	 * Write this instance's limit as the cluster-wide total, within the command time-out. If
+	 * Redis does not answer, the limit is written by the probe or the next maintenance round.
 	 */
-	private void writeLimit(int limit) {
-		try {
-			this.store.await(this.semaphore.setPermitsAsync(limit).toCompletableFuture());
+	private void writeLimitNow() {
+		if (!this.available) {
+			return;
 		}
-		catch (RedisPermitStore.UnreachableException ex) {
-			// Written again by restoreLimit when Redis is back.
+		try {
+			this.store.bounded(this.store.maintain(this, maintenanceArguments(List.of())))
+				.thenAccept(this::applyMaintenance)
+				.get();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException ex) {
+			failed(ex.getCause());
 		}
 	}
 
@@ -325,15 +486,21 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public int inFlight() {
-		if (this.store.isAvailable()) {
+		if (this.available) {
+			// Count this instance's releases already sent (within the command time-out).
+			awaitPendingReleases(System.nanoTime() + this.store.commandTimeoutNanos());
 			try {
-				Integer held = this.store.await(this.semaphore.acquiredPermitsAsync().toCompletableFuture());
+				Integer held = this.store.bounded(this.semaphore.acquiredPermitsAsync().toCompletableFuture()).get();
 				return (held != null) ? held : 0;
 			}
-			catch (RedisPermitStore.UnreachableException ex) {
-				// Fall through: this instance's own count is all that is known now.
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			catch (ExecutionException ex) {
+				failed(ex.getCause());
 			}
 		}
+		// This instance's own count is all that is known now.
 		return this.leases.size();
 	}
 
@@ -365,6 +532,10 @@ final class RedisAgentPermits implements AgentPermits {
 		return true;
 	}
 
+	/**
+	 * Close for good. The agent's keys are not deleted (other instances may still use them);
+	 * once no instance refreshes them they expire.
+	 */
 	@Override
 	public void close() {
 		this.lifecycle.writeLock().lock();
@@ -381,59 +552,155 @@ final class RedisAgentPermits implements AgentPermits {
 		// Leases still held are released by their holders (release keeps working).
 	}
 
-	// --- called by the store ------------------------------------------------------------------
+	// --- availability -------------------------------------------------------------------------
 
 	/**
-	 * Renew every lease this instance holds and re-read the cluster-wide limit. Runs on the
-	 * store's thread every third of the lease time.
+	 * Record that this agent's keys did not answer: switch this agent (only) to the unavailable
+	 * mode and probe its keys until they answer.
 	 */
-	void maintain() {
-		List<String> held = new ArrayList<>(this.leases.values());
-		for (String permitId : held) {
-			if (permitId == LOCAL) {
-				continue;
+	void failed(@Nullable Throwable failure) {
+		Throwable cause = RedisPermitStore.unwrap(failure);
+		if (cause instanceof java.util.concurrent.CancellationException || this.store.isClosed()) {
+			return;
+		}
+		this.lastFailure = cause;
+		if (this.available) {
+			this.available = false;
+			this.store.agentLost(this, cause);
+			for (Waiter waiter : new ArrayList<>(this.waiters)) {
+				try {
+					this.store.callbacks().execute(() -> attempt(waiter));
+				}
+				catch (RejectedExecutionException ex) {
+					waiter.complete(CLOSED);
+				}
 			}
-			this.semaphore.updateLeaseTimeAsync(permitId, this.store.leaseMillis(), TimeUnit.MILLISECONDS)
-				.whenComplete((renewed, ex) -> {
-					if (ex != null) {
-						this.store.failed(ex);
-					}
-					else if (!Boolean.TRUE.equals(renewed) && this.leases.containsValue(permitId)) {
-						logger.log(Level.WARNING, "Permit of agent '" + this.agentId
-								+ "' expired in Redis while still held (Redis unreachable or restarted for"
-								+ " longer than the lease time); it no longer counts cluster-wide");
-					}
-				});
 		}
-		// Recreates the semaphore with this instance's limit if Redis lost it, then reads the
-		// total in force (the last instance to configure the agent wins).
-		this.semaphore.trySetPermitsAsync(this.configuredLimit)
-			.thenCompose((ignored) -> this.semaphore.getPermitsAsync())
-			.whenComplete((permits, ex) -> {
-				if (ex != null) {
-					this.store.failed(ex);
-				}
-				else if (permits != null) {
-					this.limit = permits;
-				}
-			});
-	}
-
-	/**
-	 * Redis just became unreachable: waiters stop waiting on it (they fail, or move to the local
-	 * fallback when the store fails open).
-	 */
-	void redisLost() {
-		for (Waiter waiter : new ArrayList<>(this.waiters)) {
-			attempt(waiter);
+		if (this.probing.compareAndSet(false, true)) {
+			if (!this.store.schedule(this::probe, this.store.probeIntervalMillis())) {
+				this.probing.set(false);
+			}
 		}
 	}
 
 	/**
-	 * Redis is back: recreate the semaphore if Redis restarted empty.
+	 * Ask this agent's keys whether they answer; the same call restores the agent's total (a
+	 * Redis restarted empty, or a promoted replica that missed writes, may have lost it).
 	 */
-	void restoreLimit() throws Exception {
-		this.semaphore.trySetPermitsAsync(this.configuredLimit).toCompletableFuture().get(30, TimeUnit.SECONDS);
+	private void probe() {
+		if (this.closed || this.store.isClosed()) {
+			this.probing.set(false);
+			return;
+		}
+		CompletableFuture<List<Object>> answer;
+		try {
+			answer = this.store.bounded(this.store.maintain(this, maintenanceArguments(heldPermitIds())));
+		}
+		catch (RuntimeException ex) {
+			answer = CompletableFuture.failedFuture(ex);
+		}
+		answer.whenCompleteAsync((result, ex) -> {
+			if (ex != null) {
+				this.lastFailure = RedisPermitStore.unwrap(ex);
+				if (!this.store.schedule(this::probe, this.store.probeIntervalMillis())) {
+					this.probing.set(false);
+				}
+				return;
+			}
+			applyMaintenance(result);
+			this.probing.set(false);
+			if (!this.available) {
+				this.available = true;
+				this.store.agentBack(this);
+			}
+		}, this.store.callbacks());
+	}
+
+	PermitStoreUnavailableException unavailable() {
+		Throwable cause = this.lastFailure;
+		String message = "Redis is unreachable for this agent's keys ("
+				+ ((cause != null) ? RedisPermitStore.describe(cause) : "no answer")
+				+ "); the permit store fails closed (agent-control-plane.redis.on-unavailable=fail-closed) "
+				+ "until Redis answers again";
+		return (cause != null) ? new PermitStoreUnavailableException(message, cause)
+				: new PermitStoreUnavailableException(message);
+	}
+
+	// --- maintenance --------------------------------------------------------------------------
+
+	/**
+	 * Whether the next maintenance round must include this agent: it holds permits to renew,
+	 * or its limit is still to be written.
+	 */
+	boolean needsRenewal() {
+		return !this.leases.isEmpty() || this.writtenVersion != this.configVersion.get();
+	}
+
+	boolean isClosed() {
+		return this.closed;
+	}
+
+	List<String> heldPermitIds() {
+		List<String> held = new ArrayList<>();
+		for (String permitId : this.leases.values()) {
+			if (permitId != LOCAL) {
+				held.add(permitId);
+			}
+		}
+		return held;
+	}
+
+	List<Object> maintenanceKeys() {
+		return this.maintenanceKeys;
+	}
+
+	/**
+	 * The arguments of {@link RedisPermitStore#MAINTAIN}, as bytes: now, the renewed expiry, the
+	 * keys' time to live, the limit to write (empty: keep the cluster's), this instance's
+	 * limit, the publish command, the version sent, then the permit ids to renew.
+	 */
+	Object[] maintenanceArguments(List<String> permitIds) {
+		long now = System.currentTimeMillis();
+		long version = this.configVersion.get();
+		boolean write = this.writtenVersion != version;
+		Object[] args = new Object[7 + permitIds.size()];
+		args[0] = bytes(now);
+		args[1] = bytes(now + this.store.leaseMillis());
+		args[2] = bytes(this.store.keyTimeToLiveMillis());
+		args[3] = write ? bytes(this.configuredLimit) : new byte[0];
+		args[4] = bytes(this.configuredLimit);
+		args[5] = this.store.publishCommand().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+		args[6] = bytes(version);
+		for (int i = 0; i < permitIds.size(); i++) {
+			args[7 + i] = java.util.HexFormat.of().parseHex(permitIds.get(i));
+		}
+		return args;
+	}
+
+	/**
+	 * Take in what a maintenance script answered: the limit in force, the config version it
+	 * wrote (or 0), how many leases it renewed of how many sent.
+	 */
+	void applyMaintenance(@Nullable List<Object> result) {
+		if (result == null || result.size() < 4) {
+			return;
+		}
+		this.limit = ((Number) result.get(0)).intValue();
+		long version = ((Number) result.get(1)).longValue();
+		if (version > this.writtenVersion) {
+			this.writtenVersion = version;
+		}
+		long renewed = ((Number) result.get(2)).longValue();
+		long sent = ((Number) result.get(3)).longValue();
+		if (renewed < sent) {
+			logger.log(Level.WARNING, "A permit of agent '" + this.agentId
+					+ "' expired in Redis while still held (Redis unreachable or restarted for"
+					+ " longer than the lease time); it no longer counts cluster-wide");
+		}
+	}
+
+	private static byte[] bytes(long value) {
+		return Long.toString(value).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 	}
 
 	/**

@@ -1,10 +1,18 @@
 package io.agentcontrolplane.redis;
 
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +23,8 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PermitStoreUnavailableException;
@@ -24,7 +34,13 @@ import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.redis.redisson.Bucket4jRedisson;
 import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
+import org.redisson.api.BatchOptions;
+import org.redisson.api.RBatch;
+import org.redisson.api.RFuture;
+import org.redisson.api.RScript;
+import org.redisson.api.RScriptAsync;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.ByteArrayCodec;
 
 /**
  * A {@link PermitStore} that keeps every agent's concurrency permits in Redis, so that a limit
@@ -48,6 +64,44 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private static final System.Logger logger = System.getLogger(RedisPermitStore.class.getName());
 
+	/** Agents renewed and reconciled by one batch (one round trip per Redis node). */
+	private static final int BATCH_SIZE = 500;
+
+
+	/**
+	 * One agent's maintenance in one atomic script: drop expired leases, renew the leases this
+	 * instance holds, write this instance's limit (or keep the cluster's), set the available
+	 * count to limit minus held (so a permit lost for any reason comes back), refresh every
+	 * key's time to live, and wake waiters when permits became free. Answers the limit in force,
+	 * the config version written (0: none), the leases renewed and the leases sent.
+	 */
+	static final String MAINTAIN = String.join("\n",
+			"local now = tonumber(ARGV[1])",
+			"redis.call('zremrangebyscore', KEYS[2], 0, now)",
+			"local renewed = 0",
+			"for i = 8, #ARGV do",
+			"  if redis.call('zscore', KEYS[2], ARGV[i]) then",
+			"    redis.call('zadd', KEYS[2], ARGV[2], ARGV[i])",
+			"    renewed = renewed + 1",
+			"  end",
+			"end",
+			"local written = 0",
+			"local limit = ARGV[4]",
+			"if limit == '' then",
+			"  limit = redis.call('get', KEYS[3]) or ARGV[5]",
+			"else",
+			"  written = tonumber(ARGV[7])",
+			"end",
+			"limit = tonumber(limit)",
+			"redis.call('set', KEYS[3], limit, 'px', ARGV[3])",
+			"local held = redis.call('zcard', KEYS[2])",
+			"local available = limit - held",
+			"local before = tonumber(redis.call('get', KEYS[1]) or '0')",
+			"redis.call('set', KEYS[1], available, 'px', ARGV[3])",
+			"if held > 0 then redis.call('pexpire', KEYS[2], ARGV[3]) end",
+			"if available > 0 and available > before then redis.call(ARGV[6], KEYS[4], available) end",
+			"return {limit, written, renewed, #ARGV - 7}");
+
 	private final RedissonClient redisson;
 
 	private final String keyPrefix;
@@ -57,6 +111,14 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	private final OnUnavailable onUnavailable;
 
 	private final long probeIntervalMillis;
+
+	private final long commandTimeoutMillis;
+
+	private final long reconcileIntervalMillis;
+
+	private final long renewEveryMillis;
+
+	private final String publishCommand;
 
 	private final ScheduledThreadPoolExecutor scheduler;
 
@@ -72,9 +134,18 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private final @Nullable ProxyManager<String> buckets;
 
-	private final AtomicBoolean probing = new AtomicBoolean();
+	private final AtomicInteger unavailableAgents = new AtomicInteger();
 
-	private volatile boolean available = true;
+	private final AtomicLong agentSequence = new AtomicLong();
+
+	private long rounds;
+
+	private final AtomicBoolean roundRunning = new AtomicBoolean();
+
+	/** Agents in the last complete maintenance round, and how long it took (for tests and docs). */
+	private volatile long[] lastRound = { 0, 0 };
+
+	private volatile boolean closed;
 
 	private volatile @Nullable Throwable lastFailure;
 
@@ -84,7 +155,10 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.leaseMillis = builder.leaseTime.toMillis();
 		this.onUnavailable = builder.onUnavailable;
 		this.probeIntervalMillis = builder.probeInterval.toMillis();
+		this.commandTimeoutMillis = builder.commandTimeout.toMillis();
+		this.reconcileIntervalMillis = builder.reconcileInterval.toMillis();
 		this.buckets = builder.clusterRateLimits ? proxyManager(builder.redisson) : null;
+		this.publishCommand = publishCommand(builder.redisson);
 		this.scheduler = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "agent-control-plane-redis");
 			thread.setDaemon(true);
@@ -98,8 +172,10 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		});
 		// Renew at a third of the lease: two renewals may fail (a slow Redis, a GC pause) before
 		// a permit that is still held expires.
-		long renewEvery = Math.max(1, this.leaseMillis / 3);
-		this.scheduler.scheduleWithFixedDelay(this::maintain, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+		// Rounds run at that pace, or at the reconciliation interval when it is shorter.
+		this.renewEveryMillis = Math.max(1, Math.min(this.leaseMillis / 3, this.reconcileIntervalMillis));
+		this.scheduler.scheduleWithFixedDelay(this::maintainAll, this.renewEveryMillis, this.renewEveryMillis,
+				TimeUnit.MILLISECONDS);
 	}
 
 	/**
@@ -112,12 +188,13 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * {@code redis} while Redis is reachable; {@code redis (fail-closed: unavailable)} or
-	 * {@code redis (fail-open: local)} while it is not.
+	 * {@code redis} while every agent's keys answer; {@code redis (fail-closed: unavailable)} or
+	 * {@code redis (fail-open: local)} while the keys of at least one agent do not (only those
+	 * agents are refused or counted locally).
 	 */
 	@Override
 	public String name() {
-		if (this.available) {
+		if (this.unavailableAgents.get() == 0) {
 			return "redis";
 		}
 		return (this.onUnavailable == OnUnavailable.FAIL_OPEN) ? "redis (fail-open: local)"
@@ -126,7 +203,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	@Override
 	public AgentPermits create(String agentId, int limit, boolean fair) {
-		RedisAgentPermits permits = new RedisAgentPermits(this, agentId, limit, fair);
+		RedisAgentPermits permits = new RedisAgentPermits(this, agentId, limit, fair,
+				this.agentSequence.getAndIncrement());
 		this.agents.add(permits);
 		return permits;
 	}
@@ -143,7 +221,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		if (buckets == null) {
 			return null;
 		}
-		return new RedisRateBucket(this, buckets.builder().build(this.keyPrefix + ":rate:" + agentId, () -> configuration),
+		return new RedisRateBucket(this, agentId,
+				buckets.asAsync().builder().build(rateKeyOf(agentId), () -> CompletableFuture.completedFuture(configuration)),
 				configuration);
 	}
 
@@ -158,12 +237,30 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 			.build();
 	}
 
+	private static String publishCommand(RedissonClient redisson) {
+		if (redisson instanceof Redisson client) {
+			// SPUBLISH on a cluster with sharded pub/sub, as Redisson's own scripts do.
+			return client.getCommandExecutor().getConnectionManager().getSubscribeService().getPublishCommand();
+		}
+		return "publish";
+	}
+
 	/**
-	 * Whether Redis was reachable at the last call or probe.
-	 * @return whether the store serves cluster-wide permits now
+	 * Whether the keys of every agent answered at their last call or probe. An agent whose keys
+	 * do not answer (its shard is down, Redis is unreachable) is refused or counted locally on
+	 * its own; the others are served as usual.
+	 * @return whether no agent is in the unavailable mode now
 	 */
 	public boolean isAvailable() {
-		return this.available;
+		return this.unavailableAgents.get() == 0;
+	}
+
+	/**
+	 * How many agents are in the unavailable mode now (their keys did not answer).
+	 * @return the number of agents refused or counted locally
+	 */
+	public int unavailableAgents() {
+		return this.unavailableAgents.get();
 	}
 
 	/**
@@ -183,6 +280,22 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
+	 * How long a call waits for Redis at most before the agent is taken as unreachable.
+	 * @return the command time-out
+	 */
+	public Duration commandTimeout() {
+		return Duration.ofMillis(this.commandTimeoutMillis);
+	}
+
+	/**
+	 * How often every agent's total is restored to its limit in Redis.
+	 * @return the reconciliation interval
+	 */
+	public Duration reconcileInterval() {
+		return Duration.ofMillis(this.reconcileIntervalMillis);
+	}
+
+	/**
 	 * The prefix of every Redis key the store writes.
 	 * @return the key prefix
 	 */
@@ -191,8 +304,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * Stop renewing leases and probing. Permits still held expire in Redis after the lease
-	 * time. The Redisson client is left open.
+	 * Stop renewing leases, probing and retrying releases. Permits still held expire in Redis
+	 * after the lease time. The Redisson client is left open.
 	 */
 	@Override
 	public void close() {
@@ -208,8 +321,15 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		catch (ExecutionException | TimeoutException ex) {
 			// Whatever is left expires after the lease time.
 		}
+		this.closed = true;
 		this.scheduler.shutdownNow();
 		this.callbacks.shutdown();
+	}
+
+	// --- used by RedisAgentPermits and RedisRateBucket ----------------------------------------
+
+	boolean isClosed() {
+		return this.closed;
 	}
 
 	ExecutorService callbacks() {
@@ -221,18 +341,73 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		release.whenComplete((ignored, ex) -> this.pendingReleases.remove(release));
 	}
 
-	// --- used by RedisAgentPermits ------------------------------------------------------------
-
 	RedissonClient redisson() {
 		return this.redisson;
 	}
 
+	/**
+	 * The name of the agent's semaphore: {@code <prefix>:{<digest>}:permits}. Redisson derives
+	 * its helper key ({@code <name>:timeout}) and channel ({@code redisson_sc:<name>}) from it,
+	 * so every key of one agent carries the same hash tag and lands in one cluster slot.
+	 */
 	String keyOf(String agentId) {
-		return this.keyPrefix + ":permits:" + agentId;
+		return this.keyPrefix + ":{" + digest(agentId) + "}:permits";
+	}
+
+	/**
+	 * The key of the agent's rate bucket: {@code <prefix>:{<digest>}:rate}.
+	 */
+	String rateKeyOf(String agentId) {
+		return this.keyPrefix + ":{" + digest(agentId) + "}:rate";
+	}
+
+	/**
+	 * The key holding the agent's cluster-wide limit: {@code <prefix>:{<digest>}:limit}.
+	 */
+	String limitKeyOf(String agentId) {
+		return this.keyPrefix + ":{" + digest(agentId) + "}:limit";
+	}
+
+	/**
+	 * The agent id as it appears in keys: the first 128 bits of its SHA-256 digest (UTF-8), in
+	 * lower-case hex. Only {@code [0-9a-f]} ever reaches a key, so no id can contain a brace,
+	 * choose a hash slot, or spell another agent's key (or one of Redisson's helper keys).
+	 * @param agentId the agent id
+	 * @return 32 hex digits
+	 */
+	static String digest(String agentId) {
+		try {
+			byte[] hash = MessageDigest.getInstance("SHA-256").digest(agentId.getBytes(StandardCharsets.UTF_8));
+			return HexFormat.of().formatHex(hash, 0, 16);
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("Every Java platform has SHA-256", ex);
+		}
 	}
 
 	long leaseMillis() {
 		return this.leaseMillis;
+	}
+
+	long probeIntervalMillis() {
+		return this.probeIntervalMillis;
+	}
+
+	long commandTimeoutNanos() {
+		return TimeUnit.MILLISECONDS.toNanos(this.commandTimeoutMillis);
+	}
+
+	/**
+	 * How long an agent's keys live without a refresh: long enough to outlast two
+	 * reconciliation intervals and a lease, so that keys in use never expire, and keys of an
+	 * agent no instance configures any more go away by themselves.
+	 */
+	long keyTimeToLiveMillis() {
+		return 2 * Math.max(this.reconcileIntervalMillis, this.renewEveryMillis) + this.leaseMillis;
+	}
+
+	String publishCommand() {
+		return this.publishCommand;
 	}
 
 	boolean failOpen() {
@@ -240,7 +415,61 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	void forget(RedisAgentPermits permits) {
-		this.agents.remove(permits);
+		if (this.agents.remove(permits) && !permits.isAvailable()) {
+			agentBack(permits);
+		}
+	}
+
+	/**
+	 * A copy of the future that fails with a {@link TimeoutException} after the command
+	 * time-out (Redisson's own time-outs and retries can add up to many seconds).
+	 */
+	<T> CompletableFuture<T> bounded(CompletableFuture<T> future) {
+		return future.copy().orTimeout(this.commandTimeoutMillis, TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * Run a task on the store's thread after a delay.
+	 * @return false when the store is shut down
+	 */
+	boolean schedule(Runnable task, long delayMillis) {
+		try {
+			this.scheduler.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+			return true;
+		}
+		catch (RuntimeException ex) {
+			return false;
+		}
+	}
+
+	void retryRelease(Runnable release) {
+		schedule(release, this.probeIntervalMillis);
+	}
+
+	/**
+	 * One agent's {@link #MAINTAIN} script, on its own.
+	 */
+	CompletableFuture<List<Object>> maintain(RedisAgentPermits agent, Object[] arguments) {
+		List<Object> keys = agent.maintenanceKeys();
+		RFuture<List<Object>> answer = this.redisson.getScript(ByteArrayCodec.INSTANCE)
+			.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE, MAINTAIN, RScript.ReturnType.MULTI, keys,
+					arguments);
+		return answer.toCompletableFuture();
+	}
+
+	void agentLost(RedisAgentPermits agent, @Nullable Throwable cause) {
+		this.lastFailure = cause;
+		if (this.unavailableAgents.getAndIncrement() == 0) {
+			logger.log(Level.WARNING, "Redis does not answer for agent '" + agent.agentId() + "' (and maybe others); "
+					+ "their permits now " + (failOpen() ? "fall back to local limits" : "fail closed") + ": "
+					+ describe(cause));
+		}
+	}
+
+	void agentBack(RedisAgentPermits agent) {
+		if (this.unavailableAgents.decrementAndGet() == 0) {
+			logger.log(Level.INFO, "Redis answers for every agent again; agent-control-plane permits are cluster-wide again");
+		}
 	}
 
 	PermitStoreUnavailableException unavailable() {
@@ -253,96 +482,132 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * Wait for a Redis answer, turning every failure into "unavailable".
+	 * Renew the leases held, write limits not yet written, and reconcile a slice of the agents,
+	 * in batches: one round trip per Redis node renews and reconciles up to {@link #BATCH_SIZE}
+	 * agents. Every agent is reconciled once per reconciliation interval, spread over the
+	 * rounds of that interval. Agents whose keys do not answer are left to their probes.
 	 */
-	<T> T await(CompletableFuture<T> future) throws UnreachableException {
-		try {
-			// Redisson bounds every command by its own time-out and retries; this is a backstop.
-			return future.get(this.leaseMillis + 30_000, TimeUnit.MILLISECONDS);
+	private void maintainAll() {
+		if (!this.roundRunning.compareAndSet(false, true)) {
+			// The previous round is still on its way: one round at a time.
+			return;
 		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new UnreachableException(ex);
+		long round = this.rounds++;
+		long slices = Math.max(1, this.reconcileIntervalMillis / this.renewEveryMillis);
+		List<RedisAgentPermits> due = new ArrayList<>();
+		for (RedisAgentPermits agent : this.agents) {
+			if (agent.isAvailable() && !agent.isClosed()
+					&& (agent.needsRenewal() || (agent.slice % slices) == (round % slices))) {
+				due.add(agent);
+			}
 		}
-		catch (ExecutionException | TimeoutException ex) {
-			Throwable cause = (ex instanceof ExecutionException) ? ex.getCause() : ex;
-			failed(cause);
-			throw new UnreachableException(cause);
+		// One chain of batches per Redis node: Redisson fails every command of a batch when one
+		// node of it fails, so a batch must never span nodes (a failing shard would fail the
+		// agents of the healthy ones). Agents holding leases go first in each chain.
+		Map<Object, List<RedisAgentPermits>> byNode = new LinkedHashMap<>();
+		for (RedisAgentPermits agent : due) {
+			byNode.computeIfAbsent(nodeOf(agent), (node) -> new ArrayList<>()).add(agent);
+		}
+		long start = System.nanoTime();
+		AtomicInteger running = new AtomicInteger(Math.max(1, byNode.size()));
+		int[] total = { due.size() };
+		if (byNode.isEmpty()) {
+			finishRound(running, total[0], start);
+			return;
+		}
+		for (List<RedisAgentPermits> agents : byNode.values()) {
+			agents.sort(Comparator.comparing((RedisAgentPermits agent) -> !agent.needsRenewal()));
+			sendBatch(agents, new AtomicInteger(), running, start, total[0]);
+		}
+	}
+
+	private void finishRound(AtomicInteger running, int agents, long start) {
+		if (running.decrementAndGet() == 0) {
+			this.lastRound = new long[] { agents, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
+			this.roundRunning.set(false);
 		}
 	}
 
 	/**
-	 * Record that Redis failed to answer: switch to the unavailable mode and start probing.
+	 * The Redis node that serves an agent's keys now (all of them: one hash tag), so that
+	 * batches can be made per node; one group for clients other than {@link Redisson}.
 	 */
-	void failed(@Nullable Throwable failure) {
-		Throwable cause = unwrap(failure);
-		if (cause instanceof CancellationException || this.scheduler.isShutdown()) {
-			return;
-		}
-		this.lastFailure = cause;
-		if (this.available) {
-			this.available = false;
-			logger.log(Level.WARNING, "Redis is unreachable, agent-control-plane permits now "
-					+ (failOpen() ? "fall back to local limits" : "fail closed") + ": " + describe(cause));
-			for (RedisAgentPermits permits : this.agents) {
-				permits.redisLost();
-			}
-		}
-		startProbing();
-	}
-
-	private void startProbing() {
-		if (!this.probing.compareAndSet(false, true)) {
-			return;
-		}
-		try {
-			this.scheduler.schedule(this::probe, this.probeIntervalMillis, TimeUnit.MILLISECONDS);
-		}
-		catch (RuntimeException ex) {
-			// Shut down: nothing left to probe for.
-			this.probing.set(false);
-		}
-	}
-
-	private void probe() {
-		try {
-			this.redisson.getBucket(this.keyPrefix + ":probe").isExistsAsync().toCompletableFuture()
-				.get(this.leaseMillis + 30_000, TimeUnit.MILLISECONDS);
-			// Redis may have restarted empty: give every agent its limit back before serving.
-			for (RedisAgentPermits permits : this.agents) {
-				permits.restoreLimit();
-			}
-			this.available = true;
-			this.probing.set(false);
-			logger.log(Level.INFO, "Redis is reachable again, agent-control-plane permits are cluster-wide again");
-		}
-		catch (Exception ex) {
-			this.lastFailure = unwrap(ex);
+	private Object nodeOf(RedisAgentPermits agent) {
+		if (this.redisson instanceof Redisson client) {
 			try {
-				this.scheduler.schedule(this::probe, this.probeIntervalMillis, TimeUnit.MILLISECONDS);
-			}
-			catch (RuntimeException shutDown) {
-				this.probing.set(false);
-			}
-		}
-	}
-
-	private void maintain() {
-		if (!this.available) {
-			return;
-		}
-		for (RedisAgentPermits permits : this.agents) {
-			try {
-				permits.maintain();
+				var connections = client.getCommandExecutor().getConnectionManager();
+				Object entry = connections.getWriteEntry(connections.calcSlot((String) agent.maintenanceKeys().get(0)));
+				if (entry != null) {
+					return entry;
+				}
 			}
 			catch (RuntimeException ex) {
-				failed(ex);
-				return;
+				// The topology is changing: the agent goes with the others of unknown node.
 			}
 		}
+		return this;
 	}
 
-	private static @Nullable Throwable unwrap(@Nullable Throwable failure) {
+	/**
+	 * Send the next batch of one node's chain, and another when it is answered: a round holds
+	 * one connection per Redis node at a time, so that callers always find connections free.
+	 */
+	private void sendBatch(List<RedisAgentPermits> due, AtomicInteger next, AtomicInteger running, long start,
+			int total) {
+		int from = next.getAndAdd(BATCH_SIZE);
+		if (from >= due.size() || this.closed) {
+			finishRound(running, total, start);
+			return;
+		}
+		List<RedisAgentPermits> chunk = due.subList(from, Math.min(due.size(), from + BATCH_SIZE));
+		List<CompletableFuture<?>> answers = new ArrayList<>(chunk.size());
+		try {
+			RBatch batch = this.redisson.createBatch(BatchOptions.defaults()
+				.responseTimeout(Math.max(this.commandTimeoutMillis, this.renewEveryMillis), TimeUnit.MILLISECONDS)
+				.retryAttempts(0));
+			RScriptAsync script = batch.getScript(ByteArrayCodec.INSTANCE);
+			for (RedisAgentPermits agent : chunk) {
+				List<Object> keys = agent.maintenanceKeys();
+				RFuture<List<Object>> answer = script.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE,
+						MAINTAIN, RScript.ReturnType.MULTI, keys, agent.maintenanceArguments(agent.heldPermitIds()));
+				// Failures are taken per agent: a batch to a failing node fails its own agents only.
+				answers.add(answer.toCompletableFuture().whenComplete((result, ex) -> {
+					if (ex != null) {
+						agent.failed(ex);
+					}
+					else {
+						agent.applyMaintenance(result);
+					}
+				}));
+			}
+			batch.executeAsync();
+		}
+		catch (RuntimeException ex) {
+			if (!this.closed) {
+				logger.log(Level.WARNING, "Renewal of " + chunk.size() + " agents could not be sent: " + describe(ex));
+			}
+		}
+		CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+			.handleAsync((ignored, ex) -> {
+				sendBatch(due, next, running, start, total);
+				return null;
+			}, this.callbacks)
+			.exceptionally((ex) -> {
+				// Shut down: no more rounds.
+				this.roundRunning.set(false);
+				return null;
+			});
+	}
+
+	/**
+	 * The last complete maintenance round: how many agents it renewed or reconciled, and how
+	 * many milliseconds it took until every answer was in.
+	 */
+	long[] lastMaintenanceRound() {
+		return this.lastRound.clone();
+	}
+
+	static @Nullable Throwable unwrap(@Nullable Throwable failure) {
 		Throwable cause = failure;
 		while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
 			cause = cause.getCause();
@@ -350,24 +615,11 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		return cause;
 	}
 
-	private static String describe(@Nullable Throwable cause) {
+	static String describe(@Nullable Throwable cause) {
 		if (cause == null) {
 			return "no answer";
 		}
 		return cause.getClass().getSimpleName() + ": " + cause.getMessage();
-	}
-
-	/**
-	 * Redis did not answer; the store is now in its unavailable mode.
-	 */
-	static final class UnreachableException extends Exception {
-
-		private static final long serialVersionUID = 1L;
-
-		UnreachableException(Throwable cause) {
-			super(cause);
-		}
-
 	}
 
 	/**
@@ -405,6 +657,10 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 		private Duration probeInterval = Duration.ofSeconds(1);
 
+		private Duration commandTimeout = Duration.ofMillis(250);
+
+		private Duration reconcileInterval = Duration.ofSeconds(10);
+
 		private boolean clusterRateLimits = true;
 
 		private Builder(RedissonClient redisson) {
@@ -414,12 +670,16 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		/**
 		 * The prefix of every key the store writes (default {@code agent-control-plane});
 		 * services that must not share limits use different prefixes.
-		 * @param keyPrefix the prefix, not blank
+		 * @param keyPrefix the prefix, not blank, without braces
 		 * @return this builder
 		 */
 		public Builder keyPrefix(String keyPrefix) {
 			if (keyPrefix == null || keyPrefix.isBlank()) {
 				throw new IllegalArgumentException("keyPrefix must not be blank, was '" + keyPrefix + "'");
+			}
+			if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+				throw new IllegalArgumentException("keyPrefix must not contain '{' or '}' (the store puts each agent's "
+						+ "keys in a hash tag of its own), was '" + keyPrefix + "'");
 			}
 			this.keyPrefix = keyPrefix;
 			return this;
@@ -460,6 +720,37 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 				throw new IllegalArgumentException("probeInterval must be > 0, was " + probeInterval);
 			}
 			this.probeInterval = probeInterval;
+			return this;
+		}
+
+		/**
+		 * How long a call waits for Redis at most (default 250 ms). {@code tryAcquire} returns
+		 * within it, {@code acquire} within its wait plus it; when it passes, the agent is taken
+		 * as unreachable (only that agent) until a probe of its keys gets an answer.
+		 * @param commandTimeout the time-out, at least 1 ms
+		 * @return this builder
+		 */
+		public Builder commandTimeout(Duration commandTimeout) {
+			if (commandTimeout == null || commandTimeout.toMillis() < 1) {
+				throw new IllegalArgumentException("commandTimeout must be at least 1ms, was " + commandTimeout);
+			}
+			this.commandTimeout = commandTimeout;
+			return this;
+		}
+
+		/**
+		 * How often every agent's total in Redis is restored to its limit (default 10 seconds):
+		 * a permit lost for any reason (a release that never arrived, a script re-sent after a
+		 * dropped connection) comes back within one interval. Reconciliations are spread over
+		 * the interval.
+		 * @param reconcileInterval the interval, at least 100 ms
+		 * @return this builder
+		 */
+		public Builder reconcileInterval(Duration reconcileInterval) {
+			if (reconcileInterval == null || reconcileInterval.toMillis() < 100) {
+				throw new IllegalArgumentException("reconcileInterval must be at least 100ms, was " + reconcileInterval);
+			}
+			this.reconcileInterval = reconcileInterval;
 			return this;
 		}
 

@@ -310,4 +310,87 @@ class RedisPermitStoreTests {
 		}
 	}
 
+	/** Agent ids that once named another agent's keys, or split one agent's keys over slots. */
+	static final List<String> HOSTILE_IDS = List.of("{z:timeout", "{z", "tenant-{}", "a{b", "}{", "z");
+
+	/**
+	 * Ids with braces, or ending in Redisson's helper suffix, are ordinary agents side by side:
+	 * each holds its own limit, none disturbs another, and every key of one agent carries one
+	 * hash tag made of hex digits only.
+	 */
+	@Test
+	void hostileAgentIdsAreOrdinaryAgents() {
+		String prefix = prefix("hostile");
+		try (RedisPermitStore store = store(prefix)) {
+			PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
+			for (String id : HOSTILE_IDS) {
+				engine.setQuota(id, ResourceQuota.builder(id).maxConcurrentExecutions(2).maxRequestsPerMinute(100).build());
+			}
+			List<Permit> held = new ArrayList<>();
+			for (String id : HOSTILE_IDS) {
+				held.add(engine.admit(id, null, null));
+				held.add(engine.admit(id, null, null));
+				assertThat(engine.tryAcquire(id)).as(id).isEmpty();
+				assertThat(engine.checkRateLimit(id)).as(id).isTrue();
+			}
+			for (String id : HOSTILE_IDS) {
+				assertThat(engine.snapshot(id).orElseThrow().inFlight()).as(id).isEqualTo(2);
+			}
+			assertThat(store.isAvailable()).isTrue();
+			held.forEach(Permit::close);
+			for (String id : HOSTILE_IDS) {
+				await().atMost(Duration.ofSeconds(5))
+					.untilAsserted(() -> assertThat(engine.snapshot(id).orElseThrow().inFlight()).as(id).isZero());
+				engine.tryAcquire(id).orElseThrow().close();
+			}
+			List<String> keys = new ArrayList<>();
+			redisson.getKeys().getKeysByPattern("*" + prefix + "*").forEach(keys::add);
+			assertThat(keys).isNotEmpty()
+				.allSatisfy((key) -> assertThat(key).matches(".*" + java.util.regex.Pattern.quote(prefix) + ":\\{[0-9a-f]{32}\\}:[a-z:]+"));
+			for (String id : HOSTILE_IDS) {
+				String tag = "{" + RedisPermitStore.digest(id) + "}";
+				assertThat(keys).filteredOn((key) -> key.contains(tag)).as(id).isNotEmpty();
+			}
+		}
+	}
+
+	@Test
+	void aKeyPrefixWithBracesIsRefused() {
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> RedisPermitStore.builder(redisson).keyPrefix("svc{1}"))
+			.withMessageContaining("keyPrefix")
+			.withMessageContaining("svc{1}");
+	}
+
+	/**
+	 * Issue 15, item 6: a slot released beside a held {@link Permit} must free the slot's lease,
+	 * not the Permit's (which would leave the slot's lease renewed forever and the agent one
+	 * permit short for the life of the JVM).
+	 */
+	@Test
+	void releasingASlotNeverFreesAPermitsLease() {
+		String prefix = prefix("one-lease");
+		try (RedisPermitStore store = store(prefix); RedisPermitStore other = store(prefix)) {
+			PolicyEngine engine = engine(store, ResourceQuota.of("s", 2));
+			PolicyEngine elsewhere = engine(other, ResourceQuota.of("s", 2));
+			Permit permit = engine.acquire("s");
+			assertThat(engine.tryAcquireExecutionSlot("s")).isTrue();
+			engine.releaseExecutionSlot("s");
+			// The Permit still holds its lease cluster-wide: one more fits, not two.
+			assertThat(engine.snapshot("s").orElseThrow().inFlight()).isOne();
+			Permit second = elsewhere.acquire("s");
+			assertThat(elsewhere.tryAcquire("s")).isEmpty();
+			permit.close();
+			second.close();
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(elsewhere.snapshot("s").orElseThrow().inFlight()).isZero());
+			// Full capacity is back: two at once.
+			Permit a = elsewhere.acquire("s");
+			Permit b = elsewhere.acquire("s");
+			a.close();
+			b.close();
+			assertThatIllegalStateException().isThrownBy(() -> engine.releaseExecutionSlot("s"));
+		}
+	}
+
 }

@@ -46,9 +46,41 @@ final class RedisServerProcess implements AutoCloseable {
 			.until(() -> RedisTestSupport.ping("127.0.0.1", this.port) == null);
 	}
 
+	/**
+	 * Freeze the server (SIGSTOP): it keeps its connections open and answers nothing, like a
+	 * server stuck in a long fork or swap. Always {@link #thaw()} (or {@link #close()}) after.
+	 */
+	void freeze() throws IOException, InterruptedException {
+		signal("-STOP");
+	}
+
+	/**
+	 * Let a {@link #freeze() frozen} server run again (SIGCONT).
+	 */
+	void thaw() throws IOException, InterruptedException {
+		signal("-CONT");
+	}
+
+	private void signal(String signal) throws IOException, InterruptedException {
+		Process running = this.process;
+		if (running != null && running.isAlive()) {
+			Process kill = new ProcessBuilder("kill", signal, String.valueOf(running.pid())).inheritIO().start();
+			if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+				throw new IOException("kill " + signal + " " + running.pid() + " failed");
+			}
+		}
+	}
+
 	void stop() throws InterruptedException {
 		Process running = this.process;
 		if (running != null && running.isAlive()) {
+			try {
+				// A frozen server would not act on SIGTERM.
+				thaw();
+			}
+			catch (IOException ex) {
+				// destroyForcibly below.
+			}
 			running.destroy();
 			if (!running.waitFor(10, TimeUnit.SECONDS)) {
 				running.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

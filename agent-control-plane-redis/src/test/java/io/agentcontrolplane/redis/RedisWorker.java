@@ -49,6 +49,10 @@ public final class RedisWorker {
 		RedisPermitStore store = RedisPermitStore.builder(redisson)
 			.keyPrefix(prefix)
 			.leaseTime(Duration.ofMillis(leaseMillis))
+			// A fresh JVM on a loaded 2-core machine may take more than the default 250 ms for
+			// its first calls (class loading, script loading); this test is about the limit
+			// across processes, not about time-outs (RedisFrozenServerTests is).
+			.commandTimeout(Duration.ofSeconds(2))
 			.build();
 		PolicyEngine engine = PolicyEngine.builder().permitStore(store).build();
 		engine.setQuota(agent,

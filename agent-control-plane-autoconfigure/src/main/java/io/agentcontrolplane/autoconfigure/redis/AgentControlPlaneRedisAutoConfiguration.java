@@ -69,14 +69,26 @@ public final class AgentControlPlaneRedisAutoConfiguration {
 					"a duration > 0");
 		}
 		String keyPrefix = redis.getKeyPrefix();
-		if (keyPrefix == null || keyPrefix.isBlank()) {
+		if (keyPrefix == null || keyPrefix.isBlank() || keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
 			throw AgentControlPlaneConfigurationException.invalidProperty(PREFIX + ".key-prefix", keyPrefix,
-					"a non-blank string");
+					"a non-blank string without '{' or '}' (each agent's keys get a hash tag of their own)");
+		}
+		Duration commandTimeout = redis.getCommandTimeout();
+		if (commandTimeout == null || commandTimeout.toMillis() < 1) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(PREFIX + ".command-timeout", commandTimeout,
+					"a duration of at least 1ms");
+		}
+		Duration reconcileInterval = redis.getReconcileInterval();
+		if (reconcileInterval == null || reconcileInterval.toMillis() < 100) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(PREFIX + ".reconcile-interval",
+					reconcileInterval, "a duration of at least 100ms");
 		}
 		return RedisPermitStore.builder(redissonClient)
 			.keyPrefix(keyPrefix)
 			.leaseTime(leaseTime)
 			.probeInterval(probeInterval)
+			.commandTimeout(commandTimeout)
+			.reconcileInterval(reconcileInterval)
 			.clusterRateLimits(redis.isClusterRateLimits())
 			.onUnavailable((redis.getOnUnavailable() == AgentControlPlaneProperties.OnUnavailable.FAIL_OPEN)
 					? RedisPermitStore.OnUnavailable.FAIL_OPEN : RedisPermitStore.OnUnavailable.FAIL_CLOSED)

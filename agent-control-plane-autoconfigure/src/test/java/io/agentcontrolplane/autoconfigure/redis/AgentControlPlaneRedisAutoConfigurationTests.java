@@ -109,9 +109,12 @@ class AgentControlPlaneRedisAutoConfigurationTests {
 		this.contextRunner.withBean(RedissonClient.class, () -> mock(RedissonClient.class))
 			.withPropertyValues("agent-control-plane.store=redis", "agent-control-plane.redis.on-unavailable=fail-open",
 					"agent-control-plane.redis.lease-time=5s", "agent-control-plane.redis.key-prefix=orders",
-					"agent-control-plane.redis.cluster-rate-limits=false")
+					"agent-control-plane.redis.cluster-rate-limits=false", "agent-control-plane.redis.command-timeout=120ms",
+					"agent-control-plane.redis.reconcile-interval=3s")
 			.run((context) -> {
 				RedisPermitStore store = context.getBean(RedisPermitStore.class);
+				assertThat(store.commandTimeout()).isEqualTo(Duration.ofMillis(120));
+				assertThat(store.reconcileInterval()).isEqualTo(Duration.ofSeconds(3));
 				assertThat(store.onUnavailable()).isEqualTo(RedisPermitStore.OnUnavailable.FAIL_OPEN);
 				assertThat(store.leaseTime()).isEqualTo(Duration.ofSeconds(5));
 				assertThat(store.keyPrefix()).isEqualTo("orders");
@@ -149,6 +152,47 @@ class AgentControlPlaneRedisAutoConfigurationTests {
 				.getFailure()
 				.rootCause()
 				.hasMessageContaining("agent-control-plane.redis.lease-time")
+				.hasMessageContaining("at least 100ms"));
+	}
+
+	@Test
+	void commandTimeoutAndReconcileIntervalDefaultToLowBounds() {
+		this.contextRunner.withBean(RedissonClient.class, () -> mock(RedissonClient.class))
+			.withPropertyValues("agent-control-plane.store=redis")
+			.run((context) -> {
+				RedisPermitStore store = context.getBean(RedisPermitStore.class);
+				assertThat(store.commandTimeout()).isEqualTo(Duration.ofMillis(250));
+				assertThat(store.reconcileInterval()).isEqualTo(Duration.ofSeconds(10));
+			});
+	}
+
+	@Test
+	void keyPrefixWithBracesFailsStartUp() {
+		this.contextRunner.withBean(RedissonClient.class, () -> mock(RedissonClient.class))
+			.withPropertyValues("agent-control-plane.store=redis", "agent-control-plane.redis.key-prefix=svc{1}")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("agent-control-plane.redis.key-prefix")
+				.hasMessageContaining("svc{1}")
+				.hasMessageContaining("without '{' or '}'"));
+	}
+
+	@Test
+	void invalidCommandTimeoutAndReconcileIntervalFailStartUp() {
+		this.contextRunner.withBean(RedissonClient.class, () -> mock(RedissonClient.class))
+			.withPropertyValues("agent-control-plane.store=redis", "agent-control-plane.redis.command-timeout=0ms")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("agent-control-plane.redis.command-timeout")
+				.hasMessageContaining("at least 1ms"));
+		this.contextRunner.withBean(RedissonClient.class, () -> mock(RedissonClient.class))
+			.withPropertyValues("agent-control-plane.store=redis", "agent-control-plane.redis.reconcile-interval=10ms")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("agent-control-plane.redis.reconcile-interval")
 				.hasMessageContaining("at least 100ms"));
 	}
 
