@@ -485,6 +485,13 @@ final class BudgetLedger {
 
 		private final long windowNanos;
 
+		/**
+		 * The deepest overdraft Bucket4j can repay: it refuses a debit whose repayment time does
+		 * not fit in a long of nanoseconds. Half of that (about 146 years) is far beyond any
+		 * wait that matters, so a larger underestimate is charged only down to this depth.
+		 */
+		private final long maxDebt;
+
 		private long lastWarningNanos;
 
 		private boolean warned;
@@ -494,6 +501,9 @@ final class BudgetLedger {
 			this.timeMeter = timeMeter;
 			this.clock = clock;
 			this.windowNanos = budget.window().duration().orElseThrow().toNanos();
+			// No overflow: Budget guarantees limit <= windowNanos, so this is at most
+			// Long.MAX_VALUE / 2.
+			this.maxDebt = ((Long.MAX_VALUE / 2) / this.windowNanos) * this.limit;
 			this.bucket = Bucket.builder()
 				.addLimit(Bandwidth.builder()
 					.capacity(this.limit)
@@ -511,8 +521,11 @@ final class BudgetLedger {
 
 		@Override
 		void charge(long amount) {
-			if (amount > 0) {
-				this.bucket.consumeIgnoringRateLimits(amount);
+			// available >= -maxDebt and available <= limit <= Long.MAX_VALUE / 2 here, so the sum
+			// cannot overflow.
+			long chargeable = Math.min(amount, Math.max(0, this.bucket.getAvailableTokens() + this.maxDebt));
+			if (chargeable > 0) {
+				this.bucket.consumeIgnoringRateLimits(chargeable);
 			}
 		}
 
@@ -612,7 +625,8 @@ final class BudgetLedger {
 		@Override
 		void charge(long amount) {
 			roll();
-			this.spent = Math.addExact(this.spent, amount);
+			// Saturate rather than overflow: a settlement must never fail half-way.
+			this.spent = (amount > Long.MAX_VALUE - this.spent) ? Long.MAX_VALUE : this.spent + amount;
 		}
 
 		@Override

@@ -97,6 +97,18 @@ class BudgetLedgerTests {
 	}
 
 	@Test
+	void anUnderestimateTooLargeToRepayIsChargedToTheDeepestOverdraftBucket4jCanRepay() {
+		// Bucket4j refuses a debit whose repayment time does not fit in a long of nanoseconds;
+		// a settlement must never fail half-way, so the debt stops at about 146 years of refill.
+		BudgetLedger ledger = ledger(budget(BudgetUnit.OUTPUT_TOKENS, 10, "1h"), budget(BudgetUnit.TOKENS, 10, "day"));
+		reserved(ledger.reserve(Usage.estimate(0, 1))).settle(Usage.of("gpt-4.1-mini", 0, 1_000_000_000_000L));
+		long maxDebt = ((Long.MAX_VALUE / 2) / Duration.ofHours(1).toNanos()) * 10;
+		assertThat(remaining(ledger)).containsExactly(-maxDebt, 10 - 1_000_000_000_000L);
+		Refusal refusal = refused(ledger.reserve(Usage.estimate(0, 1)));
+		assertThat(refusal.retryAfter()).isGreaterThan(Duration.ofDays(365 * 100));
+	}
+
+	@Test
 	void aRefusalChargesNothingAndNamesTheBudgetThatTakesLongest() {
 		BudgetLedger ledger = ledger(budget(BudgetUnit.TOKENS, 1_000, "1m"), budget(BudgetUnit.REQUESTS, 2, "1h"),
 				budget(BudgetUnit.OUTPUT_TOKENS, 500, "1m"));
