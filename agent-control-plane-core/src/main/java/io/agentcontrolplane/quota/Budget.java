@@ -145,7 +145,10 @@ public final class Budget {
 	public String toString() {
 		String text = this.unit.configName() + " " + limit().toPlainString() + " per " + this.window;
 		if (this.warnAt > 0) {
-			text += " (warn at " + BigDecimal.valueOf(this.warnAt * 100).stripTrailingZeros().toPlainString() + "%)";
+			// BigDecimal.valueOf keeps the fraction's shortest decimal form, so 0.07 reads 7%
+			// rather than the 7.000000000000001% that multiplying the double by 100 gives.
+			text += " (warn at " + BigDecimal.valueOf(this.warnAt).movePointRight(2).stripTrailingZeros().toPlainString()
+					+ "%)";
 		}
 		return text;
 	}

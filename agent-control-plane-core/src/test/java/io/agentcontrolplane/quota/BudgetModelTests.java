@@ -156,6 +156,10 @@ class BudgetModelTests {
 		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("80%").build().warnAt()).hasValue(0.8);
 		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("0.8").build().warnAt()).hasValue(0.8);
 		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("100%").build().warnAt()).hasValue(1.0);
+		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("7%").build())
+			.hasToString("cost 1.000000 per day (warn at 7%)");
+		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("12.5%").build())
+			.hasToString("cost 1.000000 per day (warn at 12.5%)");
 	}
 
 	@Test
