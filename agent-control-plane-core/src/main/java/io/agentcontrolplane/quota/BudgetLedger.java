@@ -44,9 +44,14 @@ import org.jspecify.annotations.Nullable;
  * spent) and drops a refund (the window it belonged to is over).
  * <p>
  * <b>Atomicity.</b> Every operation runs under one lock per ledger, so a reservation checks and
- * charges all budgets as one step and a refusal consumes nothing. Amounts are computed (and the
- * pricing errors thrown) before the lock is taken, and warning callbacks run after it is
- * released.
+ * charges all budgets as one step and a refusal consumes nothing. A pricing error is thrown
+ * before anything is charged, and warning callbacks run after the lock is released.
+ * <p>
+ * <b>Replacing budgets.</b> {@link #replaceBudgets(List)} changes the budgets live (a quota
+ * replaced while calls are in flight): a budget with the same unit and window as one before keeps
+ * what was spent in its window, so raising a limit gives no fresh burst and lowering it below
+ * the spending overdraws it; open reservations settle against the replacement. A budget that is
+ * gone is no longer counted, and a new one starts full.
  * <p>
  * <b>Warnings.</b> A budget with {@link Budget#warnAt()} calls the {@link WarningListener} when a
  * charge brings its spending to the threshold or past it: once per calendar window, and for a
@@ -56,13 +61,21 @@ final class BudgetLedger {
 
 	private final ReentrantLock lock = new ReentrantLock();
 
-	private final List<Budget> budgets;
-
-	private final Account[] accounts;
-
 	private final @Nullable Pricing pricing;
 
+	private final TimeMeter timeMeter;
+
+	private final Clock clock;
+
+	private final ZoneId zone;
+
 	private final WarningListener warnings;
+
+	/** Guarded by {@link #lock}. */
+	private List<Budget> budgets;
+
+	/** One per budget, in the same order. Guarded by {@link #lock}. */
+	private Account[] accounts;
 
 	/**
 	 * Create the ledger of one agent.
@@ -77,17 +90,26 @@ final class BudgetLedger {
 	 */
 	BudgetLedger(List<Budget> budgets, @Nullable Pricing pricing, TimeMeter timeMeter, Clock clock, ZoneId zone,
 			WarningListener warnings) {
-		this.budgets = List.copyOf(budgets);
 		this.pricing = pricing;
+		this.timeMeter = Objects.requireNonNull(timeMeter, "timeMeter");
+		this.clock = Objects.requireNonNull(clock, "clock");
+		this.zone = Objects.requireNonNull(zone, "zone");
 		this.warnings = Objects.requireNonNull(warnings, "warnings");
+		this.budgets = checked(budgets);
 		this.accounts = new Account[this.budgets.size()];
 		for (int i = 0; i < this.accounts.length; i++) {
-			Budget budget = this.budgets.get(i);
-			if (budget.unit() == BudgetUnit.COST && pricing == null) {
+			this.accounts[i] = Account.of(this.budgets.get(i), timeMeter, clock, zone);
+		}
+	}
+
+	private List<Budget> checked(List<Budget> budgets) {
+		List<Budget> copy = List.copyOf(budgets);
+		for (Budget budget : copy) {
+			if (budget.unit() == BudgetUnit.COST && this.pricing == null) {
 				throw new IllegalArgumentException("a cost budget needs pricing, was [" + budget + "] without pricing");
 			}
-			this.accounts[i] = Account.of(budget, timeMeter, clock, zone);
 		}
+		return copy;
 	}
 
 	/**
@@ -95,7 +117,63 @@ final class BudgetLedger {
 	 * @return the budgets in order
 	 */
 	List<Budget> budgets() {
-		return this.budgets;
+		this.lock.lock();
+		try {
+			return this.budgets;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Replace the budgets, keeping what was spent: each new budget with the unit and window of
+	 * an old one starts from the old one's spending in the current window (its warning state
+	 * too); a new budget starts full; an old budget that is not replaced stops counting.
+	 * Reservations open on a replaced budget settle and refund against its replacement.
+	 * @param budgets the new budgets, in order
+	 * @throws IllegalArgumentException when a cost budget has no pricing; nothing changes
+	 */
+	void replaceBudgets(List<Budget> budgets) {
+		List<Budget> replacement = checked(budgets);
+		this.lock.lock();
+		try {
+			Account[] old = this.accounts;
+			boolean[] kept = new boolean[old.length];
+			Account[] next = new Account[replacement.size()];
+			for (int j = 0; j < next.length; j++) {
+				Budget budget = replacement.get(j);
+				int match = -1;
+				for (int i = 0; i < old.length && match < 0; i++) {
+					if (!kept[i] && old[i].budget.unit() == budget.unit()
+							&& old[i].budget.window().equals(budget.window())) {
+						match = i;
+					}
+				}
+				if (match >= 0) {
+					kept[match] = true;
+				}
+				if (match >= 0 && old[match].budget.equals(budget)) {
+					next[j] = old[match];
+				}
+				else {
+					next[j] = Account.of(budget, this.timeMeter, this.clock, this.zone);
+					if (match >= 0) {
+						next[j].takeOver(old[match]);
+					}
+				}
+			}
+			for (int i = 0; i < old.length; i++) {
+				if (!kept[i]) {
+					old[i].retired = true;
+				}
+			}
+			this.accounts = next;
+			this.budgets = replacement;
+		}
+		finally {
+			this.lock.unlock();
+		}
 	}
 
 	/**
@@ -106,32 +184,36 @@ final class BudgetLedger {
 	 * no price); nothing is charged
 	 */
 	Admission reserve(Usage estimate) {
-		long[] amounts = amountsOf(estimate, true);
+		Objects.requireNonNull(estimate, "estimate");
 		List<Warning> reached;
 		Reservation reservation;
 		this.lock.lock();
 		try {
+			// Under the lock, so that the amounts match the budgets even while they are replaced;
+			// pricing a usage is cheap next to a model call.
+			Account[] accounts = this.accounts;
+			long[] amounts = amountsOf(accounts, estimate, true);
 			int refusing = -1;
 			long longestWait = 0;
-			for (int i = 0; i < this.accounts.length; i++) {
-				long wait = this.accounts[i].nanosUntilCovers(amounts[i]);
+			for (int i = 0; i < accounts.length; i++) {
+				long wait = accounts[i].nanosUntilCovers(amounts[i]);
 				if (wait > longestWait) {
 					refusing = i;
 					longestWait = wait;
 				}
 			}
 			if (refusing >= 0) {
-				Account account = this.accounts[refusing];
+				Account account = accounts[refusing];
 				return new Refusal(account.budget, amounts[refusing], account.available(),
 						(longestWait == Long.MAX_VALUE) ? null : Duration.ofNanos(longestWait));
 			}
 			long[] windows = new long[amounts.length];
-			for (int i = 0; i < this.accounts.length; i++) {
-				this.accounts[i].charge(amounts[i]);
-				windows[i] = this.accounts[i].window();
+			for (int i = 0; i < accounts.length; i++) {
+				accounts[i].charge(amounts[i]);
+				windows[i] = accounts[i].window();
 			}
-			reached = warningsReached(amounts);
-			reservation = new Reservation(estimate, amounts, windows);
+			reached = warningsReached(accounts, amounts);
+			reservation = new Reservation(estimate, accounts, amounts, windows);
 		}
 		finally {
 			this.lock.unlock();
@@ -158,10 +240,10 @@ final class BudgetLedger {
 		}
 	}
 
-	private long[] amountsOf(Usage usage, boolean estimate) {
-		long[] amounts = new long[this.accounts.length];
+	private long[] amountsOf(Account[] accounts, Usage usage, boolean estimate) {
+		long[] amounts = new long[accounts.length];
 		for (int i = 0; i < amounts.length; i++) {
-			amounts[i] = amountOf(this.accounts[i].budget.unit(), usage, estimate);
+			amounts[i] = amountOf(accounts[i].budget.unit(), usage, estimate);
 		}
 		return amounts;
 	}
@@ -181,11 +263,12 @@ final class BudgetLedger {
 	}
 
 	/** Must be called under the lock, after a charge. */
-	private List<Warning> warningsReached(long[] charged) {
+	private static List<Warning> warningsReached(@Nullable Account[] accounts, long[] charged) {
 		List<Warning> reached = null;
-		for (int i = 0; i < this.accounts.length; i++) {
-			if (charged[i] > 0) {
-				Warning warning = this.accounts[i].warningReached();
+		for (int i = 0; i < accounts.length; i++) {
+			Account account = accounts[i];
+			if (account != null && charged[i] > 0) {
+				Warning warning = account.warningReached();
 				if (warning != null) {
 					if (reached == null) {
 						reached = new ArrayList<>(1);
@@ -280,6 +363,9 @@ final class BudgetLedger {
 
 		private final Usage estimate;
 
+		/** The accounts charged; each may since have been replaced (see {@link Account#current()}). */
+		private final Account[] accounts;
+
 		private final long[] charged;
 
 		/** The window each charge fell in; a refund to a calendar window that has ended is dropped. */
@@ -288,8 +374,9 @@ final class BudgetLedger {
 		/** Guarded by the ledger's lock. */
 		private @Nullable String closedBy;
 
-		private Reservation(Usage estimate, long[] charged, long[] windows) {
+		private Reservation(Usage estimate, Account[] accounts, long[] charged, long[] windows) {
 			this.estimate = estimate;
+			this.accounts = accounts;
 			this.charged = charged;
 			this.windows = windows;
 		}
@@ -320,23 +407,30 @@ final class BudgetLedger {
 		 * closed
 		 */
 		void settle(Usage actual) {
-			long[] amounts = amountsOf(actual, false);
+			// A replaced account keeps its unit, so the amounts can be computed outside the lock.
+			long[] amounts = amountsOf(this.accounts, Objects.requireNonNull(actual, "actual"), false);
 			List<Warning> reached;
 			lock.lock();
 			try {
 				finish("settled");
+				Account[] current = new Account[amounts.length];
 				long[] extra = new long[amounts.length];
 				for (int i = 0; i < amounts.length; i++) {
+					Account account = this.accounts[i].current();
+					if (account == null) {
+						continue;
+					}
+					current[i] = account;
 					long difference = amounts[i] - this.charged[i];
 					if (difference > 0) {
-						accounts[i].charge(difference);
+						account.charge(difference);
 						extra[i] = difference;
 					}
 					else if (difference < 0) {
-						accounts[i].giveBack(-difference, this.windows[i]);
+						account.giveBack(-difference, this.windows[i]);
 					}
 				}
-				reached = warningsReached(extra);
+				reached = warningsReached(current, extra);
 			}
 			finally {
 				lock.unlock();
@@ -354,7 +448,10 @@ final class BudgetLedger {
 			try {
 				finish("refunded");
 				for (int i = 0; i < this.charged.length; i++) {
-					accounts[i].giveBack(this.charged[i], this.windows[i]);
+					Account account = this.accounts[i].current();
+					if (account != null) {
+						account.giveBack(this.charged[i], this.windows[i]);
+					}
 				}
 			}
 			finally {
@@ -413,6 +510,12 @@ final class BudgetLedger {
 
 		final long warnThreshold;
 
+		/** The account that replaced this one, see {@link BudgetLedger#replaceBudgets(List)}. */
+		@Nullable Account successor;
+
+		/** Whether this account's budget was removed without a replacement. */
+		boolean retired;
+
 		Account(Budget budget) {
 			this.budget = budget;
 			this.limit = budget.limitInBaseUnits();
@@ -429,6 +532,33 @@ final class BudgetLedger {
 			}
 			return new SmoothAccount(budget, timeMeter, clock);
 		}
+
+		/**
+		 * The account that now counts what this one counted: itself, its latest replacement, or
+		 * {@code null} when its budget was removed.
+		 */
+		final @Nullable Account current() {
+			Account account = this;
+			while (account.successor != null) {
+				account = account.successor;
+			}
+			return account.retired ? null : account;
+		}
+
+		/**
+		 * Start from what the replaced account had spent in the current window and from its
+		 * warning state, and send its open reservations here.
+		 */
+		final void takeOver(Account replaced) {
+			long spent = replaced.limit - replaced.available();
+			if (spent > 0) {
+				charge(spent);
+			}
+			inheritWarning(replaced);
+			replaced.successor = this;
+		}
+
+		abstract void inheritWarning(Account replaced);
 
 		/**
 		 * Nanoseconds until this budget holds the amount: {@code 0} when it does now,
@@ -555,6 +685,14 @@ final class BudgetLedger {
 		}
 
 		@Override
+		void inheritWarning(Account replaced) {
+			if (replaced instanceof SmoothAccount smooth) {
+				this.warned = smooth.warned;
+				this.lastWarningNanos = smooth.lastWarningNanos;
+			}
+		}
+
+		@Override
 		boolean takeWarning() {
 			long now = this.timeMeter.currentTimeNanos();
 			if (this.warned && now - this.lastWarningNanos < this.windowNanos) {
@@ -653,6 +791,13 @@ final class BudgetLedger {
 		Instant resetsAt() {
 			Instant now = roll();
 			return (this.calendar != null) ? this.end : now;
+		}
+
+		@Override
+		void inheritWarning(Account replaced) {
+			if (replaced instanceof CalendarAccount calendar) {
+				this.warnedIn = calendar.warnedIn;
+			}
 		}
 
 		@Override

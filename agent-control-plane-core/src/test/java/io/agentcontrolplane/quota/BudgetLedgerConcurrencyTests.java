@@ -49,7 +49,10 @@ class BudgetLedgerConcurrencyTests {
 		List<Budget> budgets = List.of(Budget.of(BudgetUnit.TOKENS, 400_000, BudgetWindow.parse("1m")),
 				Budget.of(BudgetUnit.OUTPUT_TOKENS, 100_000, BudgetWindow.parse("1m")),
 				Budget.of(BudgetUnit.REQUESTS, 6_000, BudgetWindow.parse("1h")),
-				Budget.builder(BudgetUnit.COST).limit("0.25").per("day").build());
+				// About twice what the calls can spend before the output-token budget runs out, so
+				// that the output-token budget is the only one that refuses, whatever the
+				// interleaving.
+				Budget.builder(BudgetUnit.COST).limit("0.50").per("day").build());
 		BudgetLedger ledger = new BudgetLedger(budgets, PRICING, new RateBudget.ClockTimeMeter(clock), clock,
 				ZoneId.of("Europe/Berlin"), BudgetLedger.WarningListener.NONE);
 		// The floor below zero: only the reservations open when a budget reaches zero can still
@@ -117,6 +120,62 @@ class BudgetLedgerConcurrencyTests {
 		assertThat(statuses.get(2).remaining()).as("requests left").isPositive();
 		assertThat(statuses.get(3).remaining()).as("cost left")
 			.isGreaterThan(PRICING.costInBaseUnits(Usage.of(MODEL, 200, 100)));
+	}
+
+	@Test
+	void replacingBudgetsWhileCallsAreInFlightNeitherLosesNorInventsSpending() throws Exception {
+		// A seventeenth thread keeps replacing the budgets with higher and lower limits (as a
+		// quota replaced live) while sixteen threads reserve and settle. Every replacement keeps
+		// what was spent, so at the end each budget has lost exactly what the calls spent.
+		MutableClock clock = new MutableClock(Instant.parse("2026-06-10T10:00:00Z"));
+		List<Budget> high = List.of(Budget.of(BudgetUnit.TOKENS, 400_000, BudgetWindow.parse("1m")),
+				Budget.of(BudgetUnit.OUTPUT_TOKENS, 100_000, BudgetWindow.parse("1m")),
+				Budget.of(BudgetUnit.REQUESTS, 6_000, BudgetWindow.parse("day")));
+		List<Budget> low = List.of(Budget.of(BudgetUnit.TOKENS, 300_000, BudgetWindow.parse("1m")),
+				Budget.of(BudgetUnit.OUTPUT_TOKENS, 90_000, BudgetWindow.parse("1m")),
+				Budget.of(BudgetUnit.REQUESTS, 5_000, BudgetWindow.parse("day")));
+		BudgetLedger ledger = new BudgetLedger(high, PRICING, new RateBudget.ClockTimeMeter(clock), clock,
+				ZoneId.of("Europe/Berlin"), BudgetLedger.WarningListener.NONE);
+		AtomicLongArray spent = new AtomicLongArray(4);
+		AtomicLong replacements = new AtomicLong();
+		CyclicBarrier start = new CyclicBarrier(THREADS + 1);
+		ExecutorService executor = Executors.newFixedThreadPool(THREADS + 1);
+		try {
+			List<Future<?>> workers = new ArrayList<>();
+			for (int t = 0; t < THREADS; t++) {
+				long seed = 100 + t;
+				workers.add(executor.submit(() -> {
+					SplittableRandom random = new SplittableRandom(seed);
+					start.await();
+					for (int i = 0; i < CALLS_PER_THREAD; i++) {
+						Usage estimate = Usage.estimate(MODEL, random.nextInt(1, 200), random.nextInt(1, 100));
+						if (ledger.reserve(estimate) instanceof Reservation reservation) {
+							add(spent, finish(reservation, estimate, random));
+						}
+					}
+					return null;
+				}));
+			}
+			Future<?> replacer = executor.submit(() -> {
+				start.await();
+				while (!workers.stream().allMatch(Future::isDone)) {
+					ledger.replaceBudgets((replacements.incrementAndGet() % 2 == 0) ? high : low);
+				}
+				return null;
+			});
+			for (Future<?> worker : workers) {
+				worker.get(60, TimeUnit.SECONDS);
+			}
+			replacer.get(60, TimeUnit.SECONDS);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+		assertThat(replacements.get()).as("replacements").isGreaterThan(1);
+		List<BudgetStatus> statuses = ledger.statuses();
+		for (int b = 0; b < statuses.size(); b++) {
+			assertThat(statuses.get(b).spent()).as("spent of %s", statuses.get(b).budget()).isEqualTo(spent.get(b));
+		}
 	}
 
 	/**
