@@ -26,9 +26,10 @@ import org.jspecify.annotations.Nullable;
  * zero by a reservation.
  * <p>
  * <b>Settle.</b> {@link Reservation#settle(Usage)} replaces the estimate by the real usage: an
- * estimate that was too high is given back, one that was too low is charged even past zero. That
- * overdraft is the only way a budget goes below zero, and by exactly what the calls spent beyond
- * their estimates; the next callers wait it out. {@link Reservation#refund()} gives back the whole
+ * estimate that was too high is given back, one that was too low is charged even past zero, by
+ * exactly what the call spent beyond its estimate (down to a depth of about 146 years of refill,
+ * the most Bucket4j can repay); the next callers wait it out. Apart from lowering a limit below
+ * what was spent (see below), this is the only way a budget goes below zero. {@link Reservation#refund()} gives back the whole
  * estimate (for a call that never reached the provider), and {@link Reservation#close()} without
  * settling keeps the estimate charged. A reservation is settled, refunded or closed once.
  * <p>
