@@ -20,6 +20,9 @@ public class QuotaExceededException extends RejectedExecutionException {
 
 	private final @Nullable Duration retryAfter;
 
+	/** Transient: a budget is not serializable, and a deserialized refusal still has its message. */
+	private final transient @Nullable Budget budget;
+
 	/**
 	 * Create a new instance.
 	 * @param agentId the agent whose quota refused the call
@@ -33,6 +36,25 @@ public class QuotaExceededException extends RejectedExecutionException {
 		this.agentId = Objects.requireNonNull(agentId, "agentId");
 		this.reason = Objects.requireNonNull(reason, "reason");
 		this.retryAfter = retryAfter;
+		this.budget = null;
+	}
+
+	/**
+	 * Create a new instance for a refusal by one of the agent's budgets.
+	 * @param agentId the agent whose quota refused the call
+	 * @param reason why the call was refused, normally {@link RejectionReason#BUDGET_EXHAUSTED}
+	 * @param message the message, which names the agent, the budget's unit and window, and the
+	 * limit
+	 * @param retryAfter when the budget will cover the call, if it ever can
+	 * @param budget the budget that refused the call
+	 */
+	public QuotaExceededException(String agentId, RejectionReason reason, String message,
+			@Nullable Duration retryAfter, Budget budget) {
+		super(message);
+		this.agentId = Objects.requireNonNull(agentId, "agentId");
+		this.reason = Objects.requireNonNull(reason, "reason");
+		this.retryAfter = retryAfter;
+		this.budget = Objects.requireNonNull(budget, "budget");
 	}
 
 	/**
@@ -52,11 +74,19 @@ public class QuotaExceededException extends RejectedExecutionException {
 	}
 
 	/**
-	 * How long until a retry may succeed, when known (for rate limits).
+	 * How long until a retry may succeed, when known (for rate limits and budgets).
 	 * @return the retry delay, or empty
 	 */
 	public Optional<Duration> retryAfter() {
 		return Optional.ofNullable(this.retryAfter);
+	}
+
+	/**
+	 * The budget that refused the call, for {@link RejectionReason#BUDGET_EXHAUSTED}.
+	 * @return the budget, or empty for every other reason
+	 */
+	public Optional<Budget> budget() {
+		return Optional.ofNullable(this.budget);
 	}
 
 }

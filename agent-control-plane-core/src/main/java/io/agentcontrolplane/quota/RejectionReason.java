@@ -16,5 +16,12 @@ public enum RejectionReason {
 	 * The cluster-wide store that keeps the agent's permits or rate budget could not be reached
 	 * and is configured to fail closed (see {@link PermitStoreUnavailableException}).
 	 */
-	STORE_UNAVAILABLE
+	STORE_UNAVAILABLE,
+	/**
+	 * One of the agent's token, cost or request {@link Budget budgets} cannot cover the call's
+	 * estimate in its current window; {@link QuotaExceededException#budget()} names the budget
+	 * and {@link QuotaExceededException#retryAfter()} says when it will (empty when it never
+	 * can, because the estimate is larger than the limit).
+	 */
+	BUDGET_EXHAUSTED
 }

@@ -1,9 +1,11 @@
 package io.agentcontrolplane.quota;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -13,9 +15,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The limits of one agent: concurrent executions, how long a caller may wait for a slot, request
- * budgets per minute and per hour, a maximum execution time and the allowed action types.
- * Immutable; validated when built. Bad values throw {@link IllegalArgumentException} naming the
- * field and the value.
+ * budgets per minute and per hour, token and cost {@link Budget budgets}, a maximum execution time
+ * and the allowed action types. Immutable; validated when built. Bad values throw
+ * {@link IllegalArgumentException} naming the field and the value.
+ * <p>
+ * {@link #maxRequestsPerMinute()} and {@link #maxRequestsPerHour()} keep their meaning and their
+ * enforcement; once the engine admits calls through budgets they are to be read as two
+ * {@link BudgetUnit#REQUESTS requests} budgets per {@code 1m} and per {@code 1h}, beside the
+ * budgets listed in {@link #budgets()}. Until then the engine enforces only the request limits,
+ * and {@link #budgets()} is carried, compared and copied but not yet enforced.
  */
 public final class ResourceQuota {
 
@@ -48,6 +56,7 @@ public final class ResourceQuota {
 	private final Set<ActionType> allowedActionTypes;
 
 	private final boolean joinNestedCalls;
+	private final List<Budget> budgets;
 
 	private ResourceQuota(Builder builder) {
 		this.agentId = builder.agentId;
@@ -60,6 +69,7 @@ public final class ResourceQuota {
 		this.allowedActionTypes = builder.allowedActionTypes.isEmpty() ? Collections.emptySet()
 				: Collections.unmodifiableSet(EnumSet.copyOf(builder.allowedActionTypes));
 		this.joinNestedCalls = builder.joinNestedCalls;
+		this.budgets = List.copyOf(builder.budgets);
 	}
 
 	/**
@@ -101,7 +111,8 @@ public final class ResourceQuota {
 			.fair(this.fair)
 			.maxExecutionTime(this.maxExecutionTime)
 			.allowedActionTypes(this.allowedActionTypes)
-			.joinNestedCalls(this.joinNestedCalls);
+			.joinNestedCalls(this.joinNestedCalls)
+			.budgets(this.budgets);
 		builder.maxRequestsPerMinute = this.maxRequestsPerMinute;
 		builder.maxRequestsPerHour = this.maxRequestsPerHour;
 		return builder;
@@ -193,6 +204,24 @@ public final class ResourceQuota {
 	}
 
 	/**
+	 * The token, cost and request budgets of this agent, in the order they were added. The
+	 * per-minute and per-hour request limits are not in this list.
+	 * @return an unmodifiable list, empty when the agent has no budgets
+	 */
+	public List<Budget> budgets() {
+		return this.budgets;
+	}
+
+	/**
+	 * Whether this quota has any {@link #budgets() budget}, so that agents without budgets can
+	 * skip budget bookkeeping entirely.
+	 * @return {@code true} when {@link #budgets()} is not empty
+	 */
+	public boolean hasBudgets() {
+		return !this.budgets.isEmpty();
+	}
+
+	/**
 	 * Whether this quota has a per-minute or per-hour request budget.
 	 * @return {@code true} when rate-limited
 	 */
@@ -214,14 +243,15 @@ public final class ResourceQuota {
 				&& this.maxRequestsPerHour == other.maxRequestsPerHour
 				&& Objects.equals(this.maxExecutionTime, other.maxExecutionTime)
 				&& this.allowedActionTypes.equals(other.allowedActionTypes)
-				&& this.joinNestedCalls == other.joinNestedCalls;
+				&& this.joinNestedCalls == other.joinNestedCalls
+				&& this.budgets.equals(other.budgets);
 	}
 
 	@Override
 	public int hashCode() {
 		return Objects.hash(this.agentId, this.maxConcurrentExecutions, this.maxWait, this.fair,
 				this.maxRequestsPerMinute, this.maxRequestsPerHour, this.maxExecutionTime, this.allowedActionTypes,
-				this.joinNestedCalls);
+				this.joinNestedCalls, this.budgets);
 	}
 
 	@Override
@@ -232,7 +262,8 @@ public final class ResourceQuota {
 				+ ((this.maxRequestsPerHour < 0) ? "unlimited" : this.maxRequestsPerHour) + ", maxExecutionTime="
 				+ ((this.maxExecutionTime != null) ? this.maxExecutionTime : "none") + ", allowedActionTypes="
 				+ (this.allowedActionTypes.isEmpty() ? "all" : this.allowedActionTypes) + ", joinNestedCalls="
-				+ this.joinNestedCalls + "]";
+				+ this.joinNestedCalls + ", budgets="
+				+ (this.budgets.isEmpty() ? "none" : this.budgets) + "]";
 	}
 
 	/**
@@ -258,6 +289,7 @@ public final class ResourceQuota {
 		private Set<ActionType> allowedActionTypes = EnumSet.noneOf(ActionType.class);
 
 		private boolean joinNestedCalls = DEFAULT_JOIN_NESTED_CALLS;
+		private final List<Budget> budgets = new ArrayList<>();
 
 		private Builder(String agentId) {
 			if (agentId == null || agentId.isBlank()) {
@@ -389,6 +421,64 @@ public final class ResourceQuota {
 		 */
 		public Builder joinNestedCalls(boolean joinNestedCalls) {
 			this.joinNestedCalls = joinNestedCalls;
+			return this;
+		}
+
+		/**
+		 * Replace the budgets with the given ones; none means no budgets. Two budgets of the
+		 * same unit and window are refused: one of them would never matter, and which one was
+		 * meant cannot be told.
+		 * @param budgets the budgets
+		 * @return this builder
+		 */
+		public Builder budgets(Budget... budgets) {
+			if (budgets == null) {
+				throw new IllegalArgumentException("budgets must not be null");
+			}
+			return budgets(Arrays.asList(budgets));
+		}
+
+		/**
+		 * Replace the budgets with the given ones; an empty list means no budgets.
+		 * @param budgets the budgets
+		 * @return this builder
+		 * @see #budgets(Budget...)
+		 */
+		public Builder budgets(List<Budget> budgets) {
+			if (budgets == null) {
+				throw new IllegalArgumentException("budgets must not be null");
+			}
+			List<Budget> previous = new ArrayList<>(this.budgets);
+			this.budgets.clear();
+			try {
+				budgets.forEach(this::budget);
+			}
+			catch (IllegalArgumentException ex) {
+				// Leave the builder as it was, so a refused list changes nothing.
+				this.budgets.clear();
+				this.budgets.addAll(previous);
+				throw ex;
+			}
+			return this;
+		}
+
+		/**
+		 * Add one budget.
+		 * @param budget the budget; its unit and window must differ from every budget added
+		 * before
+		 * @return this builder
+		 */
+		public Builder budget(Budget budget) {
+			if (budget == null) {
+				throw new IllegalArgumentException("budgets must not contain null");
+			}
+			for (Budget existing : this.budgets) {
+				if (existing.unit() == budget.unit() && existing.window().equals(budget.window())) {
+					throw new IllegalArgumentException("budgets must not hold two " + budget.unit().configName()
+							+ " budgets per " + budget.window() + ", was [" + existing + "] and [" + budget + "]");
+				}
+			}
+			this.budgets.add(budget);
 			return this;
 		}
 
