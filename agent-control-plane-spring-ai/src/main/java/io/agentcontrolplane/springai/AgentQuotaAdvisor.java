@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Permit;
@@ -197,9 +198,8 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		StreamAdvisorChain next = (copy instanceof BaseAdvisorChain base)
 				? base.mutate().push(this.modelRequestAdvisor).build() : copy;
 		if (this.permitScope == PermitScope.CHAT_CLIENT_CALL || !inner) {
-			return Flux.usingWhen(admitAsync(agentId, modelOf(request)), (permit) -> inner ? next.nextStream(scoped)
-					: recordingStream(agentId, modelOf(request), next.nextStream(scoped)),
-					(permit) -> Mono.fromRunnable(permit::close));
+			return holding(admitAsync(agentId, modelOf(request)), () -> inner ? next.nextStream(scoped)
+					: recordingStream(agentId, modelOf(request), next.nextStream(scoped)));
 		}
 		return next.nextStream(scoped);
 	}
@@ -267,6 +267,17 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 				"The provider reported no requests or tokens left for agent '" + agentId + "'"
 						+ ((model != null) ? " and model '" + model + "'" : "") + " until its reset in " + wait,
 				wait);
+	}
+
+	/**
+	 * The responses, with the permit held until they complete, fail or are cancelled. On
+	 * cancel the permit is returned before the cancel travels upstream, as a model client may
+	 * block the cancelling thread until its pending read returns.
+	 */
+	private static Flux<ChatClientResponse> holding(Mono<Permit> admission,
+			Supplier<Flux<ChatClientResponse>> responses) {
+		return Flux.usingWhen(admission, (permit) -> responses.get().doOnCancel(permit::close),
+				(permit) -> Mono.fromRunnable(permit::close));
 	}
 
 	private Flux<ChatClientResponse> recordingStream(String agentId, @Nullable String requestModel,
@@ -376,9 +387,7 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 			String agentId = scope.agentId();
 			String model = modelOf(request);
 			if (AgentQuotaAdvisor.this.permitScope == PermitScope.MODEL_REQUEST) {
-				return Flux.usingWhen(admitAsync(agentId, model),
-						(permit) -> recordingStream(agentId, model, chain.nextStream(request)),
-						(permit) -> Mono.fromRunnable(permit::close));
+				return holding(admitAsync(agentId, model), () -> recordingStream(agentId, model, chain.nextStream(request)));
 			}
 			return recordingStream(agentId, model, chain.nextStream(request));
 		}
