@@ -225,10 +225,11 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 
 	private ChatClientRequest withScope(ChatClientRequest request, AgentCallScope scope) {
 		Prompt prompt = request.prompt();
-		if (prompt.getOptions() instanceof ToolCallingChatOptions options) {
+		// Without governance the tools are left alone, their tool context included.
+		if (this.toolGovernance != null && prompt.getOptions() instanceof ToolCallingChatOptions options) {
 			ToolCallingChatOptions.Builder<?> builder = options.mutate();
 			List<ToolCallback> tools = options.getToolCallbacks();
-			if (this.toolGovernance != null && tools != null && !tools.isEmpty()) {
+			if (tools != null && !tools.isEmpty()) {
 				builder.toolCallbacks(this.toolGovernance.decorate(tools));
 			}
 			builder.toolContext(AgentCallScope.TOOL_CONTEXT_KEY, scope);
