@@ -1,0 +1,35 @@
+package io.agentcontrolplane.springai;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the tools of one {@code ChatClient} call need to know: the agent, and how many tool calls
+ * the call has made so far. Travels in the tool context.
+ */
+final class AgentCallScope {
+
+	/** The tool-context key of the scope. */
+	static final String TOOL_CONTEXT_KEY = AgentCallScope.class.getName();
+
+	private final String agentId;
+
+	private final AtomicInteger toolCalls = new AtomicInteger();
+
+	AgentCallScope(String agentId) {
+		this.agentId = agentId;
+	}
+
+	String agentId() {
+		return this.agentId;
+	}
+
+	/** Count one more tool call and return the count so far, this one included. */
+	int countToolCall() {
+		return this.toolCalls.incrementAndGet();
+	}
+
+	int toolCalls() {
+		return this.toolCalls.get();
+	}
+
+}

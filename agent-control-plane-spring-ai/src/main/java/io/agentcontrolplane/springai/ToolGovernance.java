@@ -1,0 +1,431 @@
+package io.agentcontrolplane.springai;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.RejectionReason;
+import io.agentcontrolplane.quota.ResourceQuota;
+import io.agentcontrolplane.quota.UnknownAgentPolicy;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.ai.tool.ToolCallback;
+
+/**
+ * Puts tool calls under the quota of the agent that makes them. {@link #decorate(ToolCallback)}
+ * wraps a {@link ToolCallback}; the {@link AgentQuotaAdvisor} wraps the tools of every
+ * {@code ChatClient} request it sees (from {@code @Tool} methods, providers and
+ * {@code ToolCallback}s given to the request or the client's defaults).
+ *
+ * <p>Each call of a wrapped tool, inside a {@code ChatClient} call that went through the
+ * advisor:
+ * <ol>
+ * <li>counts against the maximum number of tool calls per {@code ChatClient} call
+ * ({@link ToolCallLimitExceededException} beyond it);</li>
+ * <li>checks the tool's action against the agent's allowed actions
+ * ({@link RejectionReason#ACTION_NOT_ALLOWED});</li>
+ * <li>when the engine has a quota for the tool's quota key (default {@code tool:<tool-name>}),
+ * takes a permit of that key for the duration of the tool call (its concurrency and request
+ * budget, refusals as for any agent).</li>
+ * </ol>
+ * A refusal either becomes a tool result that tells the model why ({@link ToolRefusalMode#TELL_MODEL})
+ * or propagates ({@link ToolRefusalMode#THROW}); either way listeners hear of it. A tool called
+ * outside such a {@code ChatClient} call (no agent known) runs unchecked.
+ *
+ * <p><b>Action names.</b> Each tool has an action name, {@code tool:<tool-name>} unless set
+ * otherwise. The engine checks allowed actions only against the seven {@link ActionType}s
+ * today, so the action name is mapped to an {@code ActionType} ({@link ActionType#API_CALL}
+ * unless set otherwise) for the check.
+ */
+public final class ToolGovernance {
+
+	/** The default prefix of a tool's action name and quota key. */
+	public static final String DEFAULT_ACTION_PREFIX = "tool:";
+
+	/** The default maximum number of tool calls in one {@code ChatClient} call. */
+	public static final int DEFAULT_MAX_TOOL_CALLS_PER_CALL = 20;
+
+	private static final Log logger = LogFactory.getLog(ToolGovernance.class);
+
+	private static final Permit NO_PERMIT = new Permit() {
+
+		@Override
+		public String agentId() {
+			return "";
+		}
+
+		@Override
+		public void close() {
+		}
+
+	};
+
+	private final PolicyEngine engine;
+
+	private final Map<String, String> actionNames;
+
+	private final Map<String, ActionType> actionTypes;
+
+	private final Map<String, String> quotaKeys;
+
+	private final ActionType defaultActionType;
+
+	private final int maxToolCallsPerCall;
+
+	private final ToolRefusalMode refusalMode;
+
+	private final @Nullable Duration maxWait;
+
+	private final List<SpringAiQuotaListener> listeners;
+
+	private ToolGovernance(Builder builder) {
+		this.engine = builder.engine;
+		this.actionNames = Map.copyOf(builder.actionNames);
+		this.actionTypes = Map.copyOf(builder.actionTypes);
+		this.quotaKeys = Map.copyOf(builder.quotaKeys);
+		this.defaultActionType = builder.defaultActionType;
+		this.maxToolCallsPerCall = builder.maxToolCallsPerCall;
+		this.refusalMode = builder.refusalMode;
+		this.maxWait = builder.maxWait;
+		this.listeners = List.copyOf(builder.listeners);
+	}
+
+	/**
+	 * Start building the governance of tools under the given engine.
+	 * @param engine the engine that holds the agents' (and tools') quotas
+	 * @return a builder
+	 */
+	public static Builder builder(PolicyEngine engine) {
+		return new Builder(engine);
+	}
+
+	/**
+	 * Wrap a tool so that its calls pass the calling agent's quota. A tool wrapped already is
+	 * returned as it is.
+	 * @param tool the tool
+	 * @return the governed tool
+	 */
+	public ToolCallback decorate(ToolCallback tool) {
+		Objects.requireNonNull(tool, "tool");
+		if (tool instanceof GovernedToolCallback governed && governed.governance() == this) {
+			return tool;
+		}
+		ToolCallback delegate = (tool instanceof GovernedToolCallback governed) ? governed.delegate() : tool;
+		return new GovernedToolCallback(delegate, this);
+	}
+
+	/**
+	 * Wrap each of the tools, see {@link #decorate(ToolCallback)}.
+	 * @param tools the tools
+	 * @return the governed tools, in the same order
+	 */
+	public List<ToolCallback> decorate(List<ToolCallback> tools) {
+		List<ToolCallback> decorated = new ArrayList<>(tools.size());
+		for (ToolCallback tool : tools) {
+			decorated.add(decorate(tool));
+		}
+		return decorated;
+	}
+
+	/**
+	 * The action name of a tool: the one set for it, or {@code tool:<tool-name>}.
+	 * @param toolName the tool's name
+	 * @return its action name
+	 */
+	public String actionName(String toolName) {
+		return this.actionNames.getOrDefault(toolName, DEFAULT_ACTION_PREFIX + toolName);
+	}
+
+	/**
+	 * The {@link ActionType} a tool's action is checked as, until the engine accepts action
+	 * names: the one set for the tool, or the default.
+	 * @param toolName the tool's name
+	 * @return the action type checked against the agent's allowed actions
+	 */
+	public ActionType actionType(String toolName) {
+		return this.actionTypes.getOrDefault(toolName, this.defaultActionType);
+	}
+
+	/**
+	 * The quota key of a tool: the one set for it, or its {@link #actionName action name}. The
+	 * tool's own limits apply when the engine has a quota for this key.
+	 * @param toolName the tool's name
+	 * @return its quota key
+	 */
+	public String quotaKey(String toolName) {
+		return this.quotaKeys.getOrDefault(toolName, actionName(toolName));
+	}
+
+	/**
+	 * The maximum number of tool calls in one {@code ChatClient} call.
+	 * @return the maximum, or {@code 0} for no maximum
+	 */
+	public int maxToolCallsPerCall() {
+		return this.maxToolCallsPerCall;
+	}
+
+	/**
+	 * What happens on a refusal.
+	 * @return the refusal mode
+	 */
+	public ToolRefusalMode refusalMode() {
+		return this.refusalMode;
+	}
+
+	/**
+	 * Run one tool call under the agent's quota.
+	 */
+	String call(ToolCallback delegate, AgentCallScope scope, ToolCallInvocation invocation) {
+		String toolName = delegate.getToolDefinition().name();
+		String actionName = actionName(toolName);
+		String agentId = scope.agentId();
+		Permit permit;
+		try {
+			permit = admit(scope, toolName, actionName);
+		}
+		catch (QuotaExceededException refusal) {
+			for (SpringAiQuotaListener listener : this.listeners) {
+				notify(() -> listener.onToolCallRefused(agentId, toolName, actionName, refusal));
+			}
+			if (this.refusalMode == ToolRefusalMode.THROW) {
+				throw refusal;
+			}
+			return refusalResult(toolName, actionName, refusal);
+		}
+		try (permit) {
+			for (SpringAiQuotaListener listener : this.listeners) {
+				notify(() -> listener.onToolCallAllowed(agentId, toolName, actionName));
+			}
+			return invocation.call();
+		}
+	}
+
+	private Permit admit(AgentCallScope scope, String toolName, String actionName) {
+		String agentId = scope.agentId();
+		if (this.maxToolCallsPerCall > 0 && scope.countToolCall() > this.maxToolCallsPerCall) {
+			throw new ToolCallLimitExceededException(agentId, toolName, this.maxToolCallsPerCall);
+		}
+		// TODO(open action names): check actionName itself once the core's allowed actions
+		// accept strings beside the seven ActionTypes; until then the tool's action is checked
+		// as the ActionType it is mapped to.
+		ActionType type = actionType(toolName);
+		ResourceQuota quota = quotaOf(agentId);
+		if (quota != null && !quota.allows(type)) {
+			throw new QuotaExceededException(agentId, RejectionReason.ACTION_NOT_ALLOWED,
+					"Agent '" + agentId + "' may not call tool '" + toolName + "': action '" + actionName + "' (checked as "
+							+ type + ") is not in its allowed actions " + quota.allowedActionTypes(),
+					null);
+		}
+		String key = quotaKey(toolName);
+		if (this.engine.getQuota(key).isPresent()) {
+			return this.engine.admit(key, null, this.maxWait);
+		}
+		return NO_PERMIT;
+	}
+
+	private @Nullable ResourceQuota quotaOf(String agentId) {
+		Optional<ResourceQuota> own = this.engine.getQuota(agentId);
+		if (own.isPresent()) {
+			return own.get();
+		}
+		if (this.engine.unknownAgentPolicy() == UnknownAgentPolicy.DEFAULT_QUOTA) {
+			return this.engine.defaultQuota().orElse(null);
+		}
+		// Under REJECT the model request itself is refused; under ALLOW nothing is checked.
+		return null;
+	}
+
+	private static String refusalResult(String toolName, String actionName, QuotaExceededException refusal) {
+		StringBuilder json = new StringBuilder(256);
+		json.append("{\"error\":\"tool_call_refused\",\"tool\":").append(quote(toolName));
+		json.append(",\"action\":").append(quote(actionName));
+		json.append(",\"reason\":").append(quote(refusal.reason().name()));
+		refusal.retryAfter().ifPresent((retry) -> json.append(",\"retryAfterSeconds\":").append(retry.toSeconds()));
+		json.append(",\"message\":").append(quote(String.valueOf(refusal.getMessage())));
+		json.append(",\"instruction\":").append(quote("The tool was not run. Do not call it again for this request;"
+				+ " answer without it or tell the user it is not available."));
+		return json.append('}').toString();
+	}
+
+	private static String quote(String text) {
+		StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
+		for (int i = 0; i < text.length(); i++) {
+			char c = text.charAt(i);
+			switch (c) {
+				case '"' -> quoted.append("\\\"");
+				case '\\' -> quoted.append("\\\\");
+				case '\n' -> quoted.append("\\n");
+				case '\r' -> quoted.append("\\r");
+				case '\t' -> quoted.append("\\t");
+				default -> {
+					if (c < 0x20) {
+						quoted.append(String.format("\\u%04x", (int) c));
+					}
+					else {
+						quoted.append(c);
+					}
+				}
+			}
+		}
+		return quoted.append('"').toString();
+	}
+
+	private static void notify(Runnable call) {
+		try {
+			call.run();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("A SpringAiQuotaListener failed", ex);
+		}
+	}
+
+	/** The tool call itself, run once the quota let it through. */
+	@FunctionalInterface
+	interface ToolCallInvocation {
+
+		String call();
+
+	}
+
+	/**
+	 * Builds a {@link ToolGovernance}.
+	 */
+	public static final class Builder {
+
+		private final PolicyEngine engine;
+
+		private final Map<String, String> actionNames = new HashMap<>();
+
+		private final Map<String, ActionType> actionTypes = new HashMap<>();
+
+		private final Map<String, String> quotaKeys = new HashMap<>();
+
+		private ActionType defaultActionType = ActionType.API_CALL;
+
+		private int maxToolCallsPerCall = DEFAULT_MAX_TOOL_CALLS_PER_CALL;
+
+		private ToolRefusalMode refusalMode = ToolRefusalMode.TELL_MODEL;
+
+		private @Nullable Duration maxWait;
+
+		private final List<SpringAiQuotaListener> listeners = new ArrayList<>();
+
+		private Builder(PolicyEngine engine) {
+			this.engine = Objects.requireNonNull(engine, "engine");
+		}
+
+		/**
+		 * Set the action name of one tool (default {@code tool:<tool-name>}).
+		 * @param toolName the tool's name
+		 * @param actionName its action name
+		 * @return this builder
+		 */
+		public Builder actionName(String toolName, String actionName) {
+			this.actionNames.put(Objects.requireNonNull(toolName, "toolName"),
+					Objects.requireNonNull(actionName, "actionName"));
+			return this;
+		}
+
+		/**
+		 * Set the {@link ActionType} one tool's action is checked as.
+		 * @param toolName the tool's name
+		 * @param actionType the action type
+		 * @return this builder
+		 */
+		public Builder actionType(String toolName, ActionType actionType) {
+			this.actionTypes.put(Objects.requireNonNull(toolName, "toolName"),
+					Objects.requireNonNull(actionType, "actionType"));
+			return this;
+		}
+
+		/**
+		 * Set the {@link ActionType} every other tool's action is checked as (default
+		 * {@link ActionType#API_CALL}).
+		 * @param actionType the action type
+		 * @return this builder
+		 */
+		public Builder defaultActionType(ActionType actionType) {
+			this.defaultActionType = Objects.requireNonNull(actionType, "actionType");
+			return this;
+		}
+
+		/**
+		 * Set the quota key of one tool (default its action name).
+		 * @param toolName the tool's name
+		 * @param quotaKey the key of the tool's own quota in the engine
+		 * @return this builder
+		 */
+		public Builder quotaKey(String toolName, String quotaKey) {
+			this.quotaKeys.put(Objects.requireNonNull(toolName, "toolName"),
+					Objects.requireNonNull(quotaKey, "quotaKey"));
+			return this;
+		}
+
+		/**
+		 * Set the maximum number of tool calls in one {@code ChatClient} call (default
+		 * {@value ToolGovernance#DEFAULT_MAX_TOOL_CALLS_PER_CALL}).
+		 * @param maxToolCallsPerCall the maximum, or {@code 0} for none
+		 * @return this builder
+		 */
+		public Builder maxToolCallsPerCall(int maxToolCallsPerCall) {
+			if (maxToolCallsPerCall < 0) {
+				throw new IllegalArgumentException("maxToolCallsPerCall must be >= 0, was " + maxToolCallsPerCall);
+			}
+			this.maxToolCallsPerCall = maxToolCallsPerCall;
+			return this;
+		}
+
+		/**
+		 * Set what happens on a refusal (default {@link ToolRefusalMode#TELL_MODEL}).
+		 * @param refusalMode the refusal mode
+		 * @return this builder
+		 */
+		public Builder refusalMode(ToolRefusalMode refusalMode) {
+			this.refusalMode = Objects.requireNonNull(refusalMode, "refusalMode");
+			return this;
+		}
+
+		/**
+		 * Set how long a tool call may wait for a permit of the tool's own quota (default: that
+		 * quota's {@code maxWait}).
+		 * @param maxWait the maximum wait, or {@code null} for the quota's own
+		 * @return this builder
+		 */
+		public Builder maxWait(@Nullable Duration maxWait) {
+			if (maxWait != null && maxWait.isNegative()) {
+				throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+			}
+			this.maxWait = maxWait;
+			return this;
+		}
+
+		/**
+		 * Add a listener that hears of tool calls allowed and refused.
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder listener(SpringAiQuotaListener listener) {
+			this.listeners.add(Objects.requireNonNull(listener, "listener"));
+			return this;
+		}
+
+		/**
+		 * Build the governance.
+		 * @return the governance
+		 */
+		public ToolGovernance build() {
+			return new ToolGovernance(this);
+		}
+
+	}
+
+}

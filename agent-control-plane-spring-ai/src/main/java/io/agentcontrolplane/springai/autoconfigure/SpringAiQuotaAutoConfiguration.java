@@ -1,0 +1,90 @@
+package io.agentcontrolplane.springai.autoconfigure;
+
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.springai.AgentIdResolver;
+import io.agentcontrolplane.springai.AgentQuotaAdvisor;
+import io.agentcontrolplane.springai.ProviderRateLimits;
+import io.agentcontrolplane.springai.SpringAiQuotaListener;
+import io.agentcontrolplane.springai.ToolGovernance;
+
+import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.chat.client.ChatClientCustomizer;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
+ * quotas on Spring AI model and tool calls: the {@link AgentQuotaAdvisor}, the
+ * {@link ToolGovernance} it applies to each request's tools, and the {@link ProviderRateLimits}
+ * it fills from response metadata. Needs the application's {@link PolicyEngine}.
+ */
+@AutoConfiguration(afterName = "io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration")
+@ConditionalOnClass(ChatClient.class)
+@ConditionalOnBean(PolicyEngine.class)
+@ConditionalOnBooleanProperty(name = "agent-control-plane.spring-ai.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(SpringAiQuotaProperties.class)
+public final class SpringAiQuotaAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	ProviderRateLimits providerRateLimits() {
+		return new ProviderRateLimits();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBooleanProperty(name = "agent-control-plane.spring-ai.tools.enabled", matchIfMissing = true)
+	ToolGovernance toolGovernance(PolicyEngine engine, SpringAiQuotaProperties properties,
+			ObjectProvider<SpringAiQuotaListener> listeners) {
+		SpringAiQuotaProperties.Tools tools = properties.getTools();
+		ToolGovernance.Builder builder = ToolGovernance.builder(engine)
+			.maxToolCallsPerCall(tools.getMaxCallsPerChatClientCall())
+			.refusalMode(tools.getRefusal())
+			.defaultActionType(tools.getDefaultActionType())
+			.maxWait(tools.getMaxWait());
+		tools.getByName().forEach((name, tool) -> {
+			if (tool.getActionName() != null) {
+				builder.actionName(name, tool.getActionName());
+			}
+			if (tool.getActionType() != null) {
+				builder.actionType(name, tool.getActionType());
+			}
+			if (tool.getQuotaKey() != null) {
+				builder.quotaKey(name, tool.getQuotaKey());
+			}
+		});
+		listeners.orderedStream().forEach(builder::listener);
+		return builder.build();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	AgentQuotaAdvisor agentQuotaAdvisor(PolicyEngine engine, SpringAiQuotaProperties properties,
+			ObjectProvider<AgentIdResolver> agentIdResolver, ObjectProvider<ToolGovernance> toolGovernance,
+			ProviderRateLimits providerRateLimits, ObjectProvider<SpringAiQuotaListener> listeners) {
+		AgentQuotaAdvisor.Builder builder = AgentQuotaAdvisor.builder(engine)
+			.defaultAgentId(properties.getDefaultAgentId())
+			.agentIdResolver(agentIdResolver.getIfUnique())
+			.permitScope(properties.getPermitScope())
+			.action(properties.getAction())
+			.maxWait(properties.getMaxWait())
+			.toolGovernance(toolGovernance.getIfUnique())
+			.providerRateLimits(providerRateLimits)
+			.pauseOnProviderLimit(properties.getProvider().isPauseOnLimit());
+		listeners.orderedStream().forEach(builder::listener);
+		return builder.build();
+	}
+
+	@Bean
+	@ConditionalOnBooleanProperty(name = "agent-control-plane.spring-ai.customize-chat-clients")
+	ChatClientCustomizer agentQuotaChatClientCustomizer(AgentQuotaAdvisor advisor) {
+		return (builder) -> builder.defaultAdvisors(advisor);
+	}
+
+}
