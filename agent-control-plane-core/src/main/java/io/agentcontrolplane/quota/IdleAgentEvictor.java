@@ -3,11 +3,13 @@ package io.agentcontrolplane.quota;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -34,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  * whatever the template and however many threads create agents.
  *
  * <p>All engines share one daemon thread for their sweeps; an engine's periodic sweep ends
- * with {@link #stop()} (or when the engine is garbage collected).
+ * with {@link #stop()} (or when the engine is garbage collected: the thread holds it weakly).
  */
 final class IdleAgentEvictor {
 
@@ -64,7 +66,13 @@ final class IdleAgentEvictor {
 	/** The sweep asked for and not started yet, so that requests coalesce into one. */
 	private final AtomicReference<@Nullable CompletableFuture<Integer>> pending = new AtomicReference<>();
 
-	private volatile @Nullable ScheduledFuture<?> periodic;
+	private volatile boolean stopped;
+
+	/** The period of the sweep, on {@link System#nanoTime()}; set by {@link #start()}. */
+	private long periodNanos;
+
+	/** When the next periodic sweep is due; read and written by the sweeper thread only. */
+	private long nextSweepNanos;
 
 	IdleAgentEvictor(AgentRegistry registry, EngineTime time, long idleTimeoutNanos, int maxDynamicAgents) {
 		this.registry = registry;
@@ -79,23 +87,9 @@ final class IdleAgentEvictor {
 	 * Start the periodic sweep. Called once, when the engine makes dynamic agents.
 	 */
 	void start() {
-		long period = Math.max(MIN_PERIOD_NANOS, Math.min(MAX_PERIOD_NANOS, this.idleTimeoutNanos / 2));
-		WeakReference<IdleAgentEvictor> self = new WeakReference<>(this);
-		AtomicReference<@Nullable ScheduledFuture<?>> handle = new AtomicReference<>();
-		// The task holds the evictor weakly: an engine dropped without stop() does not live on.
-		ScheduledFuture<?> task = Sweeper.EXECUTOR.scheduleWithFixedDelay(() -> {
-			IdleAgentEvictor evictor = self.get();
-			if (evictor == null) {
-				ScheduledFuture<?> own = handle.get();
-				if (own != null) {
-					own.cancel(false);
-				}
-				return;
-			}
-			evictor.sweepNow();
-		}, period, period, TimeUnit.NANOSECONDS);
-		handle.set(task);
-		this.periodic = task;
+		this.periodNanos = Math.max(MIN_PERIOD_NANOS, Math.min(MAX_PERIOD_NANOS, this.idleTimeoutNanos / 2));
+		this.nextSweepNanos = System.nanoTime() + this.periodNanos;
+		Sweeper.register(this);
 	}
 
 	/**
@@ -103,10 +97,22 @@ final class IdleAgentEvictor {
 	 * on explicit request.
 	 */
 	void stop() {
-		ScheduledFuture<?> task = this.periodic;
-		if (task != null) {
-			task.cancel(false);
+		this.stopped = true;
+	}
+
+	/**
+	 * One tick of the shared sweeper: sweep when the period is up.
+	 * @return whether to keep this evictor on the sweeper's list
+	 */
+	private boolean tick(long now) {
+		if (this.stopped) {
+			return false;
 		}
+		if (now - this.nextSweepNanos >= 0) {
+			this.nextSweepNanos = now + this.periodNanos;
+			sweepNow();
+		}
+		return true;
 	}
 
 	/**
@@ -253,11 +259,18 @@ final class IdleAgentEvictor {
 	}
 
 	/**
-	 * The one daemon thread all engines sweep on.
+	 * The one daemon thread all engines sweep on. It ticks every {@value #TICK_MILLIS} ms over
+	 * the evictors of the engines that make dynamic agents, held weakly, so that an engine
+	 * dropped without {@link PolicyEngine#close()} leaves nothing behind but a cleared
+	 * reference, removed at the next tick.
 	 */
 	private static final class Sweeper {
 
+		static final long TICK_MILLIS = 10;
+
 		static final ScheduledExecutorService EXECUTOR = create();
+
+		private static final Queue<WeakReference<IdleAgentEvictor>> EVICTORS = new ConcurrentLinkedQueue<>();
 
 		private static ScheduledExecutorService create() {
 			ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, (task) -> {
@@ -265,8 +278,29 @@ final class IdleAgentEvictor {
 				thread.setDaemon(true);
 				return thread;
 			});
-			executor.setRemoveOnCancelPolicy(true);
+			executor.scheduleWithFixedDelay(Sweeper::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
 			return executor;
+		}
+
+		static void register(IdleAgentEvictor evictor) {
+			// The first registration initialises this class, which starts the ticking thread.
+			EVICTORS.add(new WeakReference<>(evictor));
+		}
+
+		private static void tick() {
+			long now = System.nanoTime();
+			Iterator<WeakReference<IdleAgentEvictor>> it = EVICTORS.iterator();
+			while (it.hasNext()) {
+				IdleAgentEvictor evictor = it.next().get();
+				try {
+					if (evictor == null || !evictor.tick(now)) {
+						it.remove();
+					}
+				}
+				catch (Throwable ex) {
+					// One engine's failing sweep (a listener, say) must not stop the others'.
+				}
+			}
 		}
 
 	}
