@@ -216,7 +216,13 @@ final class Admission {
 	 */
 	Optional<Permit> tryAcquire(String agentId) {
 		for (;;) {
-			AgentState state = this.registry.lookup(agentId);
+			AgentState state;
+			try {
+				state = this.registry.lookup(agentId);
+			}
+			catch (QuotaExceededException ex) {
+				return Optional.empty();
+			}
 			if (state == null) {
 				return this.rejections.unknownAllowed(agentId) ? Optional.of(new UntrackedPermit(agentId))
 						: Optional.empty();
@@ -246,7 +252,13 @@ final class Admission {
 	 */
 	boolean tryAcquireSlot(String agentId) {
 		for (;;) {
-			AgentState state = this.registry.lookup(agentId);
+			AgentState state;
+			try {
+				state = this.registry.lookup(agentId);
+			}
+			catch (QuotaExceededException ex) {
+				return false;
+			}
 			if (state == null) {
 				return this.rejections.unknownAllowed(agentId);
 			}
@@ -275,7 +287,13 @@ final class Admission {
 	 * Check the action and consume one request; see {@link PolicyEngine#checkRateLimit}.
 	 */
 	boolean checkRateLimit(String agentId, @Nullable ActionType action) {
-		AgentState state = this.registry.lookup(agentId);
+		AgentState state;
+		try {
+			state = this.registry.lookup(agentId);
+		}
+		catch (QuotaExceededException ex) {
+			return false;
+		}
 		if (state == null) {
 			return this.rejections.unknownAllowed(agentId);
 		}

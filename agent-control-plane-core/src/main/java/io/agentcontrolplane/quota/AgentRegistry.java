@@ -84,6 +84,8 @@ final class AgentRegistry {
 	 * {@code null} throws at once, a bad one only when it is not found, which it never is
 	 * (every id put in the map was checked), so a known agent costs one map read.
 	 * @return the state, or {@code null} when the agent has none and the policy makes none
+	 * @throws QuotaExceededException when a dynamic agent would pass the ceiling of dynamic
+	 * agents (see {@link IdleAgentEvictor})
 	 */
 	@Nullable AgentState lookup(String agentId) {
 		AgentState state = this.states.get(Objects.requireNonNull(agentId, "agentId"));
@@ -104,7 +106,17 @@ final class AgentRegistry {
 
 	private AgentState createDynamic(String agentId) {
 		ResourceQuota template = Objects.requireNonNull(this.template);
-		this.evictor.reserve();
+		String refusal = this.evictor.reserve();
+		if (refusal != null) {
+			// Still known? Another caller may have created it while we waited for the sweep.
+			AgentState existing = this.states.get(agentId);
+			if (existing != null) {
+				return existing;
+			}
+			this.listeners.onRejected(agentId, RejectionReason.CONCURRENCY_LIMIT, 0);
+			throw new QuotaExceededException(agentId, RejectionReason.CONCURRENCY_LIMIT,
+					"Agent '" + agentId + "' refused (CONCURRENCY_LIMIT): " + refusal, null);
+		}
 		long now = this.time.nanos();
 		boolean[] created = new boolean[1];
 		AgentState state;
@@ -123,7 +135,6 @@ final class AgentRegistry {
 		}
 		if (created[0]) {
 			this.listeners.onAgentAdded(agentId);
-			this.evictor.maybeSweep(state);
 		}
 		return state;
 	}

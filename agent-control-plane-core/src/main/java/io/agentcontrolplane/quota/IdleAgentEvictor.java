@@ -1,26 +1,51 @@
 package io.agentcontrolplane.quota;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.jspecify.annotations.Nullable;
 
 /**
- * Keeps the dynamic agents ({@link UnknownAgentPolicy#DEFAULT_QUOTA}) of one registry bounded:
- * counts them, makes room for new ones, and evicts the idle ones (nothing in flight, nobody
- * waiting, every rate budget full again) after the idle time-out, or longest-idle first beyond
- * the maximum.
+ * Keeps the dynamic agents ({@link UnknownAgentPolicy#DEFAULT_QUOTA}) of one registry bounded,
+ * off the callers' path: sweeps run on a background thread, periodically (every half idle
+ * time-out, at least every minute and at most every 10 ms) and as soon as the dynamic agents
+ * pass the threshold (the maximum plus a tenth). A sweep evicts the agents idle for longer than
+ * the idle time-out, then longest-idle first down to the maximum. An agent is idle when nothing
+ * is in flight, nobody waits and every rate budget is full again: an agent with a spent budget
+ * is never evicted, so that it can never come back with a fresh one.
  *
- * <p>The count has two marks above the maximum: past the threshold (max + max/10) a creator
- * sweeps if no sweep runs, so that sweeps are amortised over many creations; at the hard
- * ceiling (2 x max) a creator waits for the running sweep and sweeps itself, so that creators
- * skipping a sweep cannot pile agents up. Both marks are based on what the last sweep could not
- * evict (busy agents), never on the count, which creators push up while a sweep runs.
+ * <p>The hard ceiling is twice the maximum. A creator that finds it reached asks for a sweep
+ * and waits for it (up to 10 seconds, going on while sweeps make room); if a sweep could not
+ * make room (every agent is busy or
+ * has a spent budget), the new agent is refused with {@link RejectionReason#CONCURRENCY_LIMIT}
+ * and a message naming the ceiling. So the live dynamic agents never exceed the ceiling,
+ * whatever the template and however many threads create agents.
+ *
+ * <p>All engines share one daemon thread for their sweeps; an engine's periodic sweep ends
+ * with {@link #stop()} (or when the engine is garbage collected: the thread holds it weakly).
  */
 final class IdleAgentEvictor {
+
+	private static final long MIN_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+	private static final long MAX_PERIOD_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+	/** How long a creator at the ceiling waits for the sweep it asked for. */
+	private static final long CEILING_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
 	private final AgentRegistry registry;
 
@@ -30,133 +55,182 @@ final class IdleAgentEvictor {
 
 	private final int maxDynamicAgents;
 
+	private final int sweepThreshold;
+
+	private final int hardCeiling;
+
 	private final ReentrantLock sweeping = new ReentrantLock();
 
 	private final AtomicInteger dynamicAgents = new AtomicInteger();
 
-	private volatile long lastSweepNanos;
+	/** The sweep asked for and not started yet, so that requests coalesce into one. */
+	private final AtomicReference<@Nullable CompletableFuture<Integer>> pending = new AtomicReference<>();
 
-	/** Dynamic agents beyond which a creator tries to sweep (skipping when a sweep runs). */
-	private volatile int sweepThreshold;
+	private volatile boolean stopped;
 
-	/** Dynamic agents beyond which a creator waits for the running sweep and sweeps itself. */
-	private volatile int hardCeiling;
+	/** The period of the sweep, on {@link System#nanoTime()}; set by {@link #start()}. */
+	private long periodNanos;
+
+	/** When the next periodic sweep is due; read and written by the sweeper thread only. */
+	private long nextSweepNanos;
 
 	IdleAgentEvictor(AgentRegistry registry, EngineTime time, long idleTimeoutNanos, int maxDynamicAgents) {
 		this.registry = registry;
 		this.time = time;
 		this.idleTimeoutNanos = idleTimeoutNanos;
 		this.maxDynamicAgents = maxDynamicAgents;
-		this.sweepThreshold = thresholdAbove(maxDynamicAgents);
-		this.hardCeiling = ceilingAbove(maxDynamicAgents);
-		this.lastSweepNanos = time.nanos();
+		this.sweepThreshold = (int) Math.min(Integer.MAX_VALUE, maxDynamicAgents + (long) maxDynamicAgents / 10);
+		this.hardCeiling = (int) Math.min(Integer.MAX_VALUE, 2L * maxDynamicAgents);
 	}
 
 	/**
-	 * Count one more dynamic agent before creating it. Below the hard ceiling this is one CAS.
-	 * At the ceiling the creator waits for the sweep that runs and sweeps itself. When even a
-	 * sweep leaves the ceiling reached (every agent is busy, and a sweep raises the ceiling above
-	 * the busy ones) the agent is counted anyway: the bound is soft, never a refusal or a hang.
+	 * Start the periodic sweep. Called once, when the engine makes dynamic agents.
 	 */
-	void reserve() {
+	void start() {
+		this.periodNanos = Math.max(MIN_PERIOD_NANOS, Math.min(MAX_PERIOD_NANOS, this.idleTimeoutNanos / 2));
+		this.nextSweepNanos = System.nanoTime() + this.periodNanos;
+		Sweeper.register(this);
+	}
+
+	/**
+	 * Stop the periodic sweep; agents are then evicted only at the threshold, the ceiling and
+	 * on explicit request.
+	 */
+	void stop() {
+		this.stopped = true;
+	}
+
+	/**
+	 * One tick of the shared sweeper: sweep when the period is up.
+	 * @return whether to keep this evictor on the sweeper's list
+	 */
+	private boolean tick(long now) {
+		if (this.stopped) {
+			return false;
+		}
+		if (now - this.nextSweepNanos >= 0) {
+			this.nextSweepNanos = now + this.periodNanos;
+			sweepNow();
+		}
+		return true;
+	}
+
+	/**
+	 * Count one more dynamic agent before creating it. Below the ceiling this is one CAS (and,
+	 * past the threshold, a request for a background sweep).
+	 * @return {@code null} when counted, else the refusal of the new agent
+	 */
+	@Nullable String reserve() {
+		int fruitless = 0;
 		for (;;) {
 			int count = this.dynamicAgents.get();
 			if (count < this.hardCeiling) {
 				if (this.dynamicAgents.compareAndSet(count, count + 1)) {
-					return;
+					if (count + 1 > this.sweepThreshold) {
+						requestSweep();
+					}
+					return null;
 				}
 				continue;
 			}
-			this.sweeping.lock();
-			try {
-				if (this.dynamicAgents.get() >= this.hardCeiling) {
-					sweep(this.time.nanos(), null);
-				}
-				if (this.dynamicAgents.get() >= this.hardCeiling) {
-					this.dynamicAgents.incrementAndGet();
-					return;
-				}
-			}
-			finally {
-				this.sweeping.unlock();
+			// At the ceiling: wait for a sweep; go on while sweeps make room (other creators may
+			// take it first). The sweep joined may have started before the ceiling was reached,
+			// so refuse only after two in a row made no room.
+			int evicted = waitFor(requestSweep());
+			fruitless = (evicted == 0) ? fruitless + 1 : 0;
+			if (fruitless >= 2 && this.dynamicAgents.get() >= this.hardCeiling) {
+				return this.hardCeiling + " dynamic agents are live (twice maxDynamicAgents=" + this.maxDynamicAgents
+						+ ") and none of them is idle with a full rate budget, so no new dynamic agent is created"
+						+ " until one is";
 			}
 		}
 	}
 
 	/**
+	 * Wait for a sweep, with a bound.
+	 * @return how many agents it evicted, {@code 0} when it did not end in time
+	 */
+	private static int waitFor(CompletableFuture<Integer> sweep) {
+		try {
+			return sweep.get(CEILING_WAIT_NANOS, TimeUnit.NANOSECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return 0;
+		}
+		catch (TimeoutException | ExecutionException ex) {
+			return 0;
+		}
+	}
+
+	/**
 	 * Give back the room of an agent that was reserved but not created, or that stopped being
-	 * dynamic (given a quota of its own, or removed).
+	 * dynamic (given a quota of its own, removed or evicted).
 	 */
 	void unreserve() {
 		this.dynamicAgents.decrementAndGet();
 	}
 
 	/**
-	 * Sweep if one is due, skipping when another sweep runs. Called after a creation.
-	 * @param spared the agent just created, never evicted by its own creation's sweep (or its
-	 * creator could loop for ever beside busy agents with a very short idle time-out)
+	 * Ask the background thread for a sweep, joining one asked for and not started yet.
+	 * @return the sweep, completed with the number of agents it evicted
 	 */
-	void maybeSweep(@Nullable AgentState spared) {
-		int count = this.dynamicAgents.get();
-		long now = this.time.nanos();
-		if (count > this.sweepThreshold || (count > 0 && now - this.lastSweepNanos >= this.idleTimeoutNanos / 2)) {
-			if (this.sweeping.tryLock()) {
+	CompletableFuture<Integer> requestSweep() {
+		for (;;) {
+			CompletableFuture<Integer> sweep = this.pending.get();
+			if (sweep != null) {
+				return sweep;
+			}
+			CompletableFuture<Integer> fresh = new CompletableFuture<>();
+			if (this.pending.compareAndSet(null, fresh)) {
 				try {
-					sweep(now, spared);
+					Sweeper.EXECUTOR.execute(() -> {
+						this.pending.compareAndSet(fresh, null);
+						try {
+							fresh.complete(sweepNow());
+						}
+						catch (Throwable ex) {
+							fresh.completeExceptionally(ex);
+						}
+					});
 				}
-				finally {
-					this.sweeping.unlock();
+				catch (RuntimeException ex) {
+					this.pending.compareAndSet(fresh, null);
+					fresh.completeExceptionally(ex);
 				}
+				return fresh;
 			}
 		}
 	}
 
 	/**
-	 * Sweep now, waiting for a sweep that runs.
+	 * Sweep now on the calling thread, waiting for a sweep that runs.
 	 * @return how many agents were evicted
 	 */
 	int sweepNow() {
 		this.sweeping.lock();
 		try {
-			return sweep(this.time.nanos(), null);
+			return sweep(this.time.nanos());
 		}
 		finally {
 			this.sweeping.unlock();
 		}
 	}
 
-	private static int thresholdAbove(int kept) {
-		return (int) Math.min(Integer.MAX_VALUE, kept + (long) kept / 10);
-	}
-
-	private static int ceilingAbove(int kept) {
-		return (int) Math.min(Integer.MAX_VALUE, 2L * kept);
-	}
-
-	private int sweep(long now, @Nullable AgentState spared) {
-		this.lastSweepNanos = now;
+	private int sweep(long now) {
 		int evicted = 0;
-		// Dynamic agents this sweep cannot evict: busy ones and the one being created.
-		int unevictable = 0;
 		List<AgentState> idle = new ArrayList<>();
 		for (AgentState state : this.registry.states()) {
 			if (!state.isDynamic()) {
 				continue;
 			}
-			if (state == spared) {
-				unevictable++;
-				continue;
-			}
 			long idleSince = state.observeIdle(isBusy(state), now);
 			if (idleSince == Long.MAX_VALUE) {
-				unevictable++;
+				continue;
 			}
-			else if (now - idleSince >= this.idleTimeoutNanos) {
+			if (now - idleSince >= this.idleTimeoutNanos) {
 				if (this.registry.evict(state)) {
 					evicted++;
-				}
-				else {
-					unevictable++;
 				}
 			}
 			else {
@@ -173,14 +247,8 @@ final class IdleAgentEvictor {
 				if (this.registry.evict(state)) {
 					evicted++;
 				}
-				else {
-					unevictable++;
-				}
 			}
 		}
-		int kept = Math.max(this.maxDynamicAgents, unevictable);
-		this.sweepThreshold = thresholdAbove(kept);
-		this.hardCeiling = ceilingAbove(kept);
 		return evicted;
 	}
 
@@ -188,6 +256,53 @@ final class IdleAgentEvictor {
 		PermitStore.AgentPermits permits = state.permits();
 		RateBudget budget = state.rate();
 		return permits.inFlight() > 0 || permits.waiting() > 0 || (budget != null && !budget.isFull());
+	}
+
+	/**
+	 * The one daemon thread all engines sweep on. It ticks every {@value #TICK_MILLIS} ms over
+	 * the evictors of the engines that make dynamic agents, held weakly, so that an engine
+	 * dropped without {@link PolicyEngine#close()} leaves nothing behind but a cleared
+	 * reference, removed at the next tick.
+	 */
+	private static final class Sweeper {
+
+		static final long TICK_MILLIS = 10;
+
+		static final ScheduledExecutorService EXECUTOR = create();
+
+		private static final Queue<WeakReference<IdleAgentEvictor>> EVICTORS = new ConcurrentLinkedQueue<>();
+
+		private static ScheduledExecutorService create() {
+			ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, (task) -> {
+				Thread thread = new Thread(task, "agent-control-plane-evictor");
+				thread.setDaemon(true);
+				return thread;
+			});
+			executor.scheduleWithFixedDelay(Sweeper::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+			return executor;
+		}
+
+		static void register(IdleAgentEvictor evictor) {
+			// The first registration initialises this class, which starts the ticking thread.
+			EVICTORS.add(new WeakReference<>(evictor));
+		}
+
+		private static void tick() {
+			long now = System.nanoTime();
+			Iterator<WeakReference<IdleAgentEvictor>> it = EVICTORS.iterator();
+			while (it.hasNext()) {
+				IdleAgentEvictor evictor = it.next().get();
+				try {
+					if (evictor == null || !evictor.tick(now)) {
+						it.remove();
+					}
+				}
+				catch (Throwable ex) {
+					// One engine's failing sweep (a listener, say) must not stop the others'.
+				}
+			}
+		}
+
 	}
 
 }

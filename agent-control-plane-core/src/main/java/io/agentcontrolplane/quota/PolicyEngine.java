@@ -46,9 +46,14 @@ import org.jspecify.annotations.Nullable;
  * <h2>Dynamic agents</h2> Under {@link UnknownAgentPolicy#DEFAULT_QUOTA} agents are created on
  * first use from the template and evicted when idle (nothing in flight, nobody waiting, every
  * rate budget full again) for longer than {@link Builder#dynamicAgentIdleTimeout(Duration)}, or
- * longest-idle first beyond {@link Builder#maxDynamicAgents(int)}. Eviction runs amortised when
- * dynamic agents are created, and whenever {@link #evictIdleAgents()} is called; reads such as
- * {@link #snapshots()} never evict. An evicted agent loses its counters; it starts afresh on its next call.
+ * longest-idle first beyond {@link Builder#maxDynamicAgents(int)}. Eviction runs on a background
+ * daemon thread, never on a caller's path: periodically, as soon as the dynamic agents pass the
+ * maximum by a tenth, and whenever {@link #evictIdleAgents()} is called; reads such as
+ * {@link #snapshots()} never evict; {@link #close()} stops the periodic sweep. An agent with a
+ * spent rate budget is not evicted (it would come back with a fresh one), so the live dynamic
+ * agents are capped at twice the maximum: beyond that, a new dynamic agent is refused with
+ * {@link RejectionReason#CONCURRENCY_LIMIT} until one is idle. An evicted agent loses its
+ * counters; it starts afresh on its next call.
  *
  * <h2>Agent ids</h2> A {@code null} agent id throws {@link NullPointerException} ("agentId")
  * everywhere. A blank one throws {@link IllegalArgumentException} ("agentId must not be null or
@@ -57,7 +62,7 @@ import org.jspecify.annotations.Nullable;
  * {@link UnknownAgentPolicy}; the read-only look-ups ({@link #getQuota}, {@link #snapshot},
  * {@link #removeQuota}) answer as for any unknown agent.
  */
-public final class PolicyEngine {
+public final class PolicyEngine implements AutoCloseable {
 
 	/** The default of {@link Builder#maxAgentIdLength(int)}. */
 	public static final int DEFAULT_MAX_AGENT_ID_LENGTH = 256;
@@ -103,6 +108,9 @@ public final class PolicyEngine {
 		this.grants = new Grants(this.listeners, this.time, builder.measureHoldTimes);
 		this.admission = new Admission(this.registry, rejections, new RateConsumption(this.listeners), this.grants,
 				builder.handOffExecutor);
+		if (builder.unknownAgentPolicy == UnknownAgentPolicy.DEFAULT_QUOTA) {
+			this.registry.evictor().start();
+		}
 	}
 
 	/**
@@ -460,6 +468,17 @@ public final class PolicyEngine {
 		return this.permitStore.name();
 	}
 
+	/**
+	 * Stop the engine's background work: the periodic eviction of idle dynamic agents (the
+	 * Spring bean's destroy calls this). The engine keeps working; dynamic agents are then
+	 * evicted only when they pass the threshold or reach the ceiling, and by
+	 * {@link #evictIdleAgents()}. Idempotent.
+	 */
+	@Override
+	public void close() {
+		this.registry.evictor().stop();
+	}
+
 	private static @Nullable Duration checkMaxWait(@Nullable Duration maxWait) {
 		if (maxWait != null && maxWait.isNegative()) {
 			throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
@@ -535,10 +554,12 @@ public final class PolicyEngine {
 
 		/**
 		 * The maximum number of dynamic agents kept at once (default 10,000); beyond it the
-		 * longest-idle dynamic agents are evicted first. The bound is soft: eviction runs once
-		 * the dynamic agents exceed it by a tenth (so that sweeps are amortised), busy agents are
-		 * never evicted, and a caller creating an agent at twice the maximum (or twice the busy
-		 * agents, if more) waits for eviction first, however many threads create agents.
+		 * longest-idle dynamic agents are evicted first, on a background thread, once the dynamic
+		 * agents exceed it by a tenth (so that sweeps are amortised). Busy agents and agents with
+		 * a spent rate budget are never evicted, so the maximum can be passed, up to a hard
+		 * ceiling of twice the maximum: a caller creating an agent there waits (up to 10 seconds)
+		 * for a background sweep, and is refused with {@link RejectionReason#CONCURRENCY_LIMIT} when the
+		 * sweep made no room.
 		 * @param maxDynamicAgents the maximum, {@code > 0}
 		 * @return this builder
 		 */

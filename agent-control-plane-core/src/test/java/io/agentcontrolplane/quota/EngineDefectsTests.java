@@ -143,6 +143,95 @@ class EngineDefectsTests {
 
 	}
 
+	/** b. Dynamic agents stay bounded, evicted off the callers' path, and never refilled by eviction. */
+	@Nested
+	class DynamicAgents {
+
+		@Test
+		void agentsWithASpentBudgetStayWithinTheCeilingAndKeepWhatTheySpent() {
+			MutableClock clock = new MutableClock();
+			PolicyEngine engine = PolicyEngine.builder()
+				.clock(clock)
+				.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+				.defaultQuota(ResourceQuota.builder("template").maxRequestsPerHour(10).build())
+				.maxDynamicAgents(10)
+				.build();
+			try {
+				for (int i = 0; i < 10; i++) {
+					assertThat(engine.checkRateLimit("spender")).isTrue();
+				}
+				int refused = 0;
+				for (int i = 0; i < 200; i++) {
+					try {
+						engine.admit("tenant-" + i, null, null).close();
+					}
+					catch (QuotaExceededException ex) {
+						assertThat(ex.reason()).isEqualTo(RejectionReason.CONCURRENCY_LIMIT);
+						assertThat(ex.getMessage()).contains("maxDynamicAgents=10");
+						refused++;
+					}
+					assertThat(engine.agentIds()).as("live dynamic agents after %d ids", i + 1).hasSizeLessThanOrEqualTo(20);
+				}
+				assertThat(refused).isEqualTo(181);
+				// The spender was never evicted with its budget spent, so nothing refilled it.
+				assertThat(engine.checkRateLimit("spender")).isFalse();
+				// Time refills the budgets; the agents become idle, are evicted, and room is back.
+				clock.advance(Duration.ofHours(2));
+				engine.evictIdleAgents();
+				engine.admit("newcomer", null, null).close();
+			}
+			finally {
+				engine.close();
+			}
+		}
+
+		@Test
+		void idleAgentsAreEvictedOnABackgroundThread() {
+			PolicyEngine engine = PolicyEngine.builder()
+				.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+				.dynamicAgentIdleTimeout(Duration.ofMillis(20))
+				.build();
+			List<String> evictingThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+			engine.addListener(new QuotaListener() {
+				@Override
+				public void onAgentRemoved(String agentId) {
+					evictingThreads.add(Thread.currentThread().getName());
+				}
+			});
+			try {
+				engine.tryAcquire("tenant").orElseThrow().close();
+				org.awaitility.Awaitility.await().atMost(BOUND).until(() -> engine.agentIds().isEmpty());
+				assertThat(evictingThreads).containsExactly("agent-control-plane-evictor");
+			}
+			finally {
+				engine.close();
+			}
+		}
+
+		@Test
+		void snapshotsNeverEvict() {
+			MutableClock clock = new MutableClock();
+			PolicyEngine engine = PolicyEngine.builder()
+				.clock(clock)
+				.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+				.dynamicAgentIdleTimeout(Duration.ofMinutes(1))
+				.build();
+			try {
+				engine.tryAcquire("tenant").orElseThrow().close();
+				// Idle for longer than the time-out as seen by two reads in a row: a read that
+				// swept would evict it at the latest on the second.
+				clock.advance(Duration.ofMinutes(5));
+				assertThat(engine.snapshots()).containsOnlyKeys("tenant");
+				clock.advance(Duration.ofMinutes(5));
+				assertThat(engine.snapshots()).containsOnlyKeys("tenant");
+			}
+			finally {
+				engine.close();
+			}
+		}
+
+	}
+
 	/** c. A slot of a removed quota never counts against a new quota of the same id. */
 	@Nested
 	class SlotsOfARemovedQuota {

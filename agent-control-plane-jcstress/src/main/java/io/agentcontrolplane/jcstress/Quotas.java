@@ -33,8 +33,14 @@ final class Quotas {
 		return engine;
 	}
 
+	/**
+	 * An engine whose waiters' futures are completed on the releasing thread itself (a direct
+	 * hand-off executor), so that each race ends within its actors and the arbiter sees its
+	 * outcome: the races are those of the store and the engine, which the hand-off executor
+	 * does not change; it only moves where the caller's future completes.
+	 */
 	static PolicyEngine waitingEngine(int limit) {
-		PolicyEngine engine = new PolicyEngine();
+		PolicyEngine engine = PolicyEngine.builder().handOffExecutor(Runnable::run).build();
 		engine.setQuota(AGENT, quota(limit));
 		return engine;
 	}

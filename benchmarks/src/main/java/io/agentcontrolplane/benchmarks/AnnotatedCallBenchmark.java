@@ -57,6 +57,8 @@ import org.springframework.resilience.annotation.EnableResilientMethods;
  * <li>{@code @BoundedExecution(agent = "bench")} with the project's auto-configurations and
  * Micrometer metrics on (a {@code SimpleMeterRegistry} from Spring Boot's metrics
  * auto-configuration, with the project's {@code QuotaMetrics} bound to it);</li>
+ * <li>the same without the project's metrics auto-configuration ({@code boundedExecutionNoMetrics}:
+ * like for like with {@code @ConcurrencyLimit}, which records no metrics);</li>
  * <li>Spring Framework 7 {@code @ConcurrencyLimit} (enabled by {@code @EnableResilientMethods},
  * default {@code BLOCK} policy);</li>
  * <li>Resilience4j {@code @Bulkhead} through its Spring aspect (resilience4j-spring-boot4's
@@ -93,6 +95,18 @@ public class AnnotatedCallBenchmark {
 	@Benchmark
 	@Threads(2)
 	public int boundedExecution_2t(BoundedExecutionContext context) {
+		return context.service.work(context.input);
+	}
+
+	@Benchmark
+	@Threads(1)
+	public int boundedExecutionNoMetrics_1t(BoundedExecutionNoMetricsContext context) {
+		return context.service.work(context.input);
+	}
+
+	@Benchmark
+	@Threads(2)
+	public int boundedExecutionNoMetrics_2t(BoundedExecutionNoMetricsContext context) {
 		return context.service.work(context.input);
 	}
 
@@ -193,6 +207,43 @@ public class AnnotatedCallBenchmark {
 			if (acquired != 1 || permitted != 1) {
 				throw new IllegalStateException("@BoundedExecution is not applied with metrics: acquired=" + acquired
 						+ ", permitted counter=" + permitted);
+			}
+		}
+
+		@TearDown(Level.Trial)
+		public void tearDown() {
+			this.context.close();
+		}
+
+	}
+
+	/**
+	 * The {@code @BoundedExecution} context without the project's metrics binder (the registry
+	 * is there, as in every context, but nothing binds the engine to it and hold times are not
+	 * measured): like for like with {@code @ConcurrencyLimit}, which has no metrics.
+	 */
+	@State(Scope.Benchmark)
+	public static class BoundedExecutionNoMetricsContext {
+
+		ConfigurableApplicationContext context;
+
+		GuardedService service;
+
+		int input = 41;
+
+		@Setup(Level.Trial)
+		public void setUp() {
+			this.context = start(BoundedExecutionNoMetricsConfiguration.class,
+					"agent-control-plane.quotas." + AGENT + ".max-concurrent-executions=" + LIMIT);
+			this.service = this.context.getBean(GuardedService.class);
+			requireProxy(this.service, true);
+			if (!this.context.getBeansOfType(QuotaMetrics.class).isEmpty()) {
+				throw new IllegalStateException("QuotaMetrics is bound: this context must have no metrics binder");
+			}
+			this.service.work(this.input);
+			long acquired = this.context.getBean(PolicyEngine.class).snapshot(AGENT).orElseThrow().acquired();
+			if (acquired != 1) {
+				throw new IllegalStateException("@BoundedExecution is not applied: acquired=" + acquired);
 			}
 		}
 
@@ -326,6 +377,18 @@ public class AnnotatedCallBenchmark {
 	@ImportAutoConfiguration({ AgentControlPlaneAutoConfiguration.class, BoundedExecutionAutoConfiguration.class,
 			QuotaMetricsAutoConfiguration.class })
 	public static class BoundedExecutionConfiguration {
+
+		@Bean
+		GuardedService guardedService() {
+			return new GuardedService();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@WithMetrics
+	@ImportAutoConfiguration({ AgentControlPlaneAutoConfiguration.class, BoundedExecutionAutoConfiguration.class })
+	public static class BoundedExecutionNoMetricsConfiguration {
 
 		@Bean
 		GuardedService guardedService() {
