@@ -1,6 +1,9 @@
 package io.agentcontrolplane.autoconfigure;
 
 import java.io.InputStream;
+import java.net.URL;
+import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 
@@ -17,11 +20,17 @@ class ConfigurationMetadataTests {
 	@Test
 	@SuppressWarnings("unchecked")
 	void descriptionsAreReadableDefaultsAreWrittenAsInPropertiesAndEnumsHaveHints() throws Exception {
-		Map<String, Object> metadata;
-		try (InputStream json = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
-			metadata = JsonMapper.builder().build().readValue(json, Map.class);
+		// Every jar on the class path has a file of this name; ours is the one naming our prefix.
+		List<Map<String, Object>> properties = new ArrayList<>();
+		List<Map<String, Object>> hints = new ArrayList<>();
+		Enumeration<URL> files = getClass().getClassLoader().getResources("META-INF/spring-configuration-metadata.json");
+		while (files.hasMoreElements()) {
+			try (InputStream json = files.nextElement().openStream()) {
+				Map<String, Object> metadata = JsonMapper.builder().build().readValue(json, Map.class);
+				properties.addAll((List<Map<String, Object>>) metadata.getOrDefault("properties", List.of()));
+				hints.addAll((List<Map<String, Object>>) metadata.getOrDefault("hints", List.of()));
+			}
 		}
-		List<Map<String, Object>> properties = (List<Map<String, Object>>) metadata.get("properties");
 		List<Map<String, Object>> ours = properties.stream()
 			.filter((property) -> String.valueOf(property.get("name")).startsWith("agent-control-plane."))
 			.toList();
@@ -31,7 +40,6 @@ class ConfigurationMetadataTests {
 		assertThat(ours).filteredOn((property) -> "agent-control-plane.defaults.max-wait".equals(property.get("name")))
 			.singleElement()
 			.satisfies((property) -> assertThat(property.get("defaultValue")).isEqualTo("0s"));
-		List<Map<String, Object>> hints = (List<Map<String, Object>>) metadata.get("hints");
 		assertThat(hints).extracting((hint) -> hint.get("name"))
 			.contains("agent-control-plane.unknown-agent", "agent-control-plane.defaults.allowed-action-types",
 					"agent-control-plane.redis.on-unavailable");

@@ -9,9 +9,12 @@ import io.agentcontrolplane.concurrent.BoundedExecutor;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -24,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * read at run time, so the bean definitions do not depend on it and an AOT-built application
  * honours it too.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class EnabledSwitchTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
@@ -51,6 +55,12 @@ class EnabledSwitchTests {
 				.containsExactly("a", "b");
 			assertThat(engine.snapshots().values()).allSatisfy((snapshot) -> assertThat(snapshot.rejected()).isZero());
 		});
+	}
+
+	@Test
+	void switchedOffSaysSoAtStartup(CapturedOutput output) {
+		this.contextRunner.withPropertyValues("agent-control-plane.enabled=false")
+			.run((context) -> assertThat(output).contains("agent-control-plane.enabled is false: no quota is enforced"));
 	}
 
 	@Test

@@ -86,6 +86,21 @@ class UnknownPropertyTests {
 	}
 
 	@Test
+	void legacyEnvironmentVariableSpellingWithUnderscoresForDashesStarts() {
+		this.contextRunner
+			.withInitializer((context) -> context.getEnvironment()
+				.getPropertySources()
+				.addFirst(new SystemEnvironmentPropertySource(
+						StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+						Map.of("AGENT_CONTROL_PLANE_DEFAULTS_MAX_CONCURRENT_EXECUTIONS", "2"))))
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(AgentControlPlaneProperties.class).getDefaults().getMaxConcurrentExecutions())
+					.isEqualTo(2);
+			});
+	}
+
+	@Test
 	void misspeltEnvironmentVariableFailsStartup() {
 		this.contextRunner
 			.withInitializer((context) -> context.getEnvironment()

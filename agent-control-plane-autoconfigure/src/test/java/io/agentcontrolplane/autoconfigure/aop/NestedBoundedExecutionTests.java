@@ -86,7 +86,8 @@ class NestedBoundedExecutionTests {
 			Outer outer = context.getBean(Outer.class);
 			Inner inner = context.getBean(Inner.class);
 			Gate gate = context.getBean(Gate.class);
-			CompletableFuture<String> holder = CompletableFuture.supplyAsync(outer::holdUntilReleased);
+			CompletableFuture<String> holder = new CompletableFuture<>();
+			new Thread(() -> holder.complete(outer.holdUntilReleased()), "holder").start();
 			assertThat(gate.entered.await(10, TimeUnit.SECONDS)).isTrue();
 			try {
 				assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(inner::work);
