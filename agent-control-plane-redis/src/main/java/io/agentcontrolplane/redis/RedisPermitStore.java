@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.agentcontrolplane.quota.PermitStore;
-import io.agentcontrolplane.quota.PermitStoreUnavailableException;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
@@ -146,8 +145,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	private volatile long[] lastRound = { 0, 0 };
 
 	private volatile boolean closed;
-
-	private volatile @Nullable Throwable lastFailure;
 
 	private RedisPermitStore(Builder builder) {
 		this.redisson = builder.redisson;
@@ -458,7 +455,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	void agentLost(RedisAgentPermits agent, @Nullable Throwable cause) {
-		this.lastFailure = cause;
 		if (this.unavailableAgents.getAndIncrement() == 0) {
 			logger.log(Level.WARNING, "Redis does not answer for agent '" + agent.agentId() + "' (and maybe others); "
 					+ "their permits now " + (failOpen() ? "fall back to local limits" : "fail closed") + ": "
@@ -470,15 +466,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		if (this.unavailableAgents.decrementAndGet() == 0) {
 			logger.log(Level.INFO, "Redis answers for every agent again; agent-control-plane permits are cluster-wide again");
 		}
-	}
-
-	PermitStoreUnavailableException unavailable() {
-		Throwable cause = this.lastFailure;
-		String message = "Redis is unreachable (" + ((cause != null) ? describe(cause) : "no answer")
-				+ "); the permit store fails closed (agent-control-plane.redis.on-unavailable=fail-closed) "
-				+ "until Redis answers again";
-		return (cause != null) ? new PermitStoreUnavailableException(message, cause)
-				: new PermitStoreUnavailableException(message);
 	}
 
 	/**
