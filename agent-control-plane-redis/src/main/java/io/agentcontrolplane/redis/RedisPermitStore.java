@@ -142,7 +142,9 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	private final AtomicBoolean roundRunning = new AtomicBoolean();
 
 	/** Agents in the last complete maintenance round, and how long it took (for tests and docs). */
-	private volatile long[] lastRound = { 0, 0 };
+	private volatile long[] lastRound = { 0, 0, 0 };
+
+	private volatile boolean roundPending;
 
 	private volatile boolean closed;
 
@@ -476,9 +478,12 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	 */
 	private void maintainAll() {
 		if (!this.roundRunning.compareAndSet(false, true)) {
-			// The previous round is still on its way: one round at a time.
+			// The previous round is still on its way: one round at a time, and the next one as
+			// soon as it ends (skipping it would leave leases a whole interval longer unrenewed).
+			this.roundPending = true;
 			return;
 		}
+		this.roundPending = false;
 		long round = this.rounds++;
 		long slices = Math.max(1, this.reconcileIntervalMillis / this.renewEveryMillis);
 		List<RedisAgentPermits> due = new ArrayList<>();
@@ -510,8 +515,12 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private void finishRound(AtomicInteger running, int agents, long start) {
 		if (running.decrementAndGet() == 0) {
-			this.lastRound = new long[] { agents, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
+			long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+			this.lastRound = new long[] { agents, millis, Math.max(millis, this.lastRound[2]) };
 			this.roundRunning.set(false);
+			if (this.roundPending && !this.closed) {
+				schedule(this::maintainAll, 0);
+			}
 		}
 	}
 
@@ -587,8 +596,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * The last complete maintenance round: how many agents it renewed or reconciled, and how
-	 * many milliseconds it took until every answer was in.
+	 * The last complete maintenance round: how many agents it renewed or reconciled, how many
+	 * milliseconds it took until every answer was in, and the longest round so far.
 	 */
 	long[] lastMaintenanceRound() {
 		return this.lastRound.clone();
