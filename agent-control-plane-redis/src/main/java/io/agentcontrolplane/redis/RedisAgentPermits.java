@@ -560,7 +560,9 @@ final class RedisAgentPermits implements AgentPermits {
 	 */
 	void failed(@Nullable Throwable failure) {
 		Throwable cause = RedisPermitStore.unwrap(failure);
-		if (cause instanceof java.util.concurrent.CancellationException || this.store.isClosed()) {
+		if (cause instanceof java.util.concurrent.CancellationException || this.store.isClosed() || this.closed) {
+			// A closed agent takes nothing any more (its releases retry on their own) and must
+			// not count as unavailable: the store has forgotten it.
 			return;
 		}
 		this.lastFailure = cause;

@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.agentcontrolplane.quota.PermitStore;
-import io.agentcontrolplane.quota.PermitStoreUnavailableException;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
@@ -143,11 +142,11 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	private final AtomicBoolean roundRunning = new AtomicBoolean();
 
 	/** Agents in the last complete maintenance round, and how long it took (for tests and docs). */
-	private volatile long[] lastRound = { 0, 0 };
+	private volatile long[] lastRound = { 0, 0, 0 };
+
+	private volatile boolean roundPending;
 
 	private volatile boolean closed;
-
-	private volatile @Nullable Throwable lastFailure;
 
 	private RedisPermitStore(Builder builder) {
 		this.redisson = builder.redisson;
@@ -458,7 +457,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	void agentLost(RedisAgentPermits agent, @Nullable Throwable cause) {
-		this.lastFailure = cause;
 		if (this.unavailableAgents.getAndIncrement() == 0) {
 			logger.log(Level.WARNING, "Redis does not answer for agent '" + agent.agentId() + "' (and maybe others); "
 					+ "their permits now " + (failOpen() ? "fall back to local limits" : "fail closed") + ": "
@@ -472,15 +470,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		}
 	}
 
-	PermitStoreUnavailableException unavailable() {
-		Throwable cause = this.lastFailure;
-		String message = "Redis is unreachable (" + ((cause != null) ? describe(cause) : "no answer")
-				+ "); the permit store fails closed (agent-control-plane.redis.on-unavailable=fail-closed) "
-				+ "until Redis answers again";
-		return (cause != null) ? new PermitStoreUnavailableException(message, cause)
-				: new PermitStoreUnavailableException(message);
-	}
-
 	/**
 	 * Renew the leases held, write limits not yet written, and reconcile a slice of the agents,
 	 * in batches: one round trip per Redis node renews and reconciles up to {@link #BATCH_SIZE}
@@ -489,9 +478,12 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	 */
 	private void maintainAll() {
 		if (!this.roundRunning.compareAndSet(false, true)) {
-			// The previous round is still on its way: one round at a time.
+			// The previous round is still on its way: one round at a time, and the next one as
+			// soon as it ends (skipping it would leave leases a whole interval longer unrenewed).
+			this.roundPending = true;
 			return;
 		}
+		this.roundPending = false;
 		long round = this.rounds++;
 		long slices = Math.max(1, this.reconcileIntervalMillis / this.renewEveryMillis);
 		List<RedisAgentPermits> due = new ArrayList<>();
@@ -523,8 +515,12 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private void finishRound(AtomicInteger running, int agents, long start) {
 		if (running.decrementAndGet() == 0) {
-			this.lastRound = new long[] { agents, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
+			long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+			this.lastRound = new long[] { agents, millis, Math.max(millis, this.lastRound[2]) };
 			this.roundRunning.set(false);
+			if (this.roundPending && !this.closed) {
+				schedule(this::maintainAll, 0);
+			}
 		}
 	}
 
@@ -600,8 +596,8 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * The last complete maintenance round: how many agents it renewed or reconciled, and how
-	 * many milliseconds it took until every answer was in.
+	 * The last complete maintenance round: how many agents it renewed or reconciled, how many
+	 * milliseconds it took until every answer was in, and the longest round so far.
 	 */
 	long[] lastMaintenanceRound() {
 		return this.lastRound.clone();

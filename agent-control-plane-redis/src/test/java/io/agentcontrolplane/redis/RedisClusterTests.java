@@ -87,6 +87,13 @@ class RedisClusterTests {
 			engine.setQuota(agent,
 					ResourceQuota.builder(agent).maxConcurrentExecutions(limit).maxWait(Duration.ofMillis(20)).build());
 		}
+		// Warm up (connections, scripts, JIT) before the load: a fresh client's first calls on
+		// this loaded 2-core machine took more than the command timeout now and then.
+		for (String agent : agents) {
+			await().atMost(Duration.ofSeconds(10))
+				.ignoreExceptions()
+				.untilAsserted(() -> engine.acquire(agent).close());
+		}
 		return engine;
 	}
 

@@ -142,10 +142,18 @@ class RedisMaintenanceTests {
 		int count = Integer.getInteger("acp.redis.agents", 10_000);
 		String prefix = prefix("many");
 		ExecutorService pool = Executors.newFixedThreadPool(4);
+		// A 1 s command timeout: with four threads creating agents beside the renewal rounds, the
+		// 2-core build machine (load 10-15 from other builds) now and then answers one call in
+		// more than 250 ms; what is tested here is the renewal of many leases, not time-outs.
 		try (RedisPermitStore store = RedisPermitStore.builder(redisson)
 			.keyPrefix(prefix)
 			.leaseTime(Duration.ofSeconds(3))
-			.build(); RedisPermitStore other = RedisPermitStore.builder(redisson).keyPrefix(prefix).build()) {
+			.commandTimeout(Duration.ofSeconds(1))
+			.build();
+				RedisPermitStore other = RedisPermitStore.builder(redisson)
+					.keyPrefix(prefix)
+					.commandTimeout(Duration.ofSeconds(1))
+					.build()) {
 			LongAdder setUpTimeouts = new LongAdder();
 			long start = System.nanoTime();
 			List<Future<AgentPermits>> created = new ArrayList<>();
@@ -153,8 +161,8 @@ class RedisMaintenanceTests {
 				String agent = "tenant-" + i;
 				created.add(pool.submit(() -> {
 					AgentPermits permits = store.create(agent, 1, false);
-					// On a loaded machine a take may miss the 250 ms time-out; the agent is then
-					// refused until its probe gets an answer (within the probe interval).
+					// On a loaded machine a take may miss the time-out; the agent is then refused
+					// until its probe gets an answer (within the probe interval).
 					for (int attempt = 0;; attempt++) {
 						try {
 							assertThat(permits.tryTake()).as(agent).isPositive();
@@ -162,7 +170,7 @@ class RedisMaintenanceTests {
 						}
 						catch (PermitStoreUnavailableException ex) {
 							setUpTimeouts.increment();
-							assertThat(attempt).as("attempts of " + agent).isLessThan(20);
+							assertThat(attempt).as("attempts of " + agent).isLessThan(100);
 							Thread.sleep(100);
 						}
 					}
@@ -190,20 +198,24 @@ class RedisMaintenanceTests {
 							return elsewhere.tryTake();
 						}
 						catch (PermitStoreUnavailableException ex) {
-							assertThat(attempt).as("attempts of " + agent).isLessThan(20);
+							assertThat(attempt).as("attempts of " + agent).isLessThan(100);
 							Thread.sleep(100);
 						}
 					}
 				}));
 			}
+			long lost = 0;
 			for (Future<Long> probe : probes) {
-				assertThat(probe.get(1, TimeUnit.MINUTES)).isEqualTo(AgentPermits.NONE);
+				if (probe.get(1, TimeUnit.MINUTES) != AgentPermits.NONE) {
+					lost++;
+				}
 			}
 			System.out.printf("MANY AGENTS: %d agents each holding a permit at a 3 s lease: set up in %d ms (%d takes "
 					+ "missed the command timeout and were retried), held %d ms with 0 agents failing; last renewal "
-					+ "round %d agents in %d ms; %d sampled leases all held%n",
-					count, setUpMillis, setUpTimeouts.sum(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holding), round[0], round[1],
-					probes.size());
+					+ "round %d agents in %d ms (longest round %d ms); %d of %d sampled leases lost%n", count,
+					setUpMillis, setUpTimeouts.sum(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holding),
+					round[0], round[1], round[2], lost, probes.size());
+			assertThat(lost).as("sampled leases lost").isZero();
 			assertThat(round[0]).isGreaterThanOrEqualTo(count);
 			// A round must end well within the lease (a renewal every third of it is the plan).
 			assertThat(round[1]).isLessThan(2000);

@@ -100,19 +100,30 @@ public final class AgentControlPlaneRedisAutoConfiguration {
 	static class RedisPermitStoreMetricsConfiguration {
 
 		/**
-		 * Gauge {@code agent.quota.store.available}: 1 while Redis answers (cluster-wide
-		 * limits), 0 while the store fails closed or open; tags {@code store} and
+		 * Gauge {@code agent.quota.store.available}: 1 while Redis answers for every agent
+		 * (cluster-wide limits), 0 while the fallback is in force for at least one agent; and
+		 * gauge {@code agent.quota.store.unavailable.agents}: how many agents are refused or
+		 * counted locally now (their keys did not answer). Tags {@code store} and
 		 * {@code on.unavailable}.
 		 */
 		@Bean
 		MeterBinder redisPermitStoreMetrics(ObjectProvider<RedisPermitStore> redisPermitStore) {
 			// Only when the store is ours: an application-defined PermitStore has its own meters.
-			return (registry) -> redisPermitStore.ifUnique((redis) -> Gauge
-				.builder("agent.quota.store.available", redis, (store) -> store.isAvailable() ? 1 : 0)
-				.description("Whether the cluster-wide permit store answers (1) or the fallback is in force (0)")
-				.tag("store", "redis")
-				.tag("on.unavailable", redis.onUnavailable().name().toLowerCase(Locale.ROOT).replace('_', '-'))
-				.register(registry));
+			return (registry) -> redisPermitStore.ifUnique((redis) -> {
+				String onUnavailable = redis.onUnavailable().name().toLowerCase(Locale.ROOT).replace('_', '-');
+				Gauge.builder("agent.quota.store.available", redis, (store) -> store.isAvailable() ? 1 : 0)
+					.description("Whether the cluster-wide permit store answers for every agent (1) or the fallback "
+							+ "is in force for some (0)")
+					.tag("store", "redis")
+					.tag("on.unavailable", onUnavailable)
+					.register(registry);
+				Gauge.builder("agent.quota.store.unavailable.agents", redis, RedisPermitStore::unavailableAgents)
+					.description("Agents whose keys in the permit store did not answer, refused or counted locally now")
+					.baseUnit("agents")
+					.tag("store", "redis")
+					.tag("on.unavailable", onUnavailable)
+					.register(registry);
+			});
 		}
 
 	}

@@ -76,11 +76,15 @@ class AgentControlPlaneRedisAutoConfigurationTests {
 				assertThat(b.snapshot("a").orElseThrow().inFlight()).isEqualTo(1);
 				assertThat(b.snapshot("a").orElseThrow().store()).isEqualTo("redis");
 			}
-			assertThat(b.tryAcquire("a")).hasValueSatisfying(Permit::close);
+			// The release is sent without waiting: the other instance sees it a moment later.
+			org.awaitility.Awaitility.await()
+				.atMost(java.time.Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(b.tryAcquire("a")).hasValueSatisfying(Permit::close));
 			SimpleMeterRegistry registry = new SimpleMeterRegistry();
 			first.getBean(MeterBinder.class).bindTo(registry);
 			assertThat(registry.get("agent.quota.store.available").tag("on.unavailable", "fail-closed").gauge().value())
 				.isEqualTo(1.0);
+			assertThat(registry.get("agent.quota.store.unavailable.agents").gauge().value()).isZero();
 			first.getBean(RedissonClient.class).getKeys().deleteByPattern("*" + prefix + "*");
 		}));
 	}
