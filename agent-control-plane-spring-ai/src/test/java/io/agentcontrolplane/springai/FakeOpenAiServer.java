@@ -47,6 +47,8 @@ final class FakeOpenAiServer implements AutoCloseable {
 
 	private final AtomicInteger requests = new AtomicInteger();
 
+	private final AtomicInteger tagged = new AtomicInteger();
+
 	private final Semaphore arrivals = new Semaphore(0);
 
 	private final List<String> bodies = new CopyOnWriteArrayList<>();
@@ -83,6 +85,7 @@ final class FakeOpenAiServer implements AutoCloseable {
 		this.inFlight.set(0);
 		this.maxInFlight.set(0);
 		this.requests.set(0);
+		this.tagged.set(0);
 		this.arrivals.drainPermits();
 		this.bodies.clear();
 		this.headers.clear();
@@ -128,6 +131,11 @@ final class FakeOpenAiServer implements AutoCloseable {
 		return this.requests.get();
 	}
 
+	/** How many requests arrived with a header of this library's (which should never leave). */
+	int taggedRequests() {
+		return this.tagged.get();
+	}
+
 	List<String> bodies() {
 		return List.copyOf(this.bodies);
 	}
@@ -140,6 +148,9 @@ final class FakeOpenAiServer implements AutoCloseable {
 				return;
 			}
 			this.bodies.add(body);
+			if (exchange.getRequestHeaders().keySet().stream().anyMatch((name) -> name.toLowerCase().startsWith("x-agent-control-plane"))) {
+				this.tagged.incrementAndGet();
+			}
 			this.requests.incrementAndGet();
 			int now = this.inFlight.incrementAndGet();
 			this.maxInFlight.accumulateAndGet(now, Math::max);

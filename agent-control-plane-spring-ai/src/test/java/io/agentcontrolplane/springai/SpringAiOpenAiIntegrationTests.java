@@ -263,17 +263,37 @@ class SpringAiOpenAiIntegrationTests {
 	}
 
 	@Test
-	void rateLimitHeadersDoNotReachSpringAisMetadataWithTheOpenAiClient() {
-		// Spring AI 2.0.1's OpenAI client leaves ChatResponseMetadata.getRateLimit() empty:
-		// the headers below are not read. Provider feedback works with clients that fill it in.
+	void pausesTheModelUntilTheResetOnceTheRateLimitHeadersReportNoRequestsLeft() {
+		// Spring AI 2.0.1's OpenAI client leaves RateLimit out of the response metadata; the
+		// auto-configured OpenAiRateLimitHeaders reads the headers instead.
 		server.header("x-ratelimit-limit-requests", "100");
 		server.header("x-ratelimit-remaining-requests", "0");
-		server.header("x-ratelimit-reset-requests", "20s");
-		ProviderRateLimits limits = new ProviderRateLimits();
-		ChatClient client = client(advisor("headers").providerRateLimits(limits).pauseOnProviderLimit(true).build());
+		server.header("x-ratelimit-reset-requests", "5s");
+		server.header("x-ratelimit-limit-tokens", "40000");
+		server.header("x-ratelimit-remaining-tokens", "39000");
+		server.header("x-ratelimit-reset-tokens", "6m0s");
+		ChatClient client = client(
+				this.autoConfiguredAdvisor.mutate().defaultAgentId("headers").pauseOnProviderLimit(true).build());
 		assertThat(client.prompt("hi").call().content()).isEqualTo("Hello from the fake model");
-		assertThat(client.prompt("hi").call().content()).isEqualTo("Hello from the fake model");
-		assertThat(limits.all()).isEmpty();
+		assertThat(this.providerRateLimits.all()).filteredOn((limit) -> limit.agentId().equals("headers"))
+			.singleElement()
+			.satisfies((limit) -> {
+				assertThat(limit.requestsLimit()).isEqualTo(100L);
+				assertThat(limit.requestsRemaining()).isZero();
+				assertThat(limit.tokensRemaining()).isEqualTo(39000L);
+			});
+		assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> client.prompt("hi").call().content())
+			.satisfies((refusal) -> {
+				assertThat(refusal.reason()).isEqualTo(RejectionReason.RATE_LIMIT);
+				assertThat(refusal.retryAfter()).hasValueSatisfying(
+						(retry) -> assertThat(retry).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5)));
+			});
+		assertThat(server.requests()).isEqualTo(1);
+		assertThat(server.taggedRequests()).isZero();
+		server.header("x-ratelimit-remaining-requests", "99");
+		await().atMost(BOUND).ignoreException(QuotaExceededException.class)
+			.until(() -> client.prompt("hi").call().content().equals("Hello from the fake model"));
+		assertThat(server.requests()).isEqualTo(2);
 	}
 
 	private AgentQuotaAdvisor.Builder advisor(String agentId) {
