@@ -23,7 +23,7 @@ import com.sun.net.httpserver.HttpServer;
  * An OpenAI-compatible chat completions endpoint on 127.0.0.1 for tests. It answers plain and
  * streamed ({@code "stream":true}, server-sent events) requests with usage, asks for the
  * {@code weather} tool when the prompt says "use the weather tool" and no tool result is in the
- * conversation yet, and sends rate-limit headers when told to. It counts the requests it is
+ * conversation yet (or always, when it says "keep calling the weather tool"), and sends rate-limit headers when told to. It counts the requests it is
  * working on at once, and can hold requests (and streams after their first chunk) until the
  * test lets them go.
  */
@@ -158,8 +158,8 @@ final class FakeOpenAiServer implements AutoCloseable {
 			boolean counted = true;
 			try {
 				await(this.requestGate);
-				boolean askForTool = body.contains("use the weather tool") && body.contains("\"tools\"")
-						&& !body.contains("\"role\":\"tool\"");
+				boolean askForTool = body.contains("\"tools\"") && (body.contains("keep calling the weather tool")
+						|| body.contains("use the weather tool") && !body.contains("\"role\":\"tool\""));
 				this.headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
 				if (body.contains("\"stream\":true")) {
 					exchange.getResponseHeaders().add("Content-Type", "text/event-stream");

@@ -246,6 +246,22 @@ class SpringAiOpenAiIntegrationTests {
 	}
 
 	@Test
+	void runawayToolLoopIsStoppedOnceTheModelIgnoresTheRefusal() {
+		ToolGovernance governance = governance().maxToolCallsPerCall(2).build();
+		ChatClient client = client(advisor("runaway").toolGovernance(governance).build());
+		assertThatExceptionOfType(ToolCallLimitExceededException.class)
+			.isThrownBy(() -> client.prompt("Please keep calling the weather tool").tools(this.weather).call().content())
+			.satisfies((refusal) -> {
+				assertThat(refusal.limit()).isEqualTo(2);
+				assertThat(refusal.attempt()).isEqualTo(4);
+			});
+		assertThat(this.weather.calls).hasValue(2);
+		assertThat(server.requests()).isEqualTo(4);
+		assertThat(server.bodies().get(3)).contains("tool_call_refused");
+		assertThat(this.listener.refusals).hasSize(2);
+	}
+
+	@Test
 	void toolWithItsOwnQuotaKeyIsRefusedWhenItsSlotsAreTaken() {
 		this.engine.setQuota("tool:weather", ResourceQuota.of("tool:weather", 1));
 		this.engine.setQuota("keyed", ResourceQuota.of("keyed", 2));
