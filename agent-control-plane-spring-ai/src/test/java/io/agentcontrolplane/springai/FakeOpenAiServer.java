@@ -165,6 +165,18 @@ final class FakeOpenAiServer implements AutoCloseable {
 					exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
 					exchange.sendResponseHeaders(200, 0);
 					OutputStream out = exchange.getResponseBody();
+					if (askForTool) {
+						event(out, chunk("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
+								+ "\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"weather\","
+								+ "\"arguments\":\"\"}}]}", null, false));
+						event(out, chunk("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+								+ "\"{\\\"city\\\":\\\"Paris\\\"}\"}}]}", null, false));
+						this.inFlight.decrementAndGet();
+						counted = false;
+						event(out, chunk("{}", "tool_calls", true));
+						event(out, "[DONE]");
+						return;
+					}
 					event(out, chunk("{\"role\":\"assistant\",\"content\":\"Hello\"}", null, false));
 					await(this.streamGate);
 					event(out, chunk("{\"content\":\" world\"}", null, false));

@@ -199,6 +199,24 @@ class SpringAiOpenAiIntegrationTests {
 	}
 
 	@Test
+	void streamWithAToolRoundTripTakesOnePermitPerModelRequest() {
+		this.engine.setQuota("stream-tool", ResourceQuota.of("stream-tool", 1));
+		ChatClient client = client(advisor("stream-tool").permitScope(PermitScope.MODEL_REQUEST).build());
+		List<String> parts = client.prompt("Please use the weather tool for Paris")
+			.tools(this.weather)
+			.stream()
+			.content()
+			.collectList()
+			.block(BOUND);
+		assertThat(parts).isNotNull();
+		assertThat(String.join("", parts)).isEqualTo("Hello world");
+		assertThat(this.weather.calls).hasValue(1);
+		assertThat(server.requests()).isEqualTo(2);
+		assertThat(this.engine.statistics("stream-tool").orElseThrow().acquired()).isEqualTo(2);
+		await().atMost(BOUND).until(() -> this.engine.snapshot("stream-tool").orElseThrow().inFlight() == 0);
+	}
+
+	@Test
 	void chatClientCallScopeTakesOnePermitForAToolRoundTrip() {
 		this.engine.setQuota("per-call", ResourceQuota.of("per-call", 1));
 		ChatClient client = client(advisor("per-call").permitScope(PermitScope.CHAT_CLIENT_CALL).build());
