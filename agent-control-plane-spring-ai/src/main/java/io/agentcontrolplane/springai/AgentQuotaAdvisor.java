@@ -94,6 +94,8 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 
 	private final List<SpringAiQuotaListener> listeners;
 
+	private final List<ModelRequestCustomizer> requestCustomizers;
+
 	private final int order;
 
 	private final ModelRequestAdvisor modelRequestAdvisor = new ModelRequestAdvisor();
@@ -109,6 +111,7 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		this.providerRateLimits = builder.providerRateLimits;
 		this.pauseOnProviderLimit = builder.pauseOnProviderLimit;
 		this.listeners = List.copyOf(builder.listeners);
+		this.requestCustomizers = List.copyOf(builder.requestCustomizers);
 		this.order = builder.order;
 	}
 
@@ -136,6 +139,7 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		builder.providerRateLimits = this.providerRateLimits;
 		builder.pauseOnProviderLimit = this.pauseOnProviderLimit;
 		builder.listeners.addAll(this.listeners);
+		builder.requestCustomizers.addAll(this.requestCustomizers);
 		builder.order = this.order;
 		return builder;
 	}
@@ -270,6 +274,21 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 				wait);
 	}
 
+	private ChatClientRequest customized(ChatClientRequest request, String agentId) {
+		ChatOptions options = request.prompt().getOptions();
+		if (this.requestCustomizers.isEmpty() || options == null) {
+			return request;
+		}
+		ChatOptions customized = options;
+		for (ModelRequestCustomizer customizer : this.requestCustomizers) {
+			customized = customizer.customize(customized, agentId);
+		}
+		if (customized == options) {
+			return request;
+		}
+		return request.mutate().prompt(request.prompt().mutate().chatOptions(customized).build()).build();
+	}
+
 	/**
 	 * The responses, with the permit held until they complete, fail or are cancelled. On
 	 * cancel the permit is returned before the cancel travels upstream, as a model client may
@@ -368,6 +387,7 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 			}
 			String agentId = scope.agentId();
 			String model = modelOf(request);
+			request = customized(request, agentId);
 			if (AgentQuotaAdvisor.this.permitScope == PermitScope.MODEL_REQUEST) {
 				try (Permit permit = admit(agentId, model)) {
 					ChatClientResponse response = chain.nextCall(request);
@@ -387,10 +407,12 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 			}
 			String agentId = scope.agentId();
 			String model = modelOf(request);
+			ChatClientRequest customized = customized(request, agentId);
 			if (AgentQuotaAdvisor.this.permitScope == PermitScope.MODEL_REQUEST) {
-				return holding(admitAsync(agentId, model), () -> recordingStream(agentId, model, chain.nextStream(request)));
+				return holding(admitAsync(agentId, model),
+						() -> recordingStream(agentId, model, chain.nextStream(customized)));
 			}
-			return recordingStream(agentId, model, chain.nextStream(request));
+			return recordingStream(agentId, model, chain.nextStream(customized));
 		}
 
 	}
@@ -419,6 +441,8 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		private boolean pauseOnProviderLimit;
 
 		private final List<SpringAiQuotaListener> listeners = new ArrayList<>();
+
+		private final List<ModelRequestCustomizer> requestCustomizers = new ArrayList<>();
 
 		private int order = DEFAULT_ORDER;
 
@@ -523,6 +547,16 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		 */
 		public Builder listener(SpringAiQuotaListener listener) {
 			this.listeners.add(Objects.requireNonNull(listener, "listener"));
+			return this;
+		}
+
+		/**
+		 * Add a customizer of each model request's options, applied in the order added.
+		 * @param customizer the customizer
+		 * @return this builder
+		 */
+		public Builder modelRequestCustomizer(ModelRequestCustomizer customizer) {
+			this.requestCustomizers.add(Objects.requireNonNull(customizer, "customizer"));
 			return this;
 		}
 

@@ -30,7 +30,8 @@ import org.springframework.ai.tool.ToolCallback;
  * advisor:
  * <ol>
  * <li>counts against the maximum number of tool calls per {@code ChatClient} call
- * ({@link ToolCallLimitExceededException} beyond it);</li>
+ * ({@link ToolCallLimitExceededException} beyond it; a model that calls again after being told
+ * gets the exception thrown, whatever the refusal mode, as it would loop for ever);</li>
  * <li>checks the tool's action against the agent's allowed actions
  * ({@link RejectionReason#ACTION_NOT_ALLOWED});</li>
  * <li>when the engine has a quota for the tool's quota key (default {@code tool:<tool-name>}),
@@ -196,7 +197,7 @@ public final class ToolGovernance {
 			for (SpringAiQuotaListener listener : this.listeners) {
 				notify(() -> listener.onToolCallRefused(agentId, toolName, actionName, refusal));
 			}
-			if (this.refusalMode == ToolRefusalMode.THROW) {
+			if (this.refusalMode == ToolRefusalMode.THROW || ignoredLimit(refusal)) {
 				throw refusal;
 			}
 			return refusalResult(toolName, actionName, refusal);
@@ -209,10 +210,19 @@ public final class ToolGovernance {
 		}
 	}
 
+	/**
+	 * Whether the model called a tool again after it was told that the limit was reached: it
+	 * would go on for ever, so the loop is stopped.
+	 */
+	private static boolean ignoredLimit(QuotaExceededException refusal) {
+		return refusal instanceof ToolCallLimitExceededException limit && limit.attempt() > limit.limit() + 1;
+	}
+
 	private Permit admit(AgentCallScope scope, String toolName, String actionName) {
 		String agentId = scope.agentId();
-		if (this.maxToolCallsPerCall > 0 && scope.countToolCall() > this.maxToolCallsPerCall) {
-			throw new ToolCallLimitExceededException(agentId, toolName, this.maxToolCallsPerCall);
+		int attempt = scope.countToolCall();
+		if (this.maxToolCallsPerCall > 0 && attempt > this.maxToolCallsPerCall) {
+			throw new ToolCallLimitExceededException(agentId, toolName, this.maxToolCallsPerCall, attempt);
 		}
 		// TODO(open action names): check actionName itself once the core's allowed actions
 		// accept strings beside the seven ActionTypes; until then the tool's action is checked

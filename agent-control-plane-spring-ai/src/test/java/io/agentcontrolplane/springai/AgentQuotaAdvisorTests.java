@@ -111,7 +111,7 @@ class AgentQuotaAdvisorTests {
 	}
 
 	@Test
-	void stopsARunawayToolLoopAfterTheMaximumToldToTheModel() {
+	void stopsARunawayToolLoopTellingTheModelOnceThenThrowing() {
 		AtomicInteger runs = new AtomicInteger();
 		ToolGovernance governance = ToolGovernance.builder(this.engine).maxToolCallsPerCall(2).listener(this.listener).build();
 		ToolCallback tool = governance.decorate(tool(runs));
@@ -120,8 +120,12 @@ class AgentQuotaAdvisorTests {
 		assertThat(tool.call("{\"city\":\"Paris\"}", context)).isEqualTo("\"sunny\"");
 		assertThat(tool.call("{\"city\":\"Paris\"}", context)).contains("tool_call_refused").contains("RATE_LIMIT")
 			.contains("limit of 2 tool calls");
+		assertThatExceptionOfType(ToolCallLimitExceededException.class)
+			.isThrownBy(() -> tool.call("{\"city\":\"Paris\"}", context))
+			.satisfies((refusal) -> assertThat(refusal.attempt()).isEqualTo(4));
 		assertThat(runs).hasValue(2);
-		assertThat(this.listener.refusals).singleElement().isInstanceOf(ToolCallLimitExceededException.class);
+		assertThat(this.listener.refusals).hasSize(2).allSatisfy(
+				(refusal) -> assertThat(refusal).isInstanceOf(ToolCallLimitExceededException.class));
 	}
 
 	@Test

@@ -23,7 +23,7 @@ import com.sun.net.httpserver.HttpServer;
  * An OpenAI-compatible chat completions endpoint on 127.0.0.1 for tests. It answers plain and
  * streamed ({@code "stream":true}, server-sent events) requests with usage, asks for the
  * {@code weather} tool when the prompt says "use the weather tool" and no tool result is in the
- * conversation yet, and sends rate-limit headers when told to. It counts the requests it is
+ * conversation yet (or always, when it says "keep calling the weather tool"), and sends rate-limit headers when told to. It counts the requests it is
  * working on at once, and can hold requests (and streams after their first chunk) until the
  * test lets them go.
  */
@@ -46,6 +46,8 @@ final class FakeOpenAiServer implements AutoCloseable {
 	private final AtomicInteger maxInFlight = new AtomicInteger();
 
 	private final AtomicInteger requests = new AtomicInteger();
+
+	private final AtomicInteger tagged = new AtomicInteger();
 
 	private final Semaphore arrivals = new Semaphore(0);
 
@@ -83,6 +85,7 @@ final class FakeOpenAiServer implements AutoCloseable {
 		this.inFlight.set(0);
 		this.maxInFlight.set(0);
 		this.requests.set(0);
+		this.tagged.set(0);
 		this.arrivals.drainPermits();
 		this.bodies.clear();
 		this.headers.clear();
@@ -128,6 +131,11 @@ final class FakeOpenAiServer implements AutoCloseable {
 		return this.requests.get();
 	}
 
+	/** How many requests arrived with a header of this library's (which should never leave). */
+	int taggedRequests() {
+		return this.tagged.get();
+	}
+
 	List<String> bodies() {
 		return List.copyOf(this.bodies);
 	}
@@ -140,6 +148,9 @@ final class FakeOpenAiServer implements AutoCloseable {
 				return;
 			}
 			this.bodies.add(body);
+			if (exchange.getRequestHeaders().keySet().stream().anyMatch((name) -> name.toLowerCase().startsWith("x-agent-control-plane"))) {
+				this.tagged.incrementAndGet();
+			}
 			this.requests.incrementAndGet();
 			int now = this.inFlight.incrementAndGet();
 			this.maxInFlight.accumulateAndGet(now, Math::max);
@@ -147,13 +158,25 @@ final class FakeOpenAiServer implements AutoCloseable {
 			boolean counted = true;
 			try {
 				await(this.requestGate);
-				boolean askForTool = body.contains("use the weather tool") && body.contains("\"tools\"")
-						&& !body.contains("\"role\":\"tool\"");
+				boolean askForTool = body.contains("\"tools\"") && (body.contains("keep calling the weather tool")
+						|| body.contains("use the weather tool") && !body.contains("\"role\":\"tool\""));
 				this.headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
 				if (body.contains("\"stream\":true")) {
 					exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
 					exchange.sendResponseHeaders(200, 0);
 					OutputStream out = exchange.getResponseBody();
+					if (askForTool) {
+						event(out, chunk("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
+								+ "\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"weather\","
+								+ "\"arguments\":\"\"}}]}", null, false));
+						event(out, chunk("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+								+ "\"{\\\"city\\\":\\\"Paris\\\"}\"}}]}", null, false));
+						this.inFlight.decrementAndGet();
+						counted = false;
+						event(out, chunk("{}", "tool_calls", true));
+						event(out, "[DONE]");
+						return;
+					}
 					event(out, chunk("{\"role\":\"assistant\",\"content\":\"Hello\"}", null, false));
 					await(this.streamGate);
 					event(out, chunk("{\"content\":\" world\"}", null, false));

@@ -199,6 +199,24 @@ class SpringAiOpenAiIntegrationTests {
 	}
 
 	@Test
+	void streamWithAToolRoundTripTakesOnePermitPerModelRequest() {
+		this.engine.setQuota("stream-tool", ResourceQuota.of("stream-tool", 1));
+		ChatClient client = client(advisor("stream-tool").permitScope(PermitScope.MODEL_REQUEST).build());
+		List<String> parts = client.prompt("Please use the weather tool for Paris")
+			.tools(this.weather)
+			.stream()
+			.content()
+			.collectList()
+			.block(BOUND);
+		assertThat(parts).isNotNull();
+		assertThat(String.join("", parts)).isEqualTo("Hello world");
+		assertThat(this.weather.calls).hasValue(1);
+		assertThat(server.requests()).isEqualTo(2);
+		assertThat(this.engine.statistics("stream-tool").orElseThrow().acquired()).isEqualTo(2);
+		await().atMost(BOUND).until(() -> this.engine.snapshot("stream-tool").orElseThrow().inFlight() == 0);
+	}
+
+	@Test
 	void chatClientCallScopeTakesOnePermitForAToolRoundTrip() {
 		this.engine.setQuota("per-call", ResourceQuota.of("per-call", 1));
 		ChatClient client = client(advisor("per-call").permitScope(PermitScope.CHAT_CLIENT_CALL).build());
@@ -246,6 +264,22 @@ class SpringAiOpenAiIntegrationTests {
 	}
 
 	@Test
+	void runawayToolLoopIsStoppedOnceTheModelIgnoresTheRefusal() {
+		ToolGovernance governance = governance().maxToolCallsPerCall(2).build();
+		ChatClient client = client(advisor("runaway").toolGovernance(governance).build());
+		assertThatExceptionOfType(ToolCallLimitExceededException.class)
+			.isThrownBy(() -> client.prompt("Please keep calling the weather tool").tools(this.weather).call().content())
+			.satisfies((refusal) -> {
+				assertThat(refusal.limit()).isEqualTo(2);
+				assertThat(refusal.attempt()).isEqualTo(4);
+			});
+		assertThat(this.weather.calls).hasValue(2);
+		assertThat(server.requests()).isEqualTo(4);
+		assertThat(server.bodies().get(3)).contains("tool_call_refused");
+		assertThat(this.listener.refusals).hasSize(2);
+	}
+
+	@Test
 	void toolWithItsOwnQuotaKeyIsRefusedWhenItsSlotsAreTaken() {
 		this.engine.setQuota("tool:weather", ResourceQuota.of("tool:weather", 1));
 		this.engine.setQuota("keyed", ResourceQuota.of("keyed", 2));
@@ -263,17 +297,37 @@ class SpringAiOpenAiIntegrationTests {
 	}
 
 	@Test
-	void rateLimitHeadersDoNotReachSpringAisMetadataWithTheOpenAiClient() {
-		// Spring AI 2.0.1's OpenAI client leaves ChatResponseMetadata.getRateLimit() empty:
-		// the headers below are not read. Provider feedback works with clients that fill it in.
+	void pausesTheModelUntilTheResetOnceTheRateLimitHeadersReportNoRequestsLeft() {
+		// Spring AI 2.0.1's OpenAI client leaves RateLimit out of the response metadata; the
+		// auto-configured OpenAiRateLimitHeaders reads the headers instead.
 		server.header("x-ratelimit-limit-requests", "100");
 		server.header("x-ratelimit-remaining-requests", "0");
-		server.header("x-ratelimit-reset-requests", "20s");
-		ProviderRateLimits limits = new ProviderRateLimits();
-		ChatClient client = client(advisor("headers").providerRateLimits(limits).pauseOnProviderLimit(true).build());
+		server.header("x-ratelimit-reset-requests", "5s");
+		server.header("x-ratelimit-limit-tokens", "40000");
+		server.header("x-ratelimit-remaining-tokens", "39000");
+		server.header("x-ratelimit-reset-tokens", "6m0s");
+		ChatClient client = client(
+				this.autoConfiguredAdvisor.mutate().defaultAgentId("headers").pauseOnProviderLimit(true).build());
 		assertThat(client.prompt("hi").call().content()).isEqualTo("Hello from the fake model");
-		assertThat(client.prompt("hi").call().content()).isEqualTo("Hello from the fake model");
-		assertThat(limits.all()).isEmpty();
+		assertThat(this.providerRateLimits.all()).filteredOn((limit) -> limit.agentId().equals("headers"))
+			.singleElement()
+			.satisfies((limit) -> {
+				assertThat(limit.requestsLimit()).isEqualTo(100L);
+				assertThat(limit.requestsRemaining()).isZero();
+				assertThat(limit.tokensRemaining()).isEqualTo(39000L);
+			});
+		assertThatExceptionOfType(QuotaExceededException.class).isThrownBy(() -> client.prompt("hi").call().content())
+			.satisfies((refusal) -> {
+				assertThat(refusal.reason()).isEqualTo(RejectionReason.RATE_LIMIT);
+				assertThat(refusal.retryAfter()).hasValueSatisfying(
+						(retry) -> assertThat(retry).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5)));
+			});
+		assertThat(server.requests()).isEqualTo(1);
+		assertThat(server.taggedRequests()).isZero();
+		server.header("x-ratelimit-remaining-requests", "99");
+		await().atMost(BOUND).ignoreException(QuotaExceededException.class)
+			.until(() -> client.prompt("hi").call().content().equals("Hello from the fake model"));
+		assertThat(server.requests()).isEqualTo(2);
 	}
 
 	private AgentQuotaAdvisor.Builder advisor(String agentId) {

@@ -3,9 +3,11 @@ package io.agentcontrolplane.springai.autoconfigure;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.springai.AgentIdResolver;
 import io.agentcontrolplane.springai.AgentQuotaAdvisor;
+import io.agentcontrolplane.springai.ModelRequestCustomizer;
 import io.agentcontrolplane.springai.ProviderRateLimits;
 import io.agentcontrolplane.springai.SpringAiQuotaListener;
 import io.agentcontrolplane.springai.ToolGovernance;
+import io.agentcontrolplane.springai.openai.OpenAiRateLimitHeaders;
 
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.client.ChatClientCustomizer;
@@ -17,12 +19,14 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
  * quotas on Spring AI model and tool calls: the {@link AgentQuotaAdvisor}, the
  * {@link ToolGovernance} it applies to each request's tools, and the {@link ProviderRateLimits}
- * it fills from response metadata. Needs the application's {@link PolicyEngine}.
+ * it fills from response metadata (and, with Spring AI's OpenAI client, from its rate-limit
+ * headers through {@link OpenAiRateLimitHeaders}). Needs the application's {@link PolicyEngine}.
  */
 @AutoConfiguration(afterName = "io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration")
 @ConditionalOnClass(ChatClient.class)
@@ -67,7 +71,8 @@ public final class SpringAiQuotaAutoConfiguration {
 	@ConditionalOnMissingBean
 	AgentQuotaAdvisor agentQuotaAdvisor(PolicyEngine engine, SpringAiQuotaProperties properties,
 			ObjectProvider<AgentIdResolver> agentIdResolver, ObjectProvider<ToolGovernance> toolGovernance,
-			ProviderRateLimits providerRateLimits, ObjectProvider<SpringAiQuotaListener> listeners) {
+			ProviderRateLimits providerRateLimits, ObjectProvider<SpringAiQuotaListener> listeners,
+			ObjectProvider<ModelRequestCustomizer> requestCustomizers) {
 		AgentQuotaAdvisor.Builder builder = AgentQuotaAdvisor.builder(engine)
 			.defaultAgentId(properties.getDefaultAgentId())
 			.agentIdResolver(agentIdResolver.getIfUnique())
@@ -78,6 +83,7 @@ public final class SpringAiQuotaAutoConfiguration {
 			.providerRateLimits(providerRateLimits)
 			.pauseOnProviderLimit(properties.getProvider().isPauseOnLimit());
 		listeners.orderedStream().forEach(builder::listener);
+		requestCustomizers.orderedStream().forEach(builder::modelRequestCustomizer);
 		return builder.build();
 	}
 
@@ -85,6 +91,18 @@ public final class SpringAiQuotaAutoConfiguration {
 	@ConditionalOnBooleanProperty(name = "agent-control-plane.spring-ai.customize-chat-clients")
 	ChatClientCustomizer agentQuotaChatClientCustomizer(AgentQuotaAdvisor advisor) {
 		return (builder) -> builder.defaultAdvisors(advisor);
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.springframework.ai.openai.http.okhttp.OpenAiHttpClientBuilderCustomizer")
+	static class OpenAiRateLimitHeadersConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		OpenAiRateLimitHeaders openAiRateLimitHeaders(ProviderRateLimits providerRateLimits) {
+			return new OpenAiRateLimitHeaders(providerRateLimits);
+		}
+
 	}
 
 }

@@ -9,6 +9,7 @@ import io.agentcontrolplane.springai.ProviderRateLimits;
 import io.agentcontrolplane.springai.ToolGovernance;
 import io.agentcontrolplane.springai.ToolRefusalMode;
 import io.agentcontrolplane.springai.metrics.SpringAiQuotaMetrics;
+import io.agentcontrolplane.springai.openai.OpenAiRateLimitHeaders;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.client.ChatClientCustomizer;
 import org.springframework.ai.chat.metadata.RateLimit;
+import org.springframework.ai.openai.http.okhttp.OpenAiHttpClientBuilderCustomizer;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -72,6 +74,18 @@ class SpringAiQuotaAutoConfigurationTests {
 			.withBean("myAdvisor", AgentQuotaAdvisor.class,
 					() -> AgentQuotaAdvisor.builder(new PolicyEngine()).defaultAgentId("mine").build())
 			.run((context) -> assertThat(context).hasSingleBean(AgentQuotaAdvisor.class).hasBean("myAdvisor"));
+	}
+
+	@Test
+	void readsOpenAiRateLimitHeadersWhenTheOpenAiClientIsPresent() {
+		this.contextRunner.run((context) -> assertThat(context).hasSingleBean(OpenAiRateLimitHeaders.class));
+	}
+
+	@Test
+	void leavesOpenAiAloneWhenItsClientIsAbsent() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(OpenAiHttpClientBuilderCustomizer.class))
+			.run((context) -> assertThat(context).hasSingleBean(AgentQuotaAdvisor.class)
+				.doesNotHaveBean(OpenAiRateLimitHeaders.class));
 	}
 
 	@Test
