@@ -26,7 +26,7 @@ class BudgetCalendarTests {
 	private final MutableClock clock = new MutableClock();
 
 	private BudgetLedger ledger(ZoneId zone, Budget budget) {
-		return new BudgetLedger(List.of(budget), null, new RateBudget.ClockTimeMeter(this.clock), this.clock, zone,
+		return new BudgetLedger(List.of(budget), null, EngineTime.of(this.clock), this.clock, zone,
 				BudgetLedger.WarningListener.NONE);
 	}
 

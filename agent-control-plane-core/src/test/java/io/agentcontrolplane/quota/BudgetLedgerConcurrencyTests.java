@@ -53,7 +53,7 @@ class BudgetLedgerConcurrencyTests {
 				// that the output-token budget is the only one that refuses, whatever the
 				// interleaving.
 				Budget.builder(BudgetUnit.COST).limit("0.50").per("day").build());
-		BudgetLedger ledger = new BudgetLedger(budgets, PRICING, new RateBudget.ClockTimeMeter(clock), clock,
+		BudgetLedger ledger = new BudgetLedger(budgets, PRICING, EngineTime.of(clock), clock,
 				ZoneId.of("Europe/Berlin"), BudgetLedger.WarningListener.NONE);
 		// The floor below zero: only the reservations open when a budget reaches zero can still
 		// settle past it (every estimate charges each budget at least one unit, so no new one is
@@ -134,7 +134,7 @@ class BudgetLedgerConcurrencyTests {
 		List<Budget> low = List.of(Budget.of(BudgetUnit.TOKENS, 300_000, BudgetWindow.parse("1m")),
 				Budget.of(BudgetUnit.OUTPUT_TOKENS, 90_000, BudgetWindow.parse("1m")),
 				Budget.of(BudgetUnit.REQUESTS, 5_000, BudgetWindow.parse("day")));
-		BudgetLedger ledger = new BudgetLedger(high, PRICING, new RateBudget.ClockTimeMeter(clock), clock,
+		BudgetLedger ledger = new BudgetLedger(high, PRICING, EngineTime.of(clock), clock,
 				ZoneId.of("Europe/Berlin"), BudgetLedger.WarningListener.NONE);
 		AtomicLongArray spent = new AtomicLongArray(4);
 		AtomicLong replacements = new AtomicLong();

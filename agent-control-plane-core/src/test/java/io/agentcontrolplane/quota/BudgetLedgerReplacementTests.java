@@ -28,7 +28,7 @@ class BudgetLedgerReplacementTests {
 	private final List<String> warnings = new ArrayList<>();
 
 	private BudgetLedger ledger(Pricing pricing, Budget... budgets) {
-		return new BudgetLedger(List.of(budgets), pricing, new RateBudget.ClockTimeMeter(this.clock), this.clock,
+		return new BudgetLedger(List.of(budgets), pricing, EngineTime.of(this.clock), this.clock,
 				ZoneId.of("Europe/Berlin"), (budget, spent, resetsAt) -> this.warnings.add(budget + " " + spent));
 	}
 

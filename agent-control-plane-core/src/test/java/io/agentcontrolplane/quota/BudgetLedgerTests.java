@@ -31,7 +31,7 @@ class BudgetLedgerTests {
 	private final List<String> warnings = new ArrayList<>();
 
 	private BudgetLedger ledger(Budget... budgets) {
-		return new BudgetLedger(List.of(budgets), PRICING, new RateBudget.ClockTimeMeter(this.clock), this.clock, BERLIN,
+		return new BudgetLedger(List.of(budgets), PRICING, EngineTime.of(this.clock), this.clock, BERLIN,
 				(budget, spent, resetsAt) -> this.warnings.add(budget.unit().configName() + " " + spent + " " + resetsAt));
 	}
 
@@ -225,7 +225,7 @@ class BudgetLedgerTests {
 	void aCostBudgetWithoutPricingIsRefused() {
 		Budget cost = Budget.builder(BudgetUnit.COST).limit("25.00").per("day").build();
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new BudgetLedger(List.of(cost), null, new RateBudget.ClockTimeMeter(this.clock),
+			.isThrownBy(() -> new BudgetLedger(List.of(cost), null, EngineTime.of(this.clock),
 					this.clock, BERLIN, BudgetLedger.WarningListener.NONE))
 			.withMessageContaining("cost budget needs pricing")
 			.withMessageContaining("cost 25.000000 per day");
@@ -281,7 +281,7 @@ class BudgetLedgerTests {
 	void aFailingWarningListenerDisturbsNothing() {
 		BudgetLedger ledger = new BudgetLedger(
 				List.of(Budget.builder(BudgetUnit.REQUESTS).limit(2).per("1h").warnAt("50%").build()), null,
-				new RateBudget.ClockTimeMeter(this.clock), this.clock, BERLIN, (budget, spent, resetsAt) -> {
+				EngineTime.of(this.clock), this.clock, BERLIN, (budget, spent, resetsAt) -> {
 					throw new IllegalStateException("listener failed");
 				});
 		reserved(ledger.reserve(Usage.requests(1)));
