@@ -68,6 +68,12 @@ final class IdleAgentEvictor {
 
 	private volatile boolean stopped;
 
+	/**
+	 * Whether the last sweep found no dynamic agent it could evict (all busy or with a spent
+	 * budget): only then is a creator at the ceiling refused.
+	 */
+	private volatile boolean nothingEvictable;
+
 	/** The period of the sweep, on {@link System#nanoTime()}; set by {@link #start()}. */
 	private long periodNanos;
 
@@ -134,11 +140,11 @@ final class IdleAgentEvictor {
 				continue;
 			}
 			// At the ceiling: wait for a sweep; go on while sweeps make room (other creators may
-			// take it first). The sweep joined may have started before the ceiling was reached,
-			// so refuse only after two in a row made no room.
+			// take it first). Refuse only when two sweeps in a row made no room and the last one
+			// found nothing it could evict.
 			int evicted = waitFor(requestSweep());
 			fruitless = (evicted == 0) ? fruitless + 1 : 0;
-			if (fruitless >= 2 && this.dynamicAgents.get() >= this.hardCeiling) {
+			if (fruitless >= 2 && this.nothingEvictable && this.dynamicAgents.get() >= this.hardCeiling) {
 				return this.hardCeiling + " dynamic agents are live (twice maxDynamicAgents=" + this.maxDynamicAgents
 						+ ") and none of them is idle with a full rate budget, so no new dynamic agent is created"
 						+ " until one is";
@@ -237,6 +243,7 @@ final class IdleAgentEvictor {
 				idle.add(state);
 			}
 		}
+		this.nothingEvictable = evicted == 0 && idle.isEmpty();
 		if (this.dynamicAgents.get() > this.maxDynamicAgents) {
 			// Ties (a clock that did not move) go to the agent created first, never to the newest.
 			idle.sort(Comparator.comparingLong(AgentState::idleSinceNanos).thenComparingLong(AgentState::sequence));
