@@ -58,8 +58,6 @@ import org.jspecify.annotations.Nullable;
  * an executor that can run the bound's number of workers at once (virtual threads or a cached
  * pool, as {@link #create()} makes), otherwise the executor's own size becomes the bound.
  * Instances are thread-safe; calls from many threads share the executor.
- *
- * @author agent-control-plane
  */
 public final class BoundedExecutor implements AutoCloseable {
 

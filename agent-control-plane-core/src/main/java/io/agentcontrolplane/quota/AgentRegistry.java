@@ -1,6 +1,5 @@
 package io.agentcontrolplane.quota;
 
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
@@ -39,13 +38,7 @@ final class AgentRegistry {
 
 	private final AtomicLong dynamicSequence = new AtomicLong();
 
-	/**
-	 * Removed states whose execution slots are still out, by agent id. Slots are given back by
-	 * agent id alone, so a release must first go to a removed state that still counts one:
-	 * released into a quota set later for the same id, it would free that quota's slot and let
-	 * a second caller run under its limit. An entry lives only while its slots are out.
-	 */
-	private final ConcurrentHashMap<String, AgentState[]> retiredWithSlots = new ConcurrentHashMap<>();
+	private final RetiredSlots retiredSlots = new RetiredSlots();
 
 	AgentRegistry(UnknownAgentPolicy unknownAgentPolicy, @Nullable ResourceQuota template, PermitStore store,
 			EngineTime time, boolean trackPermitAge, int maxAgentIdLength, CompositeListener listeners,
@@ -221,7 +214,7 @@ final class AgentRegistry {
 			if (this.states.get(agentId) == state) {
 				// Retire first: a slot release arriving while the agent goes finds it either here
 				// or still in the map, never nowhere.
-				this.retiredWithSlots.merge(agentId, new AgentState[] { state }, AgentRegistry::concat);
+				this.retiredSlots.retire(agentId, state);
 				this.states.remove(agentId, state);
 				removed = true;
 				if (state.clearDynamic()) {
@@ -234,9 +227,7 @@ final class AgentRegistry {
 		}
 		if (removed) {
 			state.permits().close();
-			if (!state.holdsSlots()) {
-				forgetRetired(agentId, state);
-			}
+			this.retiredSlots.forgetUnlessSlotsOut(agentId, state);
 			this.listeners.onAgentRemoved(agentId);
 		}
 	}
@@ -246,35 +237,7 @@ final class AgentRegistry {
 	 * @return whether one took it
 	 */
 	boolean releaseRetiredSlot(String agentId) {
-		if (this.retiredWithSlots.isEmpty()) {
-			return false;
-		}
-		AgentState[] retired = this.retiredWithSlots.get(agentId);
-		if (retired == null) {
-			return false;
-		}
-		for (AgentState state : retired) {
-			if (state.releaseSlot()) {
-				if (!state.holdsSlots()) {
-					forgetRetired(agentId, state);
-				}
-				return true;
-			}
-		}
-		return false;
-	}
-
-	private void forgetRetired(String agentId, AgentState state) {
-		this.retiredWithSlots.computeIfPresent(agentId, (id, retired) -> {
-			AgentState[] kept = Arrays.stream(retired).filter((each) -> each != state).toArray(AgentState[]::new);
-			return (kept.length == 0) ? null : kept;
-		});
-	}
-
-	private static AgentState[] concat(AgentState[] first, AgentState[] second) {
-		AgentState[] both = Arrays.copyOf(first, first.length + second.length);
-		System.arraycopy(second, 0, both, first.length, second.length);
-		return both;
+		return this.retiredSlots.release(agentId);
 	}
 
 	/**

@@ -89,18 +89,6 @@ final class CompositeListener implements QuotaListener {
 	}
 
 	@Override
-	public void onRateLimitPermitted(String agentId) {
-		for (QuotaListener listener : this.listeners) {
-			try {
-				listener.onRateLimitPermitted(agentId);
-			}
-			catch (Throwable ex) {
-				// Listeners must never disturb accounting.
-			}
-		}
-	}
-
-	@Override
 	public void onAgentAdded(String agentId) {
 		for (QuotaListener listener : this.listeners) {
 			try {

@@ -1,16 +1,10 @@
 package io.agentcontrolplane.quota;
 
-import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +62,12 @@ final class IdleAgentEvictor {
 
 	private volatile boolean stopped;
 
+	/**
+	 * Whether the last sweep found no dynamic agent it could evict (all busy or with a spent
+	 * budget): only then is a creator at the ceiling refused.
+	 */
+	private volatile boolean nothingEvictable;
+
 	/** The period of the sweep, on {@link System#nanoTime()}; set by {@link #start()}. */
 	private long periodNanos;
 
@@ -89,7 +89,7 @@ final class IdleAgentEvictor {
 	void start() {
 		this.periodNanos = Math.max(MIN_PERIOD_NANOS, Math.min(MAX_PERIOD_NANOS, this.idleTimeoutNanos / 2));
 		this.nextSweepNanos = System.nanoTime() + this.periodNanos;
-		Sweeper.register(this);
+		EvictionSweeper.register(this);
 	}
 
 	/**
@@ -104,7 +104,7 @@ final class IdleAgentEvictor {
 	 * One tick of the shared sweeper: sweep when the period is up.
 	 * @return whether to keep this evictor on the sweeper's list
 	 */
-	private boolean tick(long now) {
+	boolean tick(long now) {
 		if (this.stopped) {
 			return false;
 		}
@@ -134,11 +134,11 @@ final class IdleAgentEvictor {
 				continue;
 			}
 			// At the ceiling: wait for a sweep; go on while sweeps make room (other creators may
-			// take it first). The sweep joined may have started before the ceiling was reached,
-			// so refuse only after two in a row made no room.
+			// take it first). Refuse only when two sweeps in a row made no room and the last one
+			// found nothing it could evict.
 			int evicted = waitFor(requestSweep());
 			fruitless = (evicted == 0) ? fruitless + 1 : 0;
-			if (fruitless >= 2 && this.dynamicAgents.get() >= this.hardCeiling) {
+			if (fruitless >= 2 && this.nothingEvictable && this.dynamicAgents.get() >= this.hardCeiling) {
 				return this.hardCeiling + " dynamic agents are live (twice maxDynamicAgents=" + this.maxDynamicAgents
 						+ ") and none of them is idle with a full rate budget, so no new dynamic agent is created"
 						+ " until one is";
@@ -184,7 +184,7 @@ final class IdleAgentEvictor {
 			CompletableFuture<Integer> fresh = new CompletableFuture<>();
 			if (this.pending.compareAndSet(null, fresh)) {
 				try {
-					Sweeper.EXECUTOR.execute(() -> {
+					EvictionSweeper.execute(() -> {
 						this.pending.compareAndSet(fresh, null);
 						try {
 							fresh.complete(sweepNow());
@@ -237,6 +237,7 @@ final class IdleAgentEvictor {
 				idle.add(state);
 			}
 		}
+		this.nothingEvictable = evicted == 0 && idle.isEmpty();
 		if (this.dynamicAgents.get() > this.maxDynamicAgents) {
 			// Ties (a clock that did not move) go to the agent created first, never to the newest.
 			idle.sort(Comparator.comparingLong(AgentState::idleSinceNanos).thenComparingLong(AgentState::sequence));
@@ -256,53 +257,6 @@ final class IdleAgentEvictor {
 		PermitStore.AgentPermits permits = state.permits();
 		RateBudget budget = state.rate();
 		return permits.inFlight() > 0 || permits.waiting() > 0 || (budget != null && !budget.isFull());
-	}
-
-	/**
-	 * The one daemon thread all engines sweep on. It ticks every {@value #TICK_MILLIS} ms over
-	 * the evictors of the engines that make dynamic agents, held weakly, so that an engine
-	 * dropped without {@link PolicyEngine#close()} leaves nothing behind but a cleared
-	 * reference, removed at the next tick.
-	 */
-	private static final class Sweeper {
-
-		static final long TICK_MILLIS = 10;
-
-		static final ScheduledExecutorService EXECUTOR = create();
-
-		private static final Queue<WeakReference<IdleAgentEvictor>> EVICTORS = new ConcurrentLinkedQueue<>();
-
-		private static ScheduledExecutorService create() {
-			ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, (task) -> {
-				Thread thread = new Thread(task, "agent-control-plane-evictor");
-				thread.setDaemon(true);
-				return thread;
-			});
-			executor.scheduleWithFixedDelay(Sweeper::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-			return executor;
-		}
-
-		static void register(IdleAgentEvictor evictor) {
-			// The first registration initialises this class, which starts the ticking thread.
-			EVICTORS.add(new WeakReference<>(evictor));
-		}
-
-		private static void tick() {
-			long now = System.nanoTime();
-			Iterator<WeakReference<IdleAgentEvictor>> it = EVICTORS.iterator();
-			while (it.hasNext()) {
-				IdleAgentEvictor evictor = it.next().get();
-				try {
-					if (evictor == null || !evictor.tick(now)) {
-						it.remove();
-					}
-				}
-				catch (Throwable ex) {
-					// One engine's failing sweep (a listener, say) must not stop the others'.
-				}
-			}
-		}
-
 	}
 
 }

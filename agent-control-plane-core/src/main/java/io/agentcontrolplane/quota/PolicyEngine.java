@@ -106,7 +106,7 @@ public final class PolicyEngine implements AutoCloseable {
 				Admission.nanos(builder.dynamicAgentIdleTimeout), builder.maxDynamicAgents);
 		Rejections rejections = new Rejections(this.listeners, builder.unknownAgentPolicy);
 		this.grants = new Grants(this.listeners, this.time, builder.measureHoldTimes);
-		this.admission = new Admission(this.registry, rejections, new RateConsumption(this.listeners), this.grants,
+		this.admission = new Admission(this.registry, rejections, new RateConsumption(), this.grants,
 				builder.handOffExecutor);
 		if (builder.unknownAgentPolicy == UnknownAgentPolicy.DEFAULT_QUOTA) {
 			this.registry.evictor().start();

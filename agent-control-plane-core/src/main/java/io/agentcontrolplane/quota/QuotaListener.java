@@ -35,13 +35,6 @@ public interface QuotaListener {
 	}
 
 	/**
-	 * A rate-limit check passed and consumed one request from the agent's budgets.
-	 * @param agentId the agent
-	 */
-	default void onRateLimitPermitted(String agentId) {
-	}
-
-	/**
 	 * An agent became known to the engine: a quota was set, or a dynamic quota was created.
 	 * @param agentId the agent
 	 */

@@ -3,7 +3,7 @@ package io.agentcontrolplane.quota;
 /**
  * The one place where an agent's budgets are consumed: every admission that counts against
  * the per-minute and per-hour budgets ({@code admit}, {@code admitAsync}, {@code tryAdmit},
- * {@code checkRateLimit}) takes its units here, all or nothing, and tells the listeners.
+ * {@code checkRateLimit}) takes its units here, all or nothing.
  * Budgets of other units (tokens, cost) belong here too, so that an admission is refused by
  * whichever budget is spent and consumes from none of them.
  */
@@ -12,10 +12,7 @@ final class RateConsumption {
 	/** The answer of {@link #tryConsume} when the units were taken. */
 	static final long CONSUMED = RateBudget.CONSUMED;
 
-	private final CompositeListener listeners;
-
-	RateConsumption(CompositeListener listeners) {
-		this.listeners = listeners;
+	RateConsumption() {
 	}
 
 	/**
@@ -28,23 +25,7 @@ final class RateConsumption {
 	 */
 	long tryConsume(AgentState state) {
 		RateBudget budget = state.rate();
-		if (budget != null) {
-			long retry = budget.tryConsume();
-			if (retry != CONSUMED) {
-				return retry;
-			}
-		}
-		if (!this.listeners.isEmpty()) {
-			this.listeners.onRateLimitPermitted(state.agentId());
-		}
-		return CONSUMED;
-	}
-
-	/**
-	 * Whether consuming would touch a budget at all, so that callers can skip the step.
-	 */
-	static boolean hasBudget(AgentState state) {
-		return state.rate() != null;
+		return (budget != null) ? budget.tryConsume() : CONSUMED;
 	}
 
 }

@@ -420,11 +420,6 @@ class PolicyEngineTests {
 			}
 
 			@Override
-			public void onRateLimitPermitted(String agentId) {
-				events.add("rate " + agentId);
-			}
-
-			@Override
 			public void onAgentAdded(String agentId) {
 				events.add("added " + agentId);
 			}
@@ -454,12 +449,12 @@ class PolicyEngineTests {
 		assertThat(engine.tryAcquireExecutionSlot("a")).isTrue();
 		engine.releaseExecutionSlot("a");
 		engine.removeQuota("a");
-		assertThat(events).containsExactly("added a", "rate a", "acquired a true", "rejected a CONCURRENCY_LIMIT",
+		assertThat(events).containsExactly("added a", "acquired a true", "rejected a CONCURRENCY_LIMIT",
 				"released a timed", "acquired a true", "released a untimed", "removed a");
 		engine.removeListener(recording);
 		engine.removeListener(throwing);
 		engine.setQuota("b", ResourceQuota.of("b", 1));
-		assertThat(events).hasSize(8);
+		assertThat(events).hasSize(7);
 	}
 
 	@Test

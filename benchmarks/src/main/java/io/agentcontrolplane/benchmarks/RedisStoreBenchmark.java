@@ -1,6 +1,5 @@
 package io.agentcontrolplane.benchmarks;
 
-import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 

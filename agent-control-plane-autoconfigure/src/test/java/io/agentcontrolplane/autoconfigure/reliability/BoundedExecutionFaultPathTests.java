@@ -21,7 +21,6 @@ import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaSnapshot;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -1,11 +1,7 @@
 package io.agentcontrolplane.autoconfigure.reliability;
 
 import java.lang.management.ManagementFactory;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
+import io.agentcontrolplane.autoconfigure.MutableClock;
 import io.agentcontrolplane.autoconfigure.metrics.QuotaMetrics;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
@@ -67,7 +64,7 @@ class DynamicAgentResourceBoundsTests {
 
 	@Test
 	void hundredThousandDynamicAgentIdsKeepAgentsMetersAndHeapBounded() throws Exception {
-		TestClock clock = new TestClock();
+		MutableClock clock = new MutableClock();
 		PolicyEngine engine = PolicyEngine.builder()
 			.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
 			.defaultQuota(ResourceQuota.of("template", 2))
@@ -150,7 +147,7 @@ class DynamicAgentResourceBoundsTests {
 			.defaultQuota(ResourceQuota.of("template", 2))
 			.maxDynamicAgents(MAX_AGENTS)
 			.dynamicAgentIdleTimeout(Duration.ofMinutes(10))
-			.clock(new TestClock())
+			.clock(new MutableClock())
 			.build();
 		PeakAgents peak = new PeakAgents();
 		engine.addListener(peak);
@@ -242,37 +239,6 @@ class DynamicAgentResourceBoundsTests {
 		@Override
 		public void onAgentRemoved(String agentId) {
 			this.live.decrementAndGet();
-		}
-
-	}
-
-	/** A clock the test moves forward, so the idle time-out passes without waiting. */
-	static final class TestClock extends Clock {
-
-		private final AtomicLong millis = new AtomicLong(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
-
-		void advance(Duration duration) {
-			this.millis.addAndGet(duration.toMillis());
-		}
-
-		@Override
-		public ZoneId getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			return this;
-		}
-
-		@Override
-		public long millis() {
-			return this.millis.get();
-		}
-
-		@Override
-		public Instant instant() {
-			return Instant.ofEpochMilli(millis());
 		}
 
 	}

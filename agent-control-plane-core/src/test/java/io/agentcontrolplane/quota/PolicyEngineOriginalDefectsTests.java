@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * One test per engine defect of the original (SPEC section 8, items 1, 2, 3, 5 and 9; item 10
  * is {@link ConcurrencyHammerTests}). Each fails against the original behaviour.
  */
-class KnownDefectsTests {
+class PolicyEngineOriginalDefectsTests {
 
 	// --- 1. A release without an acquire raised capacity above the limit. ----------------
 

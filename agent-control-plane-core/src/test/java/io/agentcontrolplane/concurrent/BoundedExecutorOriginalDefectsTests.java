@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * One test per defect of the original {@code async_utils} (SPEC section 8, items 6 to 9), each
  * named for the defect and failing against the original's behaviour.
  */
-class OriginalDefectsTests {
+class BoundedExecutorOriginalDefectsTests {
 
 	private static final Duration LONG = Duration.ofSeconds(30);
 
