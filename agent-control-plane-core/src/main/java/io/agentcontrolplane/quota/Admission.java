@@ -10,6 +10,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
@@ -43,7 +44,15 @@ final class Admission {
 
 	private final Waiting<@Nullable Permit> notWaiting = new NotWaiting();
 
-	Admission(AgentRegistry registry, Rejections rejections, RateConsumption rate, Grants grants, Executor handOff) {
+	/**
+	 * Whether the store answers from memory; otherwise the asynchronous form runs on the
+	 * hand-off executor from its first step, so that a slow store never holds up its caller.
+	 */
+	private final boolean localStore;
+
+	Admission(AgentRegistry registry, Rejections rejections, RateConsumption rate, Grants grants, Executor handOff,
+			boolean localStore) {
+		this.localStore = localStore;
 		this.registry = registry;
 		this.rejections = rejections;
 		this.rate = rate;
@@ -65,12 +74,64 @@ final class Admission {
 	 */
 	CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action, @Nullable Duration maxWait,
 			boolean rate) {
+		if (!this.localStore) {
+			return offCallerThread(() -> admitAsyncHere(agentId, action, maxWait, rate));
+		}
+		return admitAsyncHere(agentId, action, maxWait, rate);
+	}
+
+	private CompletableFuture<Permit> admitAsyncHere(String agentId, @Nullable ActionType action,
+			@Nullable Duration maxWait, boolean rate) {
 		try {
 			return run(agentId, action, maxWait, rate, this.async);
 		}
 		catch (QuotaExceededException ex) {
 			return CompletableFuture.failedFuture(ex);
 		}
+	}
+
+	/**
+	 * Run an asynchronous admission on the hand-off executor and answer with a future at once.
+	 * Cancelling that future cancels the admission's own future, which removes its waiter; a
+	 * permit that arrives for a future already cancelled is closed, so nothing is lost.
+	 */
+	private CompletableFuture<Permit> offCallerThread(Supplier<CompletableFuture<Permit>> admission) {
+		CompletableFuture<Permit> result = new CompletableFuture<>();
+		Runnable task = () -> {
+			if (result.isDone()) {
+				return;
+			}
+			CompletableFuture<Permit> inner;
+			try {
+				inner = admission.get();
+			}
+			catch (Throwable ex) {
+				result.completeExceptionally(ex);
+				return;
+			}
+			inner.whenComplete((permit, ex) -> {
+				if (ex != null) {
+					result.completeExceptionally((ex instanceof CompletionException && ex.getCause() != null)
+							? ex.getCause() : ex);
+				}
+				else if (!result.complete(permit)) {
+					permit.close();
+				}
+			});
+			result.whenComplete((permit, ex) -> {
+				if (result.isCancelled()) {
+					inner.cancel(false);
+				}
+			});
+		};
+		try {
+			this.handOff.execute(task);
+		}
+		catch (RejectedExecutionException ex) {
+			// The executor was shut down: admitting on the caller's thread beats refusing.
+			task.run();
+		}
+		return result;
 	}
 
 	/**

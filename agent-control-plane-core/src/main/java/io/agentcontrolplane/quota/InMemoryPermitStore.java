@@ -22,6 +22,11 @@ final class InMemoryPermitStore implements PermitStore {
 	}
 
 	@Override
+	public boolean isLocal() {
+		return true;
+	}
+
+	@Override
 	public String name() {
 		return "memory";
 	}

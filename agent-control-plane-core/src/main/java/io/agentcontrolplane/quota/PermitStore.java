@@ -47,6 +47,19 @@ public interface PermitStore {
 	}
 
 	/**
+	 * Whether this store answers takes from this JVM's memory, without a round trip to
+	 * another process. The engine runs the first take of {@code acquireAsync} and
+	 * {@code admitAsync} on the caller's thread only for such a store; for any other store it
+	 * runs the whole admission on its hand-off executor, so that the caller gets its future at
+	 * once even while the store is slow or unreachable. The default answers {@code false}, the
+	 * safe choice for a store that does not say.
+	 * @return whether takes never leave this JVM
+	 */
+	default boolean isLocal() {
+		return false;
+	}
+
+	/**
 	 * The default store: lock-free counters in this JVM's memory.
 	 * @return the in-memory store
 	 */

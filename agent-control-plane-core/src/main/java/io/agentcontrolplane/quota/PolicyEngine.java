@@ -107,7 +107,7 @@ public final class PolicyEngine implements AutoCloseable {
 		Rejections rejections = new Rejections(this.listeners, builder.unknownAgentPolicy);
 		this.grants = new Grants(this.listeners, this.time, builder.measureHoldTimes);
 		this.admission = new Admission(this.registry, rejections, new RateConsumption(), this.grants,
-				builder.handOffExecutor);
+				builder.handOffExecutor, builder.permitStore.isLocal());
 		if (builder.unknownAgentPolicy == UnknownAgentPolicy.DEFAULT_QUOTA) {
 			this.registry.evictor().start();
 		}
