@@ -238,6 +238,15 @@ final class RedisAgentPermits implements AgentPermits {
 		}
 	}
 
+	/**
+	 * The slot leases not yet given back; the engine asks this only after an agent was removed,
+	 * to tell whether a late slot release still belongs to these permits.
+	 */
+	@Override
+	public int slotsHeld() {
+		return this.slotLeases.size();
+	}
+
 	private long register(String permitId) {
 		long lease = this.nextLease.getAndIncrement();
 		this.leases.put(lease, permitId);
