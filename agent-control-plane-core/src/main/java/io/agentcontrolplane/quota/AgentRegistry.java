@@ -280,10 +280,10 @@ final class AgentRegistry {
 	String checkAgentId(String agentId) {
 		Objects.requireNonNull(agentId, "agentId");
 		if (agentId.isBlank()) {
-			throw new IllegalArgumentException("agentId must not be null or blank, was '" + agentId + "'");
+			throw new InvalidAgentIdException("agentId must not be null or blank, was '" + agentId + "'");
 		}
 		if (agentId.length() > this.maxAgentIdLength) {
-			throw new IllegalArgumentException("agentId must be at most " + this.maxAgentIdLength
+			throw new InvalidAgentIdException("agentId must be at most " + this.maxAgentIdLength
 					+ " characters (maxAgentIdLength), was " + agentId.length() + " characters starting '"
 					+ agentId.substring(0, Math.min(32, agentId.length())) + "...'");
 		}

@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 
 import io.agentcontrolplane.concurrent.BoundedExecutor;
 import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.InvalidAgentIdException;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
@@ -117,21 +118,24 @@ class CoreApiBadInputTests {
 				row("checkRateLimit agentId null", () -> new PolicyEngine().checkRateLimit(null),
 						NullPointerException.class, "agentId"),
 				row("acquire agentId blank (ALLOW)", () -> new PolicyEngine().acquire(" "),
-						IllegalArgumentException.class, "agentId must not be null or blank, was ' '"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was ' '"),
 				row("acquire agentId blank (REJECT)", () -> engine(UnknownAgentPolicy.REJECT).acquire(" "),
-						IllegalArgumentException.class, "agentId must not be null or blank, was ' '"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was ' '"),
 				row("acquire agentId blank (DEFAULT_QUOTA)", () -> engine(UnknownAgentPolicy.DEFAULT_QUOTA).acquire(" "),
-						IllegalArgumentException.class, "agentId must not be null or blank, was ' '"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was ' '"),
 				row("tryAcquire agentId blank", () -> new PolicyEngine().tryAcquire(""),
-						IllegalArgumentException.class, "agentId must not be null or blank, was ''"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was ''"),
 				row("admitAsync agentId blank", () -> new PolicyEngine().admitAsync("  ", null, null),
-						IllegalArgumentException.class, "agentId must not be null or blank, was '  '"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was '  '"),
 				row("tryAcquireExecutionSlot agentId blank", () -> new PolicyEngine().tryAcquireExecutionSlot(" "),
-						IllegalArgumentException.class, "agentId must not be null or blank, was ' '"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was ' '"),
 				row("releaseExecutionSlot agentId blank (ALLOW)", () -> new PolicyEngine().releaseExecutionSlot(" "),
-						IllegalArgumentException.class, "agentId must not be null or blank, was ' '"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was ' '"),
 				row("checkRateLimit agentId blank", () -> new PolicyEngine().checkRateLimit(" ", ActionType.API_CALL),
-						IllegalArgumentException.class, "agentId must not be null or blank, was ' '"),
+						InvalidAgentIdException.class, "agentId must not be null or blank, was ' '"),
+				row("acquire agentId longer than maxAgentIdLength", () -> new PolicyEngine().acquire("x".repeat(257)),
+						InvalidAgentIdException.class, "agentId must be at most 256 characters (maxAgentIdLength), was"
+								+ " 257 characters starting '" + "x".repeat(32) + "...'"),
 				accepted("snapshot agentId blank (unknown: empty)",
 						() -> new PolicyEngine().snapshot(" ").orElse(null)),
 				row("releaseExecutionSlot with no slot held", () -> engineWithQuota().releaseExecutionSlot("a"),

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
+import io.agentcontrolplane.quota.InvalidAgentIdException;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.QuotaSnapshot;
@@ -37,6 +38,9 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * <li>{@code 429 Too Many Requests} for {@code CONCURRENCY_LIMIT}, {@code RATE_LIMIT} and any
  * other exhausted limit or budget.</li>
  * </ul>
+ *
+ * <p>An {@link InvalidAgentIdException} (a blank or too long agent id, usually taken from the
+ * request) is answered with {@code 400 Bad Request}.
  *
  * <p>{@code Retry-After} (whole seconds, rounded up) is sent whenever the engine knows when a
  * retry may succeed. For a refusal by a rate budget the IETF {@code RateLimit-Policy} and
@@ -116,6 +120,23 @@ public class QuotaExceededExceptionHandler {
 			addRateLimitFields(response, ex);
 		}
 		return response.body(problem);
+	}
+
+	/**
+	 * Map an agent id the engine refuses (blank, or longer than its maximum) to
+	 * {@code 400 Bad Request}: such ids usually come from the request itself (a tenant id in a
+	 * SpEL template), so the client sent bad input. The message quotes at most the first 32
+	 * characters of the id; nothing is logged above DEBUG, so a client cannot fill the log.
+	 * @param ex the exception
+	 * @return the response
+	 */
+	@ExceptionHandler(InvalidAgentIdException.class)
+	public ResponseEntity<ProblemDetail> handleInvalidAgentId(InvalidAgentIdException ex) {
+		logger.debug("Refused a call with 400: " + ex.getMessage());
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
+		problem.setTitle(HttpStatus.BAD_REQUEST.getReasonPhrase());
+		problem.setProperty("reason", "INVALID_AGENT_ID");
+		return ResponseEntity.badRequest().body(problem);
 	}
 
 	/**

@@ -20,6 +20,7 @@ import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.MvcResult;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.config.EnableWebFlux;
 import org.springframework.web.servlet.config.annotation.EnableWebMvc;
@@ -91,6 +92,20 @@ class QuotaRefusalStatusTests {
 		}
 
 		@Test
+		void anAgentIdLongerThanTheMaximumIsABadRequestNamingTheLimit() {
+			this.contextRunner.run((context) -> {
+				MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
+				MvcResult tooLong = mvc.perform(get("/tenant/" + "x".repeat(300))).andReturn();
+				assertThat(tooLong.getResponse().getStatus()).isEqualTo(400);
+				String body = tooLong.getResponse().getContentAsString();
+				assertThat(body).contains("\"reason\":\"INVALID_AGENT_ID\"");
+				// The detail names the limit and quotes only the start of the id.
+				String detail = body.substring(body.indexOf("\"detail\""), body.indexOf("\"instance\""));
+				assertThat(detail).contains("at most 256 characters").doesNotContain("x".repeat(40));
+			});
+		}
+
+		@Test
 		void storeOutageIsServiceUnavailableWithRetryAfterAndNoInfrastructureDetail() {
 			this.contextRunner.run((context) -> {
 				MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
@@ -121,6 +136,7 @@ class QuotaRefusalStatusTests {
 				client.get().uri("/action").exchange().expectStatus().isForbidden();
 				client.get().uri("/unknown").exchange().expectStatus().isForbidden();
 				client.get().uri("/busy").exchange().expectStatus().isEqualTo(429);
+				client.get().uri("/tenant/" + "x".repeat(300)).exchange().expectStatus().isBadRequest();
 				client.get().uri("/rated").exchange().expectStatus().isOk();
 				client.get()
 					.uri("/rated")
@@ -188,6 +204,11 @@ class QuotaRefusalStatusTests {
 		@GetMapping("/rated")
 		String rated() {
 			return run("rated", null);
+		}
+
+		@GetMapping("/tenant/{tenant}")
+		String tenant(@PathVariable String tenant) {
+			return run("tenant-" + tenant, null);
 		}
 
 		@GetMapping("/store")
