@@ -808,7 +808,12 @@ class PolicyEngineTests {
 					}
 					assertThat(engine.agentIds()).as("live dynamic agents after %d ids", i + 1).hasSizeLessThanOrEqualTo(20);
 				}
-				assertThat(refused).isEqualTo(181);
+				// 19 tenants fill the ceiling beside the spender, and the other 181 are refused.
+				// A background sweep that lands between a tenant's creation and its first request
+				// may evict it (it is idle with a full budget then), which makes room for one
+				// more: this happened about once in 150 runs when other tests' engines kept the
+				// shared sweeping thread busy, so the count may come out a little lower.
+				assertThat(refused).isBetween(171, 181);
 				// The spender was never evicted with its budget spent, so nothing refilled it.
 				assertThat(engine.checkRateLimit("spender")).isFalse();
 				// Time refills the budgets; the agents become idle, are evicted, and room is back.
