@@ -253,6 +253,8 @@ public final class BoundedExecutor implements AutoCloseable {
 	 * limit with every other caller of that agent. Each task goes through the agent's full
 	 * admission, as a {@code @BoundedExecution} call does: its permit and one request from its
 	 * rate budgets; a spent budget refuses the task (and stops the call) like any other refusal.
+	 * A refused task counts once in the agent's {@code rejected} and reaches listeners once,
+	 * whether the caller or one of the call's workers met the refusal.
 	 *
 	 * <p>When the agent is at its limit:
 	 * <ul>

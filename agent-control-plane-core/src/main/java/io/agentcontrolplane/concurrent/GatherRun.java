@@ -207,9 +207,10 @@ final class GatherRun<T> extends StructuredRun {
 
 	/**
 	 * Take one more permit without waiting, on a worker between two tasks.
-	 * @return the permit, or {@code null} when none is free now
+	 * @param worker the worker asking, which stops the run when the quota refuses it
+	 * @return the permit, or {@code null} when none is free now or the run stopped
 	 */
-	private @Nullable Object tryAcquirePermit() {
+	private @Nullable Object tryAcquirePermit(Worker worker) {
 		Semaphore semaphore = this.semaphore;
 		if (semaphore != null) {
 			try {
@@ -225,8 +226,11 @@ final class GatherRun<T> extends StructuredRun {
 			return this.engine.tryAdmit(this.agentId, null).orElse(null);
 		}
 		catch (RuntimeException ex) {
-			// Refused (a spent budget, say): the caller takes the task over and meets the same
-			// refusal, which stops the run there.
+			// Refused (a spent budget, say), and the engine has already counted that refusal
+			// and told the listeners. Handing the task back would make the caller ask again and
+			// be counted a second time for the same task, so the refusal stops the run here and
+			// the caller rethrows it as it is.
+			stop(Failure.raw(ex), worker);
 			return null;
 		}
 	}
@@ -324,8 +328,12 @@ final class GatherRun<T> extends StructuredRun {
 				if (index < 0) {
 					return;
 				}
-				this.permit = tryAcquirePermit();
+				this.permit = tryAcquirePermit(this);
 				if (this.permit == null) {
+					if (stopped()) {
+						// refused: the run fails with that refusal, the task never runs
+						return;
+					}
 					// the caller takes it over (and waits for a permit)
 					GatherRun.this.handedBack.add(index);
 					return;

@@ -3,11 +3,14 @@ package io.agentcontrolplane.concurrent;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -15,6 +18,7 @@ import io.agentcontrolplane.concurrent.BoundedExecutorGatherTests.InFlight;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.QuotaListener;
 import io.agentcontrolplane.quota.QuotaSnapshot;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
@@ -198,7 +202,7 @@ class BoundedExecutorForAgentTests {
 	void theFanOutsOwnWaitsAreNotRejections() throws Exception {
 		this.engine.setQuota("busy", ResourceQuota.of("busy", 2));
 		CountDownLatch rejectedOnce = new CountDownLatch(1);
-		this.engine.addListener(new io.agentcontrolplane.quota.QuotaListener() {
+		this.engine.addListener(new QuotaListener() {
 			@Override
 			public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
 				rejectedOnce.countDown();
@@ -217,6 +221,53 @@ class BoundedExecutorForAgentTests {
 		assertThat(snapshot.rejected()).isZero();
 		assertThat(snapshot.acquired()).isEqualTo(40);
 		assertThat(rejectedOnce.getCount()).isOne();
+	}
+
+	@Test
+	void aRateRefusalMetByAWorkerCountsOnceForTheRefusedTask() throws Exception {
+		// Limit 1 and a budget of two requests: the caller takes task 0's permit, then claims task
+		// 1 and waits for its own worker; the worker runs task 2 (the second request) and is the
+		// one refused when it claims task 3. Before the fix the caller met the same refusal again
+		// for the task the worker handed back, so one refused task counted as two.
+		this.engine.setQuota("spent", ResourceQuota.builder("spent").maxConcurrentExecutions(1)
+			.maxRequestsPerHour(2).build());
+		List<RejectionReason> heard = new CopyOnWriteArrayList<>();
+		this.engine.addListener(new QuotaListener() {
+			@Override
+			public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
+				heard.add(reason);
+			}
+		});
+		AtomicReference<Thread> callerThread = new AtomicReference<>();
+		List<Callable<Integer>> tasks = IntStream.range(0, 4).mapToObj((i) -> (Callable<Integer>) () -> {
+			if (i == 0) {
+				// Hold the only permit until the caller parks waiting for this worker, so that
+				// the worker, not the caller, claims the tasks after the caller's.
+				await().atMost(Duration.ofSeconds(10))
+					.until(() -> callerThread.get().getState() == Thread.State.WAITING);
+			}
+			return i;
+		}).collect(Collectors.toList());
+		ExecutorService caller = Executors.newSingleThreadExecutor();
+		try {
+			var result = caller.submit(() -> {
+				callerThread.set(Thread.currentThread());
+				return this.executor.gatherForAgent("spent", tasks);
+			});
+			Throwable failure = catchThrowableOfType(ExecutionException.class,
+					() -> result.get(30, TimeUnit.SECONDS)).getCause();
+			assertThat(failure).isInstanceOfSatisfying(QuotaExceededException.class,
+					(ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.RATE_LIMIT));
+		}
+		finally {
+			caller.shutdownNow();
+		}
+		QuotaSnapshot snapshot = this.engine.snapshot("spent").orElseThrow();
+		assertThat(snapshot.acquired()).isEqualTo(2);
+		assertThat(snapshot.rejected()).isOne();
+		assertThat(snapshot.rejectedByReason()).containsEntry(RejectionReason.RATE_LIMIT, 1L);
+		assertThat(heard).containsExactly(RejectionReason.RATE_LIMIT);
+		assertThat(snapshot.inFlight()).isZero();
 	}
 
 }
