@@ -18,6 +18,8 @@ import org.jspecify.annotations.Nullable;
  * The admission pipeline of an engine: look the agent up, check the action, take a permit,
  * wait for one when none is free, consume the rate budget, grant. The blocking and the
  * asynchronous forms run the same pipeline; only the waiting step differs ({@link Waiting}).
+ * The budgets of every unit are consumed in one step after the permit ({@link RateConsumption}):
+ * a call with an estimate reserves it there, and its permit settles it.
  *
  * <p>How a waiter is woken: the permit store hands a lease to the waiter's store future on the
  * releasing thread (bookkeeping only). The blocking form's thread then simply wakes up. The
@@ -62,28 +64,30 @@ final class Admission {
 
 	/**
 	 * Admit one call, blocking while it waits.
-	 * @param rate whether to consume from the rate budgets
+	 * @param rate whether to consume from the budgets
+	 * @param estimate what the call is expected to spend; {@code null} for one request
 	 */
-	Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate) {
-		return run(agentId, action, maxWait, rate, this.blocking);
+	Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate, @Nullable Usage estimate) {
+		return run(agentId, action, maxWait, rate, estimate, this.blocking);
 	}
 
 	/**
 	 * Admit one call without blocking; refusals fail the future.
-	 * @param rate whether to consume from the rate budgets
+	 * @param rate whether to consume from the budgets
+	 * @param estimate what the call is expected to spend; {@code null} for one request
 	 */
 	CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action, @Nullable Duration maxWait,
-			boolean rate) {
+			boolean rate, @Nullable Usage estimate) {
 		if (!this.localStore) {
-			return offCallerThread(() -> admitAsyncHere(agentId, action, maxWait, rate));
+			return offCallerThread(() -> admitAsyncHere(agentId, action, maxWait, rate, estimate));
 		}
-		return admitAsyncHere(agentId, action, maxWait, rate);
+		return admitAsyncHere(agentId, action, maxWait, rate, estimate);
 	}
 
 	private CompletableFuture<Permit> admitAsyncHere(String agentId, @Nullable ActionType action,
-			@Nullable Duration maxWait, boolean rate) {
+			@Nullable Duration maxWait, boolean rate, @Nullable Usage estimate) {
 		try {
-			return run(agentId, action, maxWait, rate, this.async);
+			return run(agentId, action, maxWait, rate, estimate, this.async);
 		}
 		catch (QuotaExceededException ex) {
 			return CompletableFuture.failedFuture(ex);
@@ -139,12 +143,12 @@ final class Admission {
 	 * {@link PolicyEngine#tryAdmit}).
 	 * @return the permit, or {@code null} when none is free now (nothing counted)
 	 */
-	@Nullable Permit tryAdmit(String agentId, @Nullable ActionType action) {
-		return run(agentId, action, null, true, this.notWaiting);
+	@Nullable Permit tryAdmit(String agentId, @Nullable ActionType action, @Nullable Usage estimate) {
+		return run(agentId, action, null, true, estimate, this.notWaiting);
 	}
 
 	private <R> R run(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate,
-			Waiting<R> waiting) {
+			@Nullable Usage estimate, Waiting<R> waiting) {
 		for (;;) {
 			AgentState state = this.registry.lookup(agentId);
 			if (state == null) {
@@ -176,7 +180,7 @@ final class Admission {
 				}
 				CompletableFuture<Long> future = state.permits().take(timeout);
 				if (!future.isDone()) {
-					return waiting.await(state, future, timeout, rate);
+					return waiting.await(state, future, timeout, rate, estimate);
 				}
 				// Answered at once: nothing was waited for.
 				lease = await(state, future, timeout);
@@ -189,14 +193,14 @@ final class Admission {
 				this.registry.forget(agentId, state);
 				continue;
 			}
-			return waiting.granted(finish(state, lease, 0, rate));
+			return waiting.granted(finish(state, lease, 0, rate, estimate));
 		}
 	}
 
 	/**
 	 * What a wait ended with: a refusal, or the last steps of the pipeline.
 	 */
-	private Permit afterWait(AgentState state, long lease, long waited, boolean rate) {
+	private Permit afterWait(AgentState state, long lease, long waited, boolean rate, @Nullable Usage estimate) {
 		if (lease == PermitStore.AgentPermits.NONE) {
 			// NONE after a wait: our time-out, or the store's own bound of the wait ended first.
 			throw this.rejections.concurrency(state, waited);
@@ -204,24 +208,22 @@ final class Admission {
 		if (lease == PermitStore.AgentPermits.CLOSED) {
 			throw this.rejections.removedWhileWaiting(state, waited);
 		}
-		return finish(state, lease, waited, rate);
+		return finish(state, lease, waited, rate, estimate);
 	}
 
 	/**
-	 * The last steps for a lease taken: the rate budget, then the permit. Whatever this throws,
-	 * the lease has been given back exactly once.
+	 * The last steps for a lease taken: the budgets, then the permit. Whatever this throws, the
+	 * lease (and any reservation) has been given back exactly once.
 	 */
-	private Permit finish(AgentState state, long lease, long waited, boolean rate) {
-		if (rate) {
-			consumeOrRevoke(state, lease, waited);
-		}
-		return this.grants.grantOrRevoke(state, lease, waited);
+	private Permit finish(AgentState state, long lease, long waited, boolean rate, @Nullable Usage estimate) {
+		BudgetLedger.Reservation reservation = rate ? consumeOrRevoke(state, lease, waited, estimate) : null;
+		return this.grants.grantOrRevoke(state, lease, waited, reservation);
 	}
 
-	private void consumeOrRevoke(AgentState state, long lease, long waited) {
-		long retry;
+	private BudgetLedger.@Nullable Reservation consumeOrRevoke(AgentState state, long lease, long waited,
+			@Nullable Usage estimate) {
 		try {
-			retry = this.rate.tryConsume(state);
+			return this.rate.consume(state, estimate, waited);
 		}
 		catch (Throwable ex) {
 			state.permits().revoke(lease);
@@ -229,10 +231,6 @@ final class Admission {
 				throw this.rejections.storeUnavailable(state, unavailable, waited);
 			}
 			throw ex;
-		}
-		if (retry != RateConsumption.CONSUMED) {
-			state.permits().revoke(lease);
-			throw this.rejections.of(state, RejectionReason.RATE_LIMIT, waited, retry);
 		}
 	}
 
@@ -362,6 +360,23 @@ final class Admission {
 			this.rejections.count(state, RejectionReason.ACTION_NOT_ALLOWED, 0);
 			return false;
 		}
+		if (state.ledger() != null) {
+			// Budgets of every unit: the same all-or-nothing step as an admission, for one request.
+			try {
+				BudgetLedger.Reservation reservation = this.rate.consume(state, null, 0);
+				if (reservation != null) {
+					reservation.close();
+				}
+				return true;
+			}
+			catch (QuotaExceededException ex) {
+				return false;
+			}
+			catch (PermitStoreUnavailableException ex) {
+				this.rejections.count(state, RejectionReason.STORE_UNAVAILABLE, 0);
+				return false;
+			}
+		}
 		long retry;
 		try {
 			retry = this.rate.tryConsume(state);
@@ -407,7 +422,7 @@ final class Admission {
 		}
 
 		/** Wait for the store future, then finish with {@link #afterWait}. */
-		R await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate);
+		R await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate, @Nullable Usage estimate);
 
 	}
 
@@ -433,7 +448,7 @@ final class Admission {
 		}
 
 		@Override
-		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate) {
+		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate, @Nullable Usage estimate) {
 			throw new IllegalStateException("never waits");
 		}
 
@@ -447,10 +462,10 @@ final class Admission {
 		}
 
 		@Override
-		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate) {
+		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate, @Nullable Usage estimate) {
 			long start = System.nanoTime();
 			long lease = Admission.this.await(state, future, timeoutNanos);
-			return afterWait(state, lease, System.nanoTime() - start, rate);
+			return afterWait(state, lease, System.nanoTime() - start, rate, estimate);
 		}
 
 	}
@@ -464,7 +479,7 @@ final class Admission {
 
 		@Override
 		public CompletableFuture<Permit> await(AgentState state, CompletableFuture<Long> future, long timeoutNanos,
-				boolean rate) {
+				boolean rate, @Nullable Usage estimate) {
 			CompletableFuture<Permit> result = new CompletableFuture<>();
 			long start = System.nanoTime();
 			// orTimeout uses the JDK's shared daemon delayer: no thread of ours waits.
@@ -492,7 +507,7 @@ final class Admission {
 								: Admission.this.rejections.concurrency(state, waited);
 					}
 					else {
-						permit = afterWait(state, lease, waited, rate);
+						permit = afterWait(state, lease, waited, rate, estimate);
 						failure = null;
 					}
 				}

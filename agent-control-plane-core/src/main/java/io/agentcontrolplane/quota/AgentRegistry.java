@@ -40,9 +40,12 @@ final class AgentRegistry {
 
 	private final RetiredSlots retiredSlots = new RetiredSlots();
 
+	private final BudgetLedgers ledgers;
+
 	AgentRegistry(UnknownAgentPolicy unknownAgentPolicy, @Nullable ResourceQuota template, PermitStore store,
 			EngineTime time, boolean trackPermitAge, int maxAgentIdLength, CompositeListener listeners,
-			long idleTimeoutNanos, int maxDynamicAgents) {
+			long idleTimeoutNanos, int maxDynamicAgents, BudgetLedgers ledgers) {
+		this.ledgers = ledgers;
 		this.unknownAgentPolicy = unknownAgentPolicy;
 		this.template = template;
 		this.store = store;
@@ -134,7 +137,8 @@ final class AgentRegistry {
 
 	private AgentState newState(ResourceQuota quota, boolean dynamic, long now) {
 		long sequence = dynamic ? this.dynamicSequence.incrementAndGet() : 0;
-		return new AgentState(quota, dynamic, sequence, this.store, this.time, this.trackPermitAge, now);
+		return new AgentState(quota, dynamic, sequence, this.store, this.time, this.trackPermitAge, now,
+				this.ledgers);
 	}
 
 	/**

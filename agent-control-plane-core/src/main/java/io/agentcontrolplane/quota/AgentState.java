@@ -60,6 +60,11 @@ final class AgentState {
 
 	private volatile @Nullable RateBudget rate;
 
+	/** The token, cost and request budgets, {@code null} while the quota has never had any. */
+	private volatile @Nullable BudgetLedger ledger;
+
+	private final BudgetLedgers ledgers;
+
 	private volatile boolean dynamic;
 
 	/** Eviction bookkeeping, guarded by the evictor's lock. */
@@ -72,8 +77,10 @@ final class AgentState {
 	private final long sequence;
 
 	AgentState(ResourceQuota quota, boolean dynamic, long sequence, PermitStore store, TimeMeter timeMeter,
-			boolean trackAges, long nowNanos) {
+			boolean trackAges, long nowNanos, BudgetLedgers ledgers) {
 		this.agentId = quota.agentId();
+		this.ledgers = ledgers;
+		this.ledger = ledgers.create(quota.agentId(), quota.budgets());
 		this.quota = quota;
 		this.dynamic = dynamic;
 		this.sequence = sequence;
@@ -100,6 +107,20 @@ final class AgentState {
 
 	@Nullable RateBudget rate() {
 		return this.rate;
+	}
+
+	/**
+	 * The agent's budgets of every unit, {@code null} when its quota never had any.
+	 */
+	@Nullable BudgetLedger ledger() {
+		return this.ledger;
+	}
+
+	/**
+	 * Tell the listeners what a settled call spent.
+	 */
+	void reportUsage(Usage usage) {
+		this.ledgers.reportUsage(this.agentId, usage);
 	}
 
 	@Nullable PermitAges ages() {
@@ -242,8 +263,18 @@ final class AgentState {
 
 	/**
 	 * Apply a new quota, keeping what is held and what was spent.
+	 * @throws IllegalArgumentException when a cost budget has no pricing (nothing changes)
 	 */
 	void update(ResourceQuota quota, TimeMeter timeMeter) {
+		// The budgets first: a refused replacement (a cost budget without pricing) changes nothing.
+		BudgetLedger ledger = this.ledger;
+		if (ledger != null) {
+			// Replaced in place, never re-created: what was spent stays spent.
+			ledger.replaceBudgets(quota.budgets());
+		}
+		else {
+			this.ledger = this.ledgers.create(this.agentId, quota.budgets());
+		}
 		this.rate = RateBudget.of(quota, timeMeter, this.rate, this.store);
 		this.quota = quota;
 		this.permits.resize(quota.maxConcurrentExecutions(), quota.fair());

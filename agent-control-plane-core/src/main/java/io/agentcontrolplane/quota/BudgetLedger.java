@@ -241,6 +241,26 @@ final class BudgetLedger {
 		}
 	}
 
+	/**
+	 * Whether every budget holds its whole limit, so that forgetting the ledger (evicting an
+	 * idle agent) gives nothing away.
+	 * @return {@code true} when nothing is spent in any budget
+	 */
+	boolean isFull() {
+		this.lock.lock();
+		try {
+			for (Account account : this.accounts) {
+				if (account.available() < account.budget.limitInBaseUnits()) {
+					return false;
+				}
+			}
+			return true;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
 	private long[] amountsOf(Account[] accounts, Usage usage, boolean estimate) {
 		long[] amounts = new long[accounts.length];
 		for (int i = 0; i < amounts.length; i++) {

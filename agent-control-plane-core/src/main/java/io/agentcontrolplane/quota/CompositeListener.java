@@ -1,5 +1,6 @@
 package io.agentcontrolplane.quota;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -105,6 +106,30 @@ final class CompositeListener implements QuotaListener {
 		for (QuotaListener listener : this.listeners) {
 			try {
 				listener.onAgentRemoved(agentId);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	@Override
+	public void onBudgetWarning(String agentId, Budget budget, long spent, Instant resetsAt) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onBudgetWarning(agentId, budget, spent, resetsAt);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	@Override
+	public void onUsage(String agentId, BudgetUnit unit, long amount) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onUsage(agentId, unit, amount);
 			}
 			catch (Throwable ex) {
 				// Listeners must never disturb accounting.

@@ -1,5 +1,7 @@
 package io.agentcontrolplane.quota;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Makes the {@link Permit} for a lease just taken: counts the wait, claims an age cell when the
  * engine tracks permit ages, reads the timer for the hold time when the engine measures hold
@@ -20,19 +22,31 @@ final class Grants {
 	}
 
 	/**
-	 * {@link #grant}, giving the lease back if making the permit fails, so that nothing is lost.
+	 * {@link #grant}, giving the lease and the reservation back if making the permit fails, so
+	 * that nothing is lost.
 	 */
-	Permit grantOrRevoke(AgentState state, long lease, long waitedNanos) {
+	Permit grantOrRevoke(AgentState state, long lease, long waitedNanos,
+			BudgetLedger.@Nullable Reservation reservation) {
 		try {
-			return grant(state, lease, waitedNanos);
+			return grant(state, lease, waitedNanos, reservation);
 		}
 		catch (Throwable ex) {
+			if (reservation != null) {
+				reservation.refund();
+			}
 			state.permits().revoke(lease);
 			throw ex;
 		}
 	}
 
 	Permit grant(AgentState state, long lease, long waitedNanos) {
+		return grant(state, lease, waitedNanos, null);
+	}
+
+	/**
+	 * Make the permit for a lease taken, holding the reservation it will settle, if any.
+	 */
+	Permit grant(AgentState state, long lease, long waitedNanos, BudgetLedger.@Nullable Reservation reservation) {
 		state.countWaitBeforeGrant(waitedNanos);
 		boolean timed = this.measureHoldTimes;
 		PermitAges ages = state.ages();
@@ -45,7 +59,8 @@ final class Grants {
 		}
 		TrackedPermit permit;
 		try {
-			permit = new TrackedPermit(state, state.quota(), this.listeners, lease, timed ? nanos : -1, ageCell);
+			permit = new TrackedPermit(state, state.quota(), this.listeners, lease, timed ? nanos : -1, ageCell,
+					reservation);
 		}
 		catch (Throwable ex) {
 			if (ages != null) {

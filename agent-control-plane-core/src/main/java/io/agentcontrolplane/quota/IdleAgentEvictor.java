@@ -256,7 +256,9 @@ final class IdleAgentEvictor {
 	private static boolean isBusy(AgentState state) {
 		PermitStore.AgentPermits permits = state.permits();
 		RateBudget budget = state.rate();
-		return permits.inFlight() > 0 || permits.waiting() > 0 || (budget != null && !budget.isFull());
+		BudgetLedger ledger = state.ledger();
+		return permits.inFlight() > 0 || permits.waiting() > 0 || (budget != null && !budget.isFull())
+				|| (ledger != null && !ledger.isFull());
 	}
 
 }

@@ -2,9 +2,12 @@ package io.agentcontrolplane.quota;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,6 +30,16 @@ import org.jspecify.annotations.Nullable;
  * {@link #checkRateLimit} touches the rate budgets only. {@link #admit} and {@link #admitAsync}
  * make the full check of one {@code @BoundedExecution} call. The permits themselves are kept by
  * a {@link PermitStore} (in memory unless another is configured).
+ *
+ * <h2>Budgets</h2> An agent whose quota lists {@link ResourceQuota#budgets() budgets} (tokens,
+ * cost, requests, per a duration or a calendar window) reserves an estimate at admission
+ * ({@link #admit(String, ActionType, Usage, Duration)}; without an estimate, one request), all
+ * or nothing together with the per-minute and per-hour request budgets, right after the
+ * concurrency permit. The permit then {@linkplain Permit#settle(Usage) settles} the real usage
+ * or {@linkplain Permit#refund() refunds} the estimate. A refusal has reason
+ * {@link RejectionReason#BUDGET_EXHAUSTED}, names the budget, and gives back the permit. A quota
+ * replaced with {@link #setQuota} or {@link #updateQuota} keeps what its budgets spent. Agents
+ * without budgets pay nothing for the feature.
  *
  * <h2>Waiting</h2> Callers that may wait (a {@code maxWait > 0}) queue in arrival order when the
  * quota is {@link ResourceQuota#fair() fair}: a released slot is handed to the first waiter and
@@ -101,12 +114,17 @@ public final class PolicyEngine implements AutoCloseable {
 		this.defaultQuota = template;
 		this.time = (builder.clock != null) ? EngineTime.of(builder.clock) : EngineTime.monotonic();
 		this.permitStore = builder.permitStore;
+		BudgetLedgers ledgers = new BudgetLedgers(builder.pricing, this.time,
+				(builder.clock != null) ? builder.clock : Clock.systemUTC(), builder.budgetZone, this.listeners);
+		if (template != null) {
+			ledgers.check(template);
+		}
 		this.registry = new AgentRegistry(builder.unknownAgentPolicy, template, builder.permitStore, this.time,
 				builder.trackPermitAge, builder.maxAgentIdLength, this.listeners,
-				Admission.nanos(builder.dynamicAgentIdleTimeout), builder.maxDynamicAgents);
+				Admission.nanos(builder.dynamicAgentIdleTimeout), builder.maxDynamicAgents, ledgers);
 		Rejections rejections = new Rejections(this.listeners, builder.unknownAgentPolicy);
 		this.grants = new Grants(this.listeners, this.time, builder.measureHoldTimes);
-		this.admission = new Admission(this.registry, rejections, new RateConsumption(), this.grants,
+		this.admission = new Admission(this.registry, rejections, new RateConsumption(rejections), this.grants,
 				builder.handOffExecutor, builder.permitStore.isLocal());
 		if (builder.unknownAgentPolicy == UnknownAgentPolicy.DEFAULT_QUOTA) {
 			this.registry.evictor().start();
@@ -250,7 +268,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @throws CancellationException when interrupted while waiting
 	 */
 	public Permit acquire(String agentId) {
-		return this.admission.admit(agentId, null, null, false);
+		return this.admission.admit(agentId, null, null, false, null);
 	}
 
 	/**
@@ -263,7 +281,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @return a future of the permit
 	 */
 	public CompletableFuture<Permit> acquireAsync(String agentId) {
-		return this.admission.admitAsync(agentId, null, null, false);
+		return this.admission.admitAsync(agentId, null, null, false, null);
 	}
 
 	/**
@@ -281,7 +299,60 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @throws IllegalArgumentException when {@code maxWait} is negative
 	 */
 	public Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait) {
-		return this.admission.admit(agentId, action, checkMaxWait(maxWait), true);
+		return this.admission.admit(agentId, action, checkMaxWait(maxWait), true, null);
+	}
+
+	/**
+	 * The full admission check of {@link #admit(String, ActionType, Duration)} for a call that
+	 * spends tokens or money: after the concurrency permit, the estimate is reserved from every
+	 * budget of the agent's quota ({@link ResourceQuota#budgets()}) and one request from its
+	 * per-minute and per-hour budgets, all or nothing. Settle the real usage on the permit
+	 * ({@link Permit#settle(Usage)}), or refund the estimate when the call failed before it
+	 * reached the provider ({@link Permit#refund()}), then close it; a permit closed without
+	 * either keeps the estimate charged. For an agent without budgets this is
+	 * {@code admit(agentId, action, maxWait)}.
+	 * <p>
+	 * A budget that cannot cover the estimate refuses with
+	 * {@link RejectionReason#BUDGET_EXHAUSTED}: the exception names the budget's unit, limit and
+	 * window ({@link QuotaExceededException#budget()}), and its
+	 * {@link QuotaExceededException#retryAfter()} is the exact wait until the budget covers the
+	 * estimate (for a calendar window, until the next window starts in the engine's
+	 * {@link Builder#budgetZone(ZoneId) budget zone}); it is empty when the estimate is larger
+	 * than the whole limit. Nothing is consumed by a refusal: the permit and the request budgets
+	 * are given back.
+	 * @param agentId the agent
+	 * @param action the action type, or {@code null} for no action check
+	 * @param estimate what the call is expected to spend, such as
+	 * {@code Usage.estimate(inputTokens, maxOutputTokens)}
+	 * @param maxWait the maximum wait for a permit, {@code >= 0}, or {@code null} for the quota's
+	 * own
+	 * @return the permit, holding the reservation
+	 * @throws QuotaExceededException when refused, with the reason
+	 * @throws CancellationException when interrupted while waiting
+	 * @throws IllegalArgumentException when {@code maxWait} is negative, or a cost budget cannot
+	 * price the estimate (a model without a price; nothing is consumed)
+	 */
+	public Permit admit(String agentId, @Nullable ActionType action, Usage estimate, @Nullable Duration maxWait) {
+		Objects.requireNonNull(estimate, "estimate");
+		return this.admission.admit(agentId, action, checkMaxWait(maxWait), true, estimate);
+	}
+
+	/**
+	 * The asynchronous form of {@link #admit(String, ActionType, Usage, Duration)}: no thread is
+	 * blocked while waiting for a permit; the future fails with {@link QuotaExceededException}
+	 * when refused (also by a budget), as {@link #admitAsync(String, ActionType, Duration)}.
+	 * @param agentId the agent
+	 * @param action the action type, or {@code null} for no action check
+	 * @param estimate what the call is expected to spend
+	 * @param maxWait the maximum wait for a permit, {@code >= 0}, or {@code null} for the quota's
+	 * own
+	 * @return a future of the permit, holding the reservation
+	 * @throws IllegalArgumentException when {@code maxWait} is negative
+	 */
+	public CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action, Usage estimate,
+			@Nullable Duration maxWait) {
+		Objects.requireNonNull(estimate, "estimate");
+		return this.admission.admitAsync(agentId, action, checkMaxWait(maxWait), true, estimate);
 	}
 
 	/**
@@ -296,7 +367,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @throws QuotaExceededException when refused for another reason than a busy permit
 	 */
 	public Optional<Permit> tryAdmit(String agentId, @Nullable ActionType action) {
-		return Optional.ofNullable(this.admission.tryAdmit(agentId, action));
+		return Optional.ofNullable(this.admission.tryAdmit(agentId, action, null));
 	}
 
 	/**
@@ -313,7 +384,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 */
 	public CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait) {
-		return this.admission.admitAsync(agentId, action, checkMaxWait(maxWait), true);
+		return this.admission.admitAsync(agentId, action, checkMaxWait(maxWait), true, null);
 	}
 
 	/**
@@ -390,12 +461,15 @@ public final class PolicyEngine implements AutoCloseable {
 			rejected += count;
 		}
 		RateBudget budget = state.rate();
+		BudgetLedger ledger = state.ledger();
+		List<BudgetStatus> budgets = (ledger != null) ? List.copyOf(ledger.statuses()) : List.of();
 		return new QuotaSnapshot(state.agentId(), limit, inFlight, QuotaStatistics.available(limit, inFlight),
 				statistics.waiting(), statistics.acquired(), rejected, Collections.unmodifiableMap(byReason),
 				quota.maxWait(), quota.fair(), boxed(quota.maxRequestsPerMinute().orElse(-1)),
 				(budget != null) ? budget.availablePerMinute() : null, boxed(quota.maxRequestsPerHour().orElse(-1)),
 				(budget != null) ? budget.availablePerHour() : null, quota.maxExecutionTime().orElse(null),
-				quota.allowedActionTypes(), oldestPermitAge(state), state.isDynamic(), this.permitStore.name());
+				quota.allowedActionTypes(), oldestPermitAge(state), state.isDynamic(), this.permitStore.name(),
+				budgets);
 	}
 
 	private static @Nullable Integer boxed(int value) {
@@ -510,6 +584,10 @@ public final class PolicyEngine implements AutoCloseable {
 		private int maxAgentIdLength = DEFAULT_MAX_AGENT_ID_LENGTH;
 
 		private Executor handOffExecutor = HandOff.defaultExecutor();
+
+		private @Nullable Pricing pricing;
+
+		private ZoneId budgetZone = ZoneOffset.UTC;
 
 		private Builder() {
 		}
@@ -654,6 +732,28 @@ public final class PolicyEngine implements AutoCloseable {
 		 */
 		public Builder handOffExecutor(Executor handOffExecutor) {
 			this.handOffExecutor = Objects.requireNonNull(handOffExecutor, "handOffExecutor");
+			return this;
+		}
+
+		/**
+		 * The prices that {@link BudgetUnit#COST cost} budgets charge calls at. Without pricing
+		 * (the default) a quota with a cost budget is refused when it is set.
+		 * @param pricing the prices per million tokens
+		 * @return this builder
+		 */
+		public Builder pricing(Pricing pricing) {
+			this.pricing = Objects.requireNonNull(pricing, "pricing");
+			return this;
+		}
+
+		/**
+		 * Where the calendar windows of budgets ({@code day}, {@code week}, {@code month}) begin:
+		 * midnight, Monday midnight and midnight of the first in this zone (default UTC).
+		 * @param budgetZone the zone
+		 * @return this builder
+		 */
+		public Builder budgetZone(ZoneId budgetZone) {
+			this.budgetZone = Objects.requireNonNull(budgetZone, "budgetZone");
 			return this;
 		}
 

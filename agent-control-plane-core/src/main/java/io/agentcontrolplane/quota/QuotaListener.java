@@ -1,5 +1,7 @@
 package io.agentcontrolplane.quota;
 
+import java.time.Instant;
+
 /**
  * Observes what a {@link PolicyEngine} does, so that metrics can be recorded without the core
  * knowing any metrics library. Every method has an empty default. Listeners are called on the
@@ -46,6 +48,30 @@ public interface QuotaListener {
 	 * @param agentId the agent
 	 */
 	default void onAgentRemoved(String agentId) {
+	}
+
+	/**
+	 * A budget's spending in its window reached its {@link Budget#warnAt() warning threshold}.
+	 * Told once per window (for a duration window, at most once per window's duration), after
+	 * the charge that reached it.
+	 * @param agentId the agent
+	 * @param budget the budget
+	 * @param spent what the budget has spent in its window, in base units
+	 * ({@link BudgetUnit#fromBaseUnits(long)} gives the amount)
+	 * @param resetsAt when the budget is full again
+	 */
+	default void onBudgetWarning(String agentId, Budget budget, long spent, Instant resetsAt) {
+	}
+
+	/**
+	 * A permit settled the real usage of its call ({@link Permit#settle(Usage)}). Told once per
+	 * unit the call spent: requests, tokens (input plus output), input tokens, output tokens and,
+	 * when the engine has pricing, cost.
+	 * @param agentId the agent
+	 * @param unit the unit
+	 * @param amount what the call spent, in base units of the unit ({@code > 0})
+	 */
+	default void onUsage(String agentId, BudgetUnit unit, long amount) {
 	}
 
 }

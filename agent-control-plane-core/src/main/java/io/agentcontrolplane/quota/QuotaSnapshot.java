@@ -1,6 +1,7 @@
 package io.agentcontrolplane.quota;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -35,12 +36,55 @@ import org.jspecify.annotations.Nullable;
  * evicted when idle)
  * @param store the permit store that keeps this agent's count ({@code memory}, or the name of a
  * cluster-wide store and its mode)
+ * @param budgets where each budget of the quota's {@link ResourceQuota#budgets()} stands now, in
+ * order; empty when it has none
  */
 public record QuotaSnapshot(String agentId, int maxConcurrentExecutions, int inFlight, int available, int waiting,
 		long acquired, long rejected, Map<RejectionReason, Long> rejectedByReason, Duration maxWait, boolean fair,
 		@Nullable Integer maxRequestsPerMinute, @Nullable Long availableRequestsPerMinute,
 		@Nullable Integer maxRequestsPerHour, @Nullable Long availableRequestsPerHour,
 		@Nullable Duration maxExecutionTime, Set<ActionType> allowedActionTypes, @Nullable Duration oldestPermitAge,
-		boolean dynamic, String store) {
+		boolean dynamic, String store, List<BudgetStatus> budgets) {
+
+	/**
+	 * Copy the budgets, so that the snapshot stays what it was.
+	 */
+	public QuotaSnapshot {
+		budgets = List.copyOf(budgets);
+	}
+
+	/**
+	 * A snapshot of a quota without budgets (the form before budgets were reported).
+	 * @param agentId the agent
+	 * @param maxConcurrentExecutions the concurrency limit in force
+	 * @param inFlight executions holding a slot now
+	 * @param available slots free now
+	 * @param waiting callers waiting for a slot now
+	 * @param acquired slots granted since the agent became known
+	 * @param rejected calls refused since the agent became known
+	 * @param rejectedByReason calls refused, by reason
+	 * @param maxWait the maximum wait for a slot
+	 * @param fair whether free slots are handed to waiters in arrival order
+	 * @param maxRequestsPerMinute the per-minute budget, {@code null} when unlimited
+	 * @param availableRequestsPerMinute requests left in the per-minute budget now
+	 * @param maxRequestsPerHour the per-hour budget, {@code null} when unlimited
+	 * @param availableRequestsPerHour requests left in the per-hour budget now
+	 * @param maxExecutionTime the maximum execution time, {@code null} when none
+	 * @param allowedActionTypes the allowed action types
+	 * @param oldestPermitAge how long the oldest slot still held has been held
+	 * @param dynamic whether the quota was created from the default-quota template
+	 * @param store the permit store that keeps this agent's count
+	 */
+	public QuotaSnapshot(String agentId, int maxConcurrentExecutions, int inFlight, int available, int waiting,
+			long acquired, long rejected, Map<RejectionReason, Long> rejectedByReason, Duration maxWait, boolean fair,
+			@Nullable Integer maxRequestsPerMinute, @Nullable Long availableRequestsPerMinute,
+			@Nullable Integer maxRequestsPerHour, @Nullable Long availableRequestsPerHour,
+			@Nullable Duration maxExecutionTime, Set<ActionType> allowedActionTypes, @Nullable Duration oldestPermitAge,
+			boolean dynamic, String store) {
+		this(agentId, maxConcurrentExecutions, inFlight, available, waiting, acquired, rejected, rejectedByReason,
+				maxWait, fair, maxRequestsPerMinute, availableRequestsPerMinute, maxRequestsPerHour,
+				availableRequestsPerHour, maxExecutionTime, allowedActionTypes, oldestPermitAge, dynamic, store,
+				List.of());
+	}
 
 }

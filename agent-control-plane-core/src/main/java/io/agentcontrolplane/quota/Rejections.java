@@ -41,6 +41,15 @@ final class Rejections {
 		return new QuotaExceededException(state.agentId(), reason, describe(state, reason, retryNanos), retryAfter);
 	}
 
+	/**
+	 * Count a refusal by a listed budget, tell the listeners, and describe it: the exception
+	 * names the budget's unit, limit and window and carries the exact wait.
+	 */
+	QuotaExceededException budgetExhausted(AgentState state, BudgetLedger.Refusal refusal, long waitedNanos) {
+		count(state, RejectionReason.BUDGET_EXHAUSTED, waitedNanos);
+		return refusal.toException(state.agentId());
+	}
+
 	QuotaExceededException concurrency(AgentState state, long waitedNanos) {
 		return of(state, RejectionReason.CONCURRENCY_LIMIT, waitedNanos, 0);
 	}

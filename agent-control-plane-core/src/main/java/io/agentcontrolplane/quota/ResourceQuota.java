@@ -20,10 +20,10 @@ import org.jspecify.annotations.Nullable;
  * {@link IllegalArgumentException} naming the field and the value.
  * <p>
  * {@link #maxRequestsPerMinute()} and {@link #maxRequestsPerHour()} keep their meaning and their
- * enforcement; once the engine admits calls through budgets they are to be read as two
- * {@link BudgetUnit#REQUESTS requests} budgets per {@code 1m} and per {@code 1h}, beside the
- * budgets listed in {@link #budgets()}. Until then the engine enforces only the request limits,
- * and {@link #budgets()} is carried, compared and copied but not yet enforced.
+ * enforcement: they are two {@link BudgetUnit#REQUESTS requests} budgets per {@code 1m} and per
+ * {@code 1h}, beside the budgets listed in {@link #budgets()}. The engine consumes both kinds in
+ * one all-or-nothing step at admission ({@link PolicyEngine#admit(String, ActionType, Usage,
+ * java.time.Duration)}).
  */
 public final class ResourceQuota {
 

@@ -4,6 +4,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A permit of an agent with a quota. Closing it returns its lease to the state it came from,
  * exactly once (a CAS on one field decides), however many threads close it; it also empties
@@ -36,10 +38,14 @@ final class TrackedPermit implements Permit {
 	/** The cell of the agent's {@link PermitAges} this permit claimed, when ages are tracked. */
 	private final int ageCell;
 
+	/** The estimate this permit reserved from the agent's listed budgets, {@code null} when none. */
+	private final BudgetLedger.@Nullable Reservation reservation;
+
 	private volatile int closed;
 
 	TrackedPermit(AgentState state, ResourceQuota quota, CompositeListener listeners, long lease, long acquiredNanos,
-			int ageCell) {
+			int ageCell, BudgetLedger.@Nullable Reservation reservation) {
+		this.reservation = reservation;
 		this.state = state;
 		this.quota = quota;
 		this.listeners = listeners;
@@ -59,9 +65,31 @@ final class TrackedPermit implements Permit {
 	}
 
 	@Override
+	public void settle(Usage actual) {
+		BudgetLedger.Reservation reservation = this.reservation;
+		if (reservation != null) {
+			reservation.settle(actual);
+		}
+		this.state.reportUsage(actual);
+	}
+
+	@Override
+	public void refund() {
+		BudgetLedger.Reservation reservation = this.reservation;
+		if (reservation != null) {
+			reservation.refund();
+		}
+	}
+
+	@Override
 	public void close() {
 		if (this.closed != 0 || !CLOSED.compareAndSet(this, 0, 1)) {
 			return;
+		}
+		BudgetLedger.Reservation reservation = this.reservation;
+		if (reservation != null) {
+			// Not settled: the estimate stays charged, the safe assumption.
+			reservation.close();
 		}
 		AgentState state = this.state;
 		PermitAges ages = state.ages();
