@@ -1,7 +1,10 @@
 package io.agentcontrolplane.autoconfigure;
 
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -59,6 +62,131 @@ public class AgentControlPlaneProperties {
 	private final Map<String, Quota> quotas = new LinkedHashMap<>();
 
 	/**
+	 * One budget: how much of one unit an agent may spend per window.
+	 */
+	public static class BudgetProperties {
+
+		/**
+		 * Unit the budget counts: 'requests', 'tokens' (input plus output), 'input-tokens',
+		 * 'output-tokens' or 'cost' (in the pricing currency).
+		 */
+		private @Nullable String unit;
+
+		/**
+		 * Most the agent may spend per window, >= 0: a whole number for requests and tokens,
+		 * an amount with at most 6 decimal places for cost.
+		 */
+		private @Nullable String limit;
+
+		/**
+		 * Window of the budget: a duration ('30s', '1m', '1h', '1d') that refills smoothly, or
+		 * 'day', 'week' or 'month', which reset at their start in the budget zone.
+		 */
+		private @Nullable String per;
+
+		/**
+		 * Spending at which a warning is logged and counted, once per window, as a percentage
+		 * ('80%') or a fraction ('0.8') of the limit. Unset means no warning.
+		 */
+		private @Nullable String warnAt;
+
+		public @Nullable String getUnit() {
+			return this.unit;
+		}
+
+		public void setUnit(@Nullable String unit) {
+			this.unit = unit;
+		}
+
+		public @Nullable String getLimit() {
+			return this.limit;
+		}
+
+		public void setLimit(@Nullable String limit) {
+			this.limit = limit;
+		}
+
+		public @Nullable String getPer() {
+			return this.per;
+		}
+
+		public void setPer(@Nullable String per) {
+			this.per = per;
+		}
+
+		public @Nullable String getWarnAt() {
+			return this.warnAt;
+		}
+
+		public void setWarnAt(@Nullable String warnAt) {
+			this.warnAt = warnAt;
+		}
+
+	}
+
+	/**
+	 * Prices of the models, which cost budgets charge calls at.
+	 */
+	public static class Pricing {
+
+		/**
+		 * Currency of the prices and of every cost budget's limit.
+		 */
+		private String currency = "USD";
+
+		/**
+		 * Prices per million tokens, by model name.
+		 */
+		private final Map<String, ModelPrice> models = new LinkedHashMap<>();
+
+		public String getCurrency() {
+			return this.currency;
+		}
+
+		public void setCurrency(String currency) {
+			this.currency = currency;
+		}
+
+		public Map<String, ModelPrice> getModels() {
+			return this.models;
+		}
+
+	}
+
+	/**
+	 * The price of one model, per million tokens.
+	 */
+	public static class ModelPrice {
+
+		/**
+		 * Price of one million input tokens, >= 0.
+		 */
+		private @Nullable BigDecimal input;
+
+		/**
+		 * Price of one million output tokens, >= 0.
+		 */
+		private @Nullable BigDecimal output;
+
+		public @Nullable BigDecimal getInput() {
+			return this.input;
+		}
+
+		public void setInput(@Nullable BigDecimal input) {
+			this.input = input;
+		}
+
+		public @Nullable BigDecimal getOutput() {
+			return this.output;
+		}
+
+		public void setOutput(@Nullable BigDecimal output) {
+			this.output = output;
+		}
+
+	}
+
+	/**
 	 * Agents created on demand under the 'default-quota' policy.
 	 */
 	private final DynamicAgents dynamicAgents = new DynamicAgents();
@@ -84,6 +212,17 @@ public class AgentControlPlaneProperties {
 	 * The Redis store, used when 'store' is 'redis'.
 	 */
 	private final Redis redis = new Redis();
+
+	/**
+	 * Prices of the models, which cost budgets charge calls at.
+	 */
+	private final Pricing pricing = new Pricing();
+
+	/**
+	 * Time zone where the calendar windows of budgets ('day', 'week', 'month') begin, such as
+	 * 'UTC' or 'Europe/Berlin'.
+	 */
+	private String budgetZone = "UTC";
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -145,6 +284,18 @@ public class AgentControlPlaneProperties {
 		this.store = store;
 	}
 
+	public Pricing getPricing() {
+		return this.pricing;
+	}
+
+	public String getBudgetZone() {
+		return this.budgetZone;
+	}
+
+	public void setBudgetZone(String budgetZone) {
+		this.budgetZone = budgetZone;
+	}
+
 	public Redis getRedis() {
 		return this.redis;
 	}
@@ -198,6 +349,20 @@ public class AgentControlPlaneProperties {
 		 * like a method joining its caller's transaction, instead of asking for a second one.
 		 */
 		private boolean joinNestedCalls = true;
+
+		/**
+		 * Token, cost and request budgets of every agent whose quota lists none of its own,
+		 * each a unit, a limit, a window ('per') and an optional warning threshold.
+		 */
+		private List<BudgetProperties> budgets = new ArrayList<>();
+
+		public List<BudgetProperties> getBudgets() {
+			return this.budgets;
+		}
+
+		public void setBudgets(List<BudgetProperties> budgets) {
+			this.budgets = budgets;
+		}
 
 		public int getMaxConcurrentExecutions() {
 			return this.maxConcurrentExecutions;
@@ -315,6 +480,21 @@ public class AgentControlPlaneProperties {
 		 * on that permit instead of asking for a second one. Unset inherits the default.
 		 */
 		private @Nullable Boolean joinNestedCalls;
+
+		/**
+		 * Token, cost and request budgets of this agent, each a unit, a limit, a window ('per')
+		 * and an optional warning threshold. Unset inherits the default budgets; an empty list
+		 * means none.
+		 */
+		private @Nullable List<BudgetProperties> budgets;
+
+		public @Nullable List<BudgetProperties> getBudgets() {
+			return this.budgets;
+		}
+
+		public void setBudgets(@Nullable List<BudgetProperties> budgets) {
+			this.budgets = budgets;
+		}
 
 		public @Nullable Integer getMaxConcurrentExecutions() {
 			return this.maxConcurrentExecutions;

@@ -130,8 +130,22 @@ final class AgentControlPlanePropertyNames {
 				}
 			}
 			else if (Collection.class.isAssignableFrom(resolved) || resolved.isArray()) {
-				// Elements of a list ([0], [1]) belong to the list.
-				return (i + 1 >= elements || name.isNumericIndex(i + 1)) ? null : "";
+				// Elements of a list ([0], [1]) belong to the list; the keys of an element that is
+				// a group of our own (a budget) are checked against that group.
+				if (i + 1 >= elements) {
+					return null;
+				}
+				if (!name.isNumericIndex(i + 1)) {
+					return "";
+				}
+				Class<?> elementType = resolved.isArray() ? resolved.getComponentType()
+						: propertyType.asCollection().resolveGeneric(0);
+				if (elementType == null || !isGroup(elementType)) {
+					return null;
+				}
+				i++;
+				valid.append('[').append(name.getElement(i, Form.ORIGINAL)).append(']');
+				resolved = elementType;
 			}
 			if (!isGroup(resolved)) {
 				return (i + 1 >= elements) ? null : "";

@@ -1,16 +1,25 @@
 package io.agentcontrolplane.autoconfigure;
 
+import java.math.BigDecimal;
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.BudgetProperties;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.Defaults;
+import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.ModelPrice;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.Quota;
 import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetUnit;
 import io.agentcontrolplane.quota.PermitStore;
 import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.Pricing;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
 import org.jspecify.annotations.Nullable;
@@ -49,6 +58,10 @@ final class QuotaPropertiesMapper {
 			requireAtLeast(prefix + ".max-requests-per-minute", defaults.getMaxRequestsPerMinute(), 1, usable);
 			requireAtLeast(prefix + ".max-requests-per-hour", defaults.getMaxRequestsPerHour(), 1, usable);
 		}
+		budgetZone(properties);
+		pricing(properties);
+		boolean priced = !properties.getPricing().getModels().isEmpty();
+		budgets(prefix + ".budgets", defaults.getBudgets(), priced);
 		for (Map.Entry<String, Quota> entry : properties.getQuotas().entrySet()) {
 			String agentId = entry.getKey();
 			if (agentId == null || agentId.isBlank()) {
@@ -62,6 +75,10 @@ final class QuotaPropertiesMapper {
 			requireAtLeast(quotaPrefix + ".max-requests-per-minute", quota.getMaxRequestsPerMinute(), 0);
 			requireAtLeast(quotaPrefix + ".max-requests-per-hour", quota.getMaxRequestsPerHour(), 0);
 			requirePositive(quotaPrefix + ".max-execution-time", quota.getMaxExecutionTime());
+			List<BudgetProperties> budgets = quota.getBudgets();
+			if (budgets != null) {
+				budgets(quotaPrefix + ".budgets", budgets, priced);
+			}
 		}
 		requirePositive(PREFIX + ".dynamic-agents.idle-timeout", properties.getDynamicAgents().getIdleTimeout());
 		requireAtLeast(PREFIX + ".dynamic-agents.max-agents", properties.getDynamicAgents().getMaxAgents(), 1);
@@ -92,7 +109,12 @@ final class QuotaPropertiesMapper {
 			.trackPermitAge(properties.isTrackPermitAge())
 			.dynamicAgentIdleTimeout(properties.getDynamicAgents().getIdleTimeout())
 			.maxDynamicAgents(properties.getDynamicAgents().getMaxAgents())
-			.maxAgentIdLength(properties.getMaxAgentIdLength());
+			.maxAgentIdLength(properties.getMaxAgentIdLength())
+			.budgetZone(budgetZone(properties));
+		Pricing pricing = pricing(properties);
+		if (pricing != null) {
+			builder.pricing(pricing);
+		}
 		if (properties.getUnknownAgent() == UnknownAgentPolicy.DEFAULT_QUOTA) {
 			builder.defaultQuota(defaultQuota(properties.getDefaults()));
 		}
@@ -112,7 +134,7 @@ final class QuotaPropertiesMapper {
 	 * @return the quota, for the placeholder agent id {@code "default"}
 	 */
 	static ResourceQuota defaultQuota(Defaults defaults) {
-		return quota("default", new Quota(), defaults);
+		return quota("default", new Quota(), defaults, PREFIX + ".defaults");
 	}
 
 	/**
@@ -123,6 +145,10 @@ final class QuotaPropertiesMapper {
 	 * @return the quota
 	 */
 	static ResourceQuota quota(String agentId, Quota quota, Defaults defaults) {
+		return quota(agentId, quota, defaults, quotaPrefix(agentId));
+	}
+
+	private static ResourceQuota quota(String agentId, Quota quota, Defaults defaults, String path) {
 		ResourceQuota.Builder builder = ResourceQuota.builder(agentId)
 			.maxConcurrentExecutions(orDefault(quota.getMaxConcurrentExecutions(), defaults.getMaxConcurrentExecutions()))
 			.maxWait(orDefault(quota.getMaxWait(), defaults.getMaxWait()))
@@ -141,7 +167,148 @@ final class QuotaPropertiesMapper {
 		if (actionTypes != null) {
 			builder.allowedActionTypes(actionTypes);
 		}
+		List<BudgetProperties> budgets = quota.getBudgets();
+		String budgetsPath = ((budgets != null) ? path : PREFIX + ".defaults") + ".budgets";
+		builder.budgets(budgets(budgetsPath, (budgets != null) ? budgets : defaults.getBudgets(), true));
 		return builder.build();
+	}
+
+	/**
+	 * The zone of calendar budget windows.
+	 * @param properties the properties
+	 * @return the zone
+	 * @throws AgentControlPlaneConfigurationException naming the property when it is no zone
+	 */
+	static ZoneId budgetZone(AgentControlPlaneProperties properties) {
+		String zone = properties.getBudgetZone();
+		try {
+			return ZoneId.of(zone.trim());
+		}
+		catch (DateTimeException | NullPointerException ex) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(PREFIX + ".budget-zone", zone,
+					"a time zone id such as UTC, Europe/Berlin or +02:00");
+		}
+	}
+
+	/**
+	 * The prices of the models, for cost budgets.
+	 * @param properties the properties
+	 * @return the pricing, or {@code null} when no model is priced
+	 * @throws AgentControlPlaneConfigurationException naming the property of a bad price
+	 */
+	static @Nullable Pricing pricing(AgentControlPlaneProperties properties) {
+		AgentControlPlaneProperties.Pricing pricing = properties.getPricing();
+		String currency = pricing.getCurrency();
+		if (currency == null || currency.isBlank()) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(PREFIX + ".pricing.currency", currency,
+					"a currency code such as USD or EUR");
+		}
+		if (pricing.getModels().isEmpty()) {
+			return null;
+		}
+		Pricing.Builder builder = Pricing.builder(currency.trim());
+		for (Map.Entry<String, ModelPrice> entry : pricing.getModels().entrySet()) {
+			String model = entry.getKey();
+			String path = PREFIX + ".pricing.models" + (SIMPLE_KEY.matcher(model).matches() ? "." + model : "[" + model + "]");
+			BigDecimal input = requirePrice(path + ".input", entry.getValue().getInput());
+			BigDecimal output = requirePrice(path + ".output", entry.getValue().getOutput());
+			builder.model(model, input, output);
+		}
+		return builder.build();
+	}
+
+	private static BigDecimal requirePrice(String name, @Nullable BigDecimal price) {
+		if (price == null || price.signum() < 0) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(name, price,
+					"a price >= 0 per million tokens, such as 0.40");
+		}
+		return price;
+	}
+
+	/**
+	 * The budgets of a list of budget properties, each error naming the property.
+	 * @param path the property path of the list, such as {@code agent-control-plane.quotas.a.budgets}
+	 * @param budgets the budget properties
+	 * @param priced whether models are priced (a cost budget needs prices)
+	 * @return the budgets
+	 * @throws AgentControlPlaneConfigurationException naming the property of the first bad value
+	 */
+	static List<Budget> budgets(String path, List<BudgetProperties> budgets, boolean priced) {
+		List<Budget> result = new ArrayList<>(budgets.size());
+		for (int i = 0; i < budgets.size(); i++) {
+			result.add(budget(path + "[" + i + "]", budgets.get(i), priced));
+		}
+		try {
+			ResourceQuota.builder("budgets").budgets(result).build();
+		}
+		catch (IllegalArgumentException ex) {
+			// Budgets are the only values checked together (two of one unit and window).
+			throw AgentControlPlaneConfigurationException.invalidProperty(path, result,
+					"at most one budget per unit and window (" + ex.getMessage() + ")");
+		}
+		return result;
+	}
+
+	private static Budget budget(String path, BudgetProperties properties, boolean priced) {
+		String units = "one of requests, tokens, input-tokens, output-tokens, cost";
+		String unitValue = properties.getUnit();
+		if (unitValue == null) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(path + ".unit", null, units);
+		}
+		BudgetUnit unit;
+		try {
+			unit = BudgetUnit.parse(unitValue);
+		}
+		catch (IllegalArgumentException ex) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(path + ".unit", unitValue, units);
+		}
+		if (unit == BudgetUnit.COST && !priced) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(path + ".unit", unitValue,
+					"a unit other than cost, or the models' prices under " + PREFIX
+							+ ".pricing.models (a cost budget charges calls at their model's price)");
+		}
+		Budget.Builder builder = Budget.builder(unit);
+		String limits = (unit == BudgetUnit.COST) ? "an amount >= 0 with at most 6 decimal places, such as 25.00"
+				: "a whole number >= 0";
+		String limit = properties.getLimit();
+		try {
+			if (limit == null) {
+				throw new IllegalArgumentException("limit must be set");
+			}
+			builder.limit(limit.trim());
+		}
+		catch (IllegalArgumentException ex) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(path + ".limit", limit, limits);
+		}
+		String windows = "a duration > 0 such as 30s, 1m, 1h or PT30S, or one of day, week, month";
+		String per = properties.getPer();
+		try {
+			if (per == null) {
+				throw new IllegalArgumentException("window must be set");
+			}
+			builder.per(per.trim());
+		}
+		catch (IllegalArgumentException ex) {
+			throw AgentControlPlaneConfigurationException.invalidProperty(path + ".per", per, windows);
+		}
+		String warnAt = properties.getWarnAt();
+		if (warnAt != null) {
+			try {
+				builder.warnAt(warnAt.trim());
+			}
+			catch (IllegalArgumentException ex) {
+				throw AgentControlPlaneConfigurationException.invalidProperty(path + ".warn-at", warnAt,
+						"a percentage > 0% and <= 100% such as 80%, or a fraction > 0 and <= 1 such as 0.8");
+			}
+		}
+		try {
+			return builder.build();
+		}
+		catch (IllegalArgumentException ex) {
+			// Limit and window together: a refill faster than Bucket4j can count.
+			throw AgentControlPlaneConfigurationException.invalidProperty(path, "{unit: " + unitValue + ", limit: "
+					+ limit + ", per: " + per + "}", "a budget that can be kept (" + ex.getMessage() + ")");
+		}
 	}
 
 	private static String quotaPrefix(String agentId) {
