@@ -1,9 +1,11 @@
 package io.agentcontrolplane.autoconfigure.actuate;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import io.agentcontrolplane.quota.Budget;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaSnapshot;
 import io.agentcontrolplane.quota.ResourceQuota;
@@ -78,25 +80,58 @@ public class QuotasEndpoint {
 	 * (nothing changed)
 	 * @throws InvalidEndpointRequestException when no limit is given or a value is invalid
 	 */
-	@WriteOperation
 	public @Nullable QuotaSnapshot updateQuota(@Selector String agent, @Nullable Integer maxConcurrentExecutions,
 			@Nullable Duration maxWait, @Nullable Integer maxRequestsPerMinute, @Nullable Integer maxRequestsPerHour,
 			@Nullable Duration maxExecutionTime, @Nullable Boolean fair) {
+		return updateQuota(agent, maxConcurrentExecutions, maxWait, maxRequestsPerMinute, maxRequestsPerHour,
+				maxExecutionTime, fair, null);
+	}
+
+	/**
+	 * Change the limits of an agent, live, budgets included; see
+	 * {@link #updateQuota(String, Integer, Duration, Integer, Integer, Duration, Boolean)}.
+	 * Given budgets replace the agent's whole list of budgets (an empty list removes them);
+	 * a budget with the unit and window of one before keeps what that one spent, so a change
+	 * never refills a budget.
+	 * @param agent the agent id
+	 * @param maxConcurrentExecutions the new concurrency limit, or {@code null} to keep it
+	 * @param maxWait the new maximum wait, or {@code null} to keep it
+	 * @param maxRequestsPerMinute the new per-minute budget, or {@code null} to keep it
+	 * @param maxRequestsPerHour the new per-hour budget, or {@code null} to keep it
+	 * @param maxExecutionTime the new maximum execution time, or {@code null} to keep it
+	 * @param fair the new fairness, or {@code null} to keep it
+	 * @param budgets the new budgets, or {@code null} to keep them
+	 * @return the agent's snapshot after the change, or {@code null} when the agent is unknown
+	 * (nothing changed)
+	 * @throws InvalidEndpointRequestException when nothing is given or a value is invalid
+	 */
+	@WriteOperation
+	public @Nullable QuotaSnapshot updateQuota(@Selector String agent, @Nullable Integer maxConcurrentExecutions,
+			@Nullable Duration maxWait, @Nullable Integer maxRequestsPerMinute, @Nullable Integer maxRequestsPerHour,
+			@Nullable Duration maxExecutionTime, @Nullable Boolean fair, @Nullable List<Budget> budgets) {
 		if (maxConcurrentExecutions == null && maxWait == null && maxRequestsPerMinute == null
-				&& maxRequestsPerHour == null && maxExecutionTime == null && fair == null) {
+				&& maxRequestsPerHour == null && maxExecutionTime == null && fair == null && budgets == null) {
 			throw new InvalidEndpointRequestException("No limit to change for agent '" + agent + "'",
 					"Give at least one of maxConcurrentExecutions, maxWait, maxRequestsPerMinute, "
-							+ "maxRequestsPerHour, maxExecutionTime, fair");
+							+ "maxRequestsPerHour, maxExecutionTime, fair, budgets");
 		}
 		// Atomic against removeQuota: a POST racing a removal never brings the agent back.
-		Optional<ResourceQuota> updated = this.engine.updateQuota(agent, (current) -> build(current,
-				maxConcurrentExecutions, maxWait, maxRequestsPerMinute, maxRequestsPerHour, maxExecutionTime, fair));
+		Optional<ResourceQuota> updated;
+		try {
+			updated = this.engine.updateQuota(agent, (current) -> build(current, maxConcurrentExecutions, maxWait,
+					maxRequestsPerMinute, maxRequestsPerHour, maxExecutionTime, fair, budgets));
+		}
+		catch (IllegalArgumentException ex) {
+			// The engine refuses a cost budget without pricing; nothing changed.
+			throw new InvalidEndpointRequestException("Invalid quota for agent '" + agent + "': " + ex.getMessage(),
+					ex.getMessage());
+		}
 		return updated.isPresent() ? this.engine.snapshot(agent).orElse(null) : null;
 	}
 
 	private ResourceQuota build(ResourceQuota current, @Nullable Integer maxConcurrentExecutions,
 			@Nullable Duration maxWait, @Nullable Integer maxRequestsPerMinute, @Nullable Integer maxRequestsPerHour,
-			@Nullable Duration maxExecutionTime, @Nullable Boolean fair) {
+			@Nullable Duration maxExecutionTime, @Nullable Boolean fair, @Nullable List<Budget> budgets) {
 		// The builder validates every value; building the whole quota before setQuota keeps a bad
 		// request from changing anything.
 		try {
@@ -118,6 +153,9 @@ public class QuotasEndpoint {
 			}
 			if (fair != null) {
 				builder.fair(fair);
+			}
+			if (budgets != null) {
+				builder.budgets(budgets);
 			}
 			return builder.build();
 		}

@@ -1,11 +1,21 @@
 package io.agentcontrolplane.autoconfigure.actuate;
 
+import java.lang.reflect.RecordComponent;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetStatus;
+import io.agentcontrolplane.quota.BudgetUnit;
 import io.agentcontrolplane.quota.QuotaSnapshot;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
@@ -28,7 +38,10 @@ import org.springframework.http.ProblemDetail;
  * {@code server.error.include-message=never}), so every refused write would get the same body.
  * For the same reason the limits are taken as text and converted here, with the conversions
  * Actuator would apply: a value that is not a number, a duration or a boolean gets a reason too.
- * Reads are the endpoint's own; access is the endpoint's ({@code read-only} by default, so this
+ * The reads are overridden only to show each budget flat ({@code unit}, {@code window},
+ * {@code limit}, {@code remaining}, {@code spent}, {@code resetsAt}, {@code warnAt}) rather than
+ * as the core's {@link BudgetStatus}, whose {@link Budget} has no JSON form; every other field is
+ * the snapshot's own. Access is the endpoint's ({@code read-only} by default, so this
  * write operation is only mapped with {@code management.endpoint.quotas.access=unrestricted}).
  */
 @EndpointWebExtension(endpoint = QuotasEndpoint.class)
@@ -41,6 +54,9 @@ public class QuotasEndpointWebExtension {
 	private static final String DURATION = "a duration such as 500ms, 2s or PT2S";
 
 	private static final String BOOLEAN = "true or false";
+
+	private static final String BUDGETS = "budgets must be budgets separated by ';', each 'unit limit per [warn-at]'"
+			+ " such as 'tokens 200000 1m; cost 25.00 day 80%'";
 
 	private final QuotasEndpoint delegate;
 
@@ -55,8 +71,63 @@ public class QuotasEndpointWebExtension {
 	}
 
 	/**
+	 * Snapshots of every known agent, with each budget shown flat.
+	 * @return the snapshots, by agent id
+	 */
+	@ReadOperation
+	public AgentsDescriptor quotas() {
+		Map<String, Map<String, @Nullable Object>> agents = new LinkedHashMap<>();
+		this.delegate.quotas().agents().forEach((agent, snapshot) -> agents.put(agent, describe(snapshot)));
+		return new AgentsDescriptor(agents);
+	}
+
+	/**
+	 * The snapshot of one agent, with each budget shown flat.
+	 * @param agent the agent id
+	 * @return {@code 200} with the snapshot, or {@code 404} when the agent is unknown
+	 */
+	@ReadOperation
+	public WebEndpointResponse<Object> quota(@Selector String agent) {
+		QuotaSnapshot snapshot = this.delegate.quota(agent);
+		if (snapshot == null) {
+			return new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
+		}
+		return new WebEndpointResponse<>(describe(snapshot), WebEndpointResponse.STATUS_OK);
+	}
+
+	/**
+	 * The snapshot's fields, in order, with its budgets flat.
+	 */
+	static Map<String, @Nullable Object> describe(QuotaSnapshot snapshot) {
+		Map<String, @Nullable Object> fields = new LinkedHashMap<>();
+		for (RecordComponent component : QuotaSnapshot.class.getRecordComponents()) {
+			try {
+				fields.put(component.getName(), component.getAccessor().invoke(snapshot));
+			}
+			catch (ReflectiveOperationException ex) {
+				throw new IllegalStateException("Cannot read " + component.getName() + " of " + snapshot, ex);
+			}
+		}
+		List<Map<String, @Nullable Object>> budgets = new ArrayList<>();
+		for (BudgetStatus status : snapshot.budgets()) {
+			Budget budget = status.budget();
+			Map<String, @Nullable Object> described = new LinkedHashMap<>();
+			described.put("unit", budget.unit().configName());
+			described.put("window", budget.window().toString());
+			described.put("limit", budget.limit());
+			described.put("remaining", status.remainingAmount());
+			described.put("spent", budget.unit().fromBaseUnits(status.spent()));
+			described.put("resetsAt", status.resetsAt());
+			described.put("warnAt", budget.warnAt().isPresent() ? budget.warnAt().getAsDouble() : null);
+			budgets.add(described);
+		}
+		fields.put("budgets", budgets);
+		return fields;
+	}
+
+	/**
 	 * Change the limits of an agent, live; see
-	 * {@link QuotasEndpoint#updateQuota(String, Integer, Duration, Integer, Integer, Duration, Boolean)}.
+	 * {@link QuotasEndpoint#updateQuota(String, Integer, Duration, Integer, Integer, Duration, Boolean, List)}.
 	 * Each limit is given as JSON text or number; {@code null} or absent keeps it.
 	 * @param agent the agent id
 	 * @param maxConcurrentExecutions the new concurrency limit, or {@code null} to keep it
@@ -65,13 +136,37 @@ public class QuotasEndpointWebExtension {
 	 * @param maxRequestsPerHour the new per-hour budget, or {@code null} to keep it
 	 * @param maxExecutionTime the new maximum execution time, or {@code null} to keep it
 	 * @param fair the new fairness, or {@code null} to keep it
+	 * @param budgets the new budgets, replacing the agent's whole list (empty removes them);
+	 * {@code null} keeps them. Over HTTP a text (Actuator reads a write's JSON body as text
+	 * values): budgets separated by {@code ;}, each {@code unit limit per [warn-at]}, such as
+	 * {@code "tokens 200000 1m; cost 25.00 day 80%"}. From Java also a list of maps with
+	 * {@code unit}, {@code limit}, {@code per} and optionally {@code warnAt}
 	 * @return {@code 200} with the new snapshot, {@code 400} with a problem body saying what is
 	 * wrong (nothing changed), or {@code 404} with a problem body when the agent is unknown
 	 */
+	/**
+	 * Change the limits of an agent, live, keeping its budgets; see
+	 * {@link #updateQuota(String, String, String, String, String, String, String, Object)}.
+	 * @param agent the agent id
+	 * @param maxConcurrentExecutions the new concurrency limit, or {@code null} to keep it
+	 * @param maxWait the new maximum wait, or {@code null} to keep it
+	 * @param maxRequestsPerMinute the new per-minute budget, or {@code null} to keep it
+	 * @param maxRequestsPerHour the new per-hour budget, or {@code null} to keep it
+	 * @param maxExecutionTime the new maximum execution time, or {@code null} to keep it
+	 * @param fair the new fairness, or {@code null} to keep it
+	 * @return {@code 200} with the new snapshot, {@code 400} or {@code 404} with a problem body
+	 */
+	public WebEndpointResponse<Object> updateQuota(String agent, @Nullable String maxConcurrentExecutions,
+			@Nullable String maxWait, @Nullable String maxRequestsPerMinute, @Nullable String maxRequestsPerHour,
+			@Nullable String maxExecutionTime, @Nullable String fair) {
+		return updateQuota(agent, maxConcurrentExecutions, maxWait, maxRequestsPerMinute, maxRequestsPerHour,
+				maxExecutionTime, fair, null);
+	}
+
 	@WriteOperation
 	public WebEndpointResponse<Object> updateQuota(@Selector String agent, @Nullable String maxConcurrentExecutions,
 			@Nullable String maxWait, @Nullable String maxRequestsPerMinute, @Nullable String maxRequestsPerHour,
-			@Nullable String maxExecutionTime, @Nullable String fair) {
+			@Nullable String maxExecutionTime, @Nullable String fair, @Nullable Object budgets) {
 		QuotaSnapshot snapshot;
 		try {
 			snapshot = this.delegate.updateQuota(agent,
@@ -80,7 +175,7 @@ public class QuotasEndpointWebExtension {
 					convert("maxRequestsPerMinute", maxRequestsPerMinute, Integer.class, INTEGER),
 					convert("maxRequestsPerHour", maxRequestsPerHour, Integer.class, INTEGER),
 					convert("maxExecutionTime", maxExecutionTime, Duration.class, DURATION),
-					convert("fair", fair, Boolean.class, BOOLEAN));
+					convert("fair", fair, Boolean.class, BOOLEAN), budgets(budgets));
 		}
 		catch (IllegalArgumentException ex) {
 			return problem(HttpStatus.BAD_REQUEST, agent, "Invalid quota for agent '" + agent + "': " + ex.getMessage());
@@ -92,7 +187,77 @@ public class QuotasEndpointWebExtension {
 			return problem(HttpStatus.NOT_FOUND, agent, "Agent '" + agent
 					+ "' has no quota; quotas are created in configuration (agent-control-plane.quotas), not here");
 		}
-		return new WebEndpointResponse<>(snapshot, WebEndpointResponse.STATUS_OK);
+		return new WebEndpointResponse<>(describe(snapshot), WebEndpointResponse.STATUS_OK);
+	}
+
+	/**
+	 * The budgets in their text form, as JSON bodies of Actuator writes carry text values only:
+	 * budgets separated by {@code ;}, each {@code unit limit per [warn-at]} separated by blanks.
+	 */
+	private static List<Object> parse(String text) {
+		List<Object> values = new ArrayList<>();
+		for (String entry : text.split(";")) {
+			if (entry.isBlank()) {
+				continue;
+			}
+			String[] parts = entry.trim().split("\\s+");
+			if (parts.length < 3 || parts.length > 4) {
+				throw new IllegalArgumentException(BUDGETS + ", was '" + entry.trim() + "'");
+			}
+			Map<String, Object> value = new LinkedHashMap<>();
+			value.put("unit", parts[0]);
+			value.put("limit", parts[1]);
+			value.put("per", parts[2]);
+			if (parts.length == 4) {
+				value.put("warnAt", parts[3]);
+			}
+			values.add(value);
+		}
+		return values;
+	}
+
+	private static @Nullable List<Budget> budgets(@Nullable Object given) {
+		if (given == null) {
+			return null;
+		}
+		List<?> values;
+		if (given instanceof String text) {
+			values = parse(text);
+		}
+		else if (given instanceof List<?> list) {
+			values = list;
+		}
+		else {
+			throw new IllegalArgumentException(BUDGETS + ", was '" + given + "'");
+		}
+		List<Budget> budgets = new ArrayList<>(values.size());
+		for (int i = 0; i < values.size(); i++) {
+			String name = "budgets[" + i + "]";
+			if (!(values.get(i) instanceof Map<?, ?> value)) {
+				throw new IllegalArgumentException(name + " must be an object with unit, limit, per and optionally"
+						+ " warnAt, was '" + values.get(i) + "'");
+			}
+			try {
+				Object unit = value.get("unit");
+				Object limit = value.get("limit");
+				Object per = value.get("per");
+				if (unit == null || limit == null || per == null) {
+					throw new IllegalArgumentException("unit, limit and per must be given");
+				}
+				Budget.Builder builder = Budget.builder(BudgetUnit.parse(unit.toString()))
+					.limit(limit.toString())
+					.per(per.toString());
+				Object warnAt = (value.get("warnAt") != null) ? value.get("warnAt") : value.get("warn-at");
+				if (warnAt != null) {
+					builder.warnAt(warnAt.toString());
+				}
+				budgets.add(builder.build());
+			}
+			catch (IllegalArgumentException ex) {
+				throw new IllegalArgumentException(name + ": " + ex.getMessage(), ex);
+			}
+		}
+		return budgets;
 	}
 
 	private <T> @Nullable T convert(String name, @Nullable String value, Class<T> type, String expected) {
@@ -111,6 +276,15 @@ public class QuotasEndpointWebExtension {
 			throw new IllegalArgumentException(name + " must be " + expected + ", was '" + value + "'");
 		}
 		return converted;
+	}
+
+	/**
+	 * Description of every agent's quota and use, with budgets shown flat.
+	 *
+	 * @param agents the snapshots' fields, by agent id
+	 */
+	public record AgentsDescriptor(Map<String, Map<String, @Nullable Object>> agents) implements OperationResponseBody {
+
 	}
 
 	private static WebEndpointResponse<Object> problem(HttpStatus status, String agent, @Nullable String detail) {

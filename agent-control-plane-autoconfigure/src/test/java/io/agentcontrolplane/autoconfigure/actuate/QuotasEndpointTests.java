@@ -1,6 +1,8 @@
 package io.agentcontrolplane.autoconfigure.actuate;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import io.agentcontrolplane.autoconfigure.actuate.QuotasEndpoint.QuotasDescriptor;
 import io.agentcontrolplane.quota.Permit;
@@ -153,12 +155,40 @@ class QuotasEndpointTests {
 		WebEndpointResponse<Object> response = this.extension.updateQuota("critic", "2", "250ms", null, "100", null,
 				"false");
 		assertThat(response.getStatus()).isEqualTo(WebEndpointResponse.STATUS_OK);
-		assertThat(response.getBody()).isInstanceOfSatisfying(QuotaSnapshot.class, (snapshot) -> {
-			assertThat(snapshot.maxConcurrentExecutions()).isEqualTo(2);
-			assertThat(snapshot.maxWait()).isEqualTo(Duration.ofMillis(250));
-			assertThat(snapshot.maxRequestsPerHour()).isEqualTo(100);
-			assertThat(snapshot.fair()).isFalse();
+		// The snapshot's fields, with its budgets shown flat.
+		assertThat(response.getBody()).isInstanceOfSatisfying(Map.class, (snapshot) -> {
+			assertThat(snapshot.get("maxConcurrentExecutions")).isEqualTo(2);
+			assertThat(snapshot.get("maxWait")).isEqualTo(Duration.ofMillis(250));
+			assertThat(snapshot.get("maxRequestsPerHour")).isEqualTo(100);
+			assertThat(snapshot.get("fair")).isEqualTo(false);
+			assertThat(snapshot.get("budgets")).isEqualTo(List.of());
 		});
+	}
+
+	@Test
+	void webExtensionReplacesTheBudgetsKeepingWhatWasSpent() {
+		this.engine.admit("critic", null, null).close();
+		WebEndpointResponse<Object> response = this.extension.updateQuota("critic", null, null, null, null, null,
+				null, List.of(Map.of("unit", "requests", "limit", 5, "per", "1h", "warnAt", "80%")));
+		assertThat(response.getStatus()).isEqualTo(WebEndpointResponse.STATUS_OK);
+		this.engine.admit("critic", null, null).close();
+		assertThat(this.engine.snapshot("critic").orElseThrow().budgets()).singleElement()
+			.satisfies((status) -> assertThat(status.remaining()).isEqualTo(4));
+		response = this.extension.updateQuota("critic", null, null, null, null, null, null,
+				List.of(Map.of("unit", "requests", "limit", 10, "per", "1h")));
+		assertThat(this.engine.snapshot("critic").orElseThrow().budgets()).singleElement()
+			.satisfies((status) -> assertThat(status.remaining()).isEqualTo(9));
+		assertThat(response.getBody()).isInstanceOfSatisfying(Map.class, (snapshot) -> assertThat(
+				(List<?>) snapshot.get("budgets")).singleElement()
+			.isInstanceOfSatisfying(Map.class, (budget) -> {
+				assertThat(budget.get("unit")).isEqualTo("requests");
+				assertThat(budget.get("window")).isEqualTo("1h");
+				assertThat(budget.get("remaining")).hasToString("9");
+			}));
+		assertBadRequest(this.extension.updateQuota("planner", null, null, null, null, null, null,
+				List.of(Map.of("unit", "dollars", "limit", 10, "per", "1h"))),
+				"Invalid quota for agent 'planner': budgets[0]: unit must be one of requests, tokens, input-tokens,"
+						+ " output-tokens, cost, was 'dollars'");
 	}
 
 	@Test

@@ -54,6 +54,21 @@ class QuotasEndpointUnrestrictedWebIntegrationTests {
 	}
 
 	@Test
+	void writeReplacesTheBudgetsOverHttp() {
+		HttpResponse<String> response = this.http.postJson("/actuator/quotas/critic",
+				"{\"budgets\": \"tokens 5000 1m 80%; requests 100 day\"}");
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+		assertThat(JsonPath.<String>read(response.body(), "$.budgets[0].unit")).isEqualTo("tokens");
+		assertThat(JsonPath.<Object>read(response.body(), "$.budgets[0].limit").toString()).isEqualTo("5000");
+		assertThat(this.engine.getQuota("critic").orElseThrow().budgets()).hasSize(2);
+		assertThat(this.http
+			.postJson("/actuator/quotas/critic", "{\"budgets\": \"tokens 5 0s\"}")
+			.statusCode()).isEqualTo(400);
+		assertThat(this.http.postJson("/actuator/quotas/critic", "{\"budgets\": \"\"}").statusCode()).isEqualTo(200);
+		assertThat(this.engine.getQuota("critic").orElseThrow().budgets()).isEmpty();
+	}
+
+	@Test
 	void badWriteIsRejectedAndChangesNothing() {
 		ResourceQuota before = this.engine.getQuota("critic").orElseThrow();
 		assertThat(this.http.postJson("/actuator/quotas/critic", "{\"maxConcurrentExecutions\": -3}").statusCode())

@@ -6,9 +6,12 @@ import java.util.List;
 import java.util.Map;
 
 import com.jayway.jsonpath.JsonPath;
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetUnit;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
+import io.agentcontrolplane.quota.Usage;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -66,6 +69,34 @@ class QuotasEndpointWebIntegrationTests {
 		assertThat(response.statusCode()).isEqualTo(200);
 		assertThat(JsonPath.<String>read(response.body(), "$.agentId")).isEqualTo("critic");
 		assertThat(JsonPath.<Integer>read(response.body(), "$.maxConcurrentExecutions")).isEqualTo(1);
+	}
+
+	@Test
+	void selectorShowsEachBudgetWithWhatRemainsAndWhenItResets() {
+		this.engine.setQuota("spender", ResourceQuota.builder("spender")
+			.budgets(Budget.builder(BudgetUnit.TOKENS).limit(1_000).per("1m").build(),
+					Budget.builder(BudgetUnit.REQUESTS).limit(10).per("day").warnAt("80%").build())
+			.build());
+		try {
+			this.engine.admit("spender", null, Usage.estimate(100, 200), null).close();
+			HttpResponse<String> response = this.http.get("/actuator/quotas/spender");
+			assertThat(response.statusCode()).isEqualTo(200);
+			String json = response.body();
+			assertThat(JsonPath.<String>read(json, "$.budgets[0].unit")).isEqualTo("tokens");
+			assertThat(JsonPath.<String>read(json, "$.budgets[0].window")).isEqualTo("1m");
+			assertThat(JsonPath.<Object>read(json, "$.budgets[0].limit").toString()).isEqualTo("1000");
+			assertThat(JsonPath.<Object>read(json, "$.budgets[0].remaining").toString()).isEqualTo("700");
+			assertThat(JsonPath.<String>read(json, "$.budgets[0].resetsAt")).isNotBlank();
+			assertThat(JsonPath.<String>read(json, "$.budgets[1].unit")).isEqualTo("requests");
+			assertThat(JsonPath.<String>read(json, "$.budgets[1].window")).isEqualTo("day");
+			assertThat(JsonPath.<Object>read(json, "$.budgets[1].remaining").toString()).isEqualTo("9");
+			assertThat(JsonPath.<Object>read(json, "$.budgets[1].warnAt").toString()).isEqualTo("0.8");
+			assertThat(JsonPath.<Map<String, Object>>read(this.http.get("/actuator/quotas").body(),
+					"$.agents.spender.budgets[0]")).containsKeys("unit", "window", "limit", "remaining", "resetsAt");
+		}
+		finally {
+			this.engine.removeQuota("spender");
+		}
 	}
 
 	@Test
