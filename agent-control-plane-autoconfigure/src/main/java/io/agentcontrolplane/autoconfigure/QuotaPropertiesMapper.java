@@ -123,6 +123,7 @@ final class QuotaPropertiesMapper {
 		}
 		customizers.forEach((customizer) -> customizer.customize(builder));
 		PolicyEngine engine = builder.build();
+		engine.addListener(new BudgetWarningLog());
 		properties.getQuotas()
 			.forEach((agentId, quota) -> engine.setQuota(agentId, quota(agentId, quota, properties.getDefaults())));
 		return engine;

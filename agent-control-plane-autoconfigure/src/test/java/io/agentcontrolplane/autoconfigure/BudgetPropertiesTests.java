@@ -11,12 +11,15 @@ import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.Usage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -62,6 +65,26 @@ class BudgetPropertiesTests {
 					.atZone(ZoneId.of("Europe/Berlin"))
 					.toLocalTime()
 					.toSecondOfDay()).isZero();
+			});
+	}
+
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void aBudgetReachingItsWarnAtLogsAWarningNamingTheAgentBudgetAndSpend(CapturedOutput output) {
+		this.contextRunner
+			.withPropertyValues("agent-control-plane.quotas.w.budgets[0].unit=requests",
+					"agent-control-plane.quotas.w.budgets[0].limit=4", "agent-control-plane.quotas.w.budgets[0].per=day",
+					"agent-control-plane.quotas.w.budgets[0].warn-at=50%")
+			.run((context) -> {
+				PolicyEngine engine = context.getBean(PolicyEngine.class);
+				engine.admit("w", null, null).close();
+				assertThat(output).doesNotContain("budget of 4 per day");
+				engine.admit("w", null, null).close();
+				engine.admit("w", null, null).close();
+				assertThat(output.toString().lines().filter((line) -> line.contains("budget of 4 per day")))
+					.singleElement()
+					.asString()
+					.contains("WARN", "Agent 'w' spent 2 of its requests budget of 4 per day (warn-at 50%)");
 			});
 	}
 

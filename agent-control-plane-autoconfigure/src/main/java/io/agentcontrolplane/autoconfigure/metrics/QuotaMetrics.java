@@ -1,5 +1,6 @@
 package io.agentcontrolplane.autoconfigure.metrics;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -8,16 +9,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetStatus;
+import io.agentcontrolplane.quota.BudgetUnit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaListener;
 import io.agentcontrolplane.quota.QuotaSnapshot;
 import io.agentcontrolplane.quota.QuotaStatistics;
 import io.agentcontrolplane.quota.RejectionReason;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
@@ -77,6 +83,12 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 
 	/** Tag with the reason of a rejection, {@code none} for permitted calls. */
 	public static final String REASON_TAG = "reason";
+
+	/** Tag with the unit of a budget or of usage: {@code requests}, {@code tokens}, ... */
+	public static final String UNIT_TAG = "unit";
+
+	/** Tag with the window of a budget: a duration such as {@code 1m}, or {@code day}. */
+	public static final String WINDOW_TAG = "window";
 
 	private static final String PREFIX = "agent.quota.";
 
@@ -172,6 +184,86 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		}
 	}
 
+	/**
+	 * Count what a settled call spent, on {@code agent.quota.usage} tagged with the agent and
+	 * the unit (cost in the pricing currency).
+	 */
+	@Override
+	public void onUsage(String agentId, BudgetUnit unit, long amount) {
+		AgentMeters meters = this.agents.get(agentId);
+		if (meters == null) {
+			return;
+		}
+		Counter counter = meters.usage.get(unit.ordinal());
+		if (counter == null) {
+			counter = meterOnce(agentId, meters, () -> Counter.builder(PREFIX + "usage")
+				.description("What the agent's calls really spent, as settled on their permits")
+				.baseUnit(unit.configName())
+				.tags(Tags.of(this.tags).and(AGENT_TAG, agentId).and(UNIT_TAG, unit.configName())), (created) -> {
+					meters.usage.compareAndSet(unit.ordinal(), null, created);
+					return meters.usage.get(unit.ordinal());
+				});
+		}
+		if (counter != null) {
+			counter.increment(unit.fromBaseUnits(amount).doubleValue());
+		}
+	}
+
+	/**
+	 * Count a budget reaching its warning threshold, on {@code agent.quota.budget.warnings}
+	 * tagged with the agent, the unit and the window.
+	 */
+	@Override
+	public void onBudgetWarning(String agentId, Budget budget, long spent, Instant resetsAt) {
+		AgentMeters meters = this.agents.get(agentId);
+		if (meters == null) {
+			return;
+		}
+		String key = budget.unit().configName() + " " + budget.window();
+		Counter counter = meters.warnings.get(key);
+		if (counter == null) {
+			counter = meterOnce(agentId, meters, () -> Counter.builder(PREFIX + "budget.warnings")
+				.description("The times a budget of the agent reached its warn-at threshold, once per window")
+				.baseUnit("warnings")
+				.tags(Tags.of(this.tags)
+					.and(AGENT_TAG, agentId)
+					.and(UNIT_TAG, budget.unit().configName())
+					.and(WINDOW_TAG, budget.window().toString())), (created) -> {
+						Counter existing = meters.warnings.putIfAbsent(key, created);
+						return (existing != null) ? existing : created;
+					});
+		}
+		if (counter != null) {
+			counter.increment();
+		}
+	}
+
+	/**
+	 * Register a counter made on first use, unless the agent's meters were removed meanwhile.
+	 */
+	private @Nullable Counter meterOnce(String agentId, AgentMeters meters, Supplier<Counter.Builder> builder,
+			java.util.function.UnaryOperator<Counter> keep) {
+		MeterRegistry registry = this.registry;
+		if (registry == null) {
+			return null;
+		}
+		this.lifecycleLock.lock();
+		try {
+			if (this.closed || this.agents.get(agentId) != meters) {
+				return null;
+			}
+			Counter created = builder.get().register(registry);
+			Counter kept = keep.apply(created);
+			if (kept == created) {
+				meters.all.add(created);
+			}
+			return kept;
+		}
+		finally {
+			this.lifecycleLock.unlock();
+		}
+	}
+
 	@Override
 	public void onAgentAdded(String agentId) {
 		reconcile(agentId);
@@ -257,6 +349,12 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 
 		private final @Nullable Timer waitRejected;
 
+		/** The usage counters by unit, registered on first use. */
+		final AtomicReferenceArray<Counter> usage = new AtomicReferenceArray<>(BudgetUnit.values().length);
+
+		/** The warning counters by unit and window, registered on first use. */
+		final Map<String, Counter> warnings = new ConcurrentHashMap<>();
+
 		AgentMeters(MeterRegistry registry, Tags tags, QuotaStatistics statistics, PolicyEngine engine,
 				String agentId) {
 			this.statistics = statistics;
@@ -288,6 +386,9 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 					rateRemaining(registry, tags, "hour", () -> engine.snapshot(agentId)
 						.map(QuotaSnapshot::availableRequestsPerHour)
 						.orElse(null));
+				}
+				for (Budget budget : quota.budgets()) {
+					budgetRemaining(registry, tags, budget, engine, agentId);
 				}
 			});
 			timer(registry, tags, "hold", "The time a permit of the agent was held, from grant to release",
@@ -327,6 +428,31 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 				.baseUnit("requests")
 				.tags(tags)
 				.tag("window", window)
+				.register(registry));
+		}
+
+		/**
+		 * What is left of one budget, in its unit (cost in the pricing currency; negative while
+		 * overdrawn); NaN once the quota has no budget of that unit and window any more.
+		 */
+		private void budgetRemaining(MeterRegistry registry, Tags tags, Budget budget, PolicyEngine engine,
+				String agentId) {
+			BudgetUnit unit = budget.unit();
+			String window = budget.window().toString();
+			add(Gauge.builder(PREFIX + "budget.remaining", this.statistics, (agent) -> engine.snapshot(agentId)
+				.flatMap((snapshot) -> snapshot.budgets()
+					.stream()
+					.filter((status) -> status.budget().unit() == unit
+							&& status.budget().window().toString().equals(window))
+					.findFirst())
+				.map(BudgetStatus::remainingAmount)
+				.map(Number::doubleValue)
+				.orElse(Double.NaN))
+				.description("What the agent may still spend of the budget in its window")
+				.baseUnit(unit.configName())
+				.tags(tags)
+				.tag(UNIT_TAG, unit.configName())
+				.tag(WINDOW_TAG, window)
 				.register(registry));
 		}
 
