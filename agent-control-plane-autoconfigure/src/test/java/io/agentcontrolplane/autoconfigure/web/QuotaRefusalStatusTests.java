@@ -38,7 +38,10 @@ class QuotaRefusalStatusTests {
 	private static final String[] QUOTAS = { "agent-control-plane.unknown-agent=reject",
 			"agent-control-plane.quotas.reader.allowed-action-types=file-read",
 			"agent-control-plane.quotas.rated.max-requests-per-minute=1",
-			"agent-control-plane.quotas.busy.max-concurrent-executions=0" };
+			"agent-control-plane.quotas.busy.max-concurrent-executions=0",
+			"agent-control-plane.quotas.spender.budgets[0].unit=requests",
+			"agent-control-plane.quotas.spender.budgets[0].limit=1",
+			"agent-control-plane.quotas.spender.budgets[0].per=1h" };
 
 	private static final String LEAKY_MESSAGE = "Agent 'stored' refused (STORE_UNAVAILABLE): Unable to connect to"
 			+ " Redis server: redis.internal.example/10.0.0.7:6379, key {acp}:stored:permits, script"
@@ -106,6 +109,20 @@ class QuotaRefusalStatusTests {
 		}
 
 		@Test
+		void exhaustedBudgetIsTooManyRequestsWithRetryAfterAndTheBudgetNamed() {
+			this.contextRunner.run((context) -> {
+				MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
+				assertThat(mvc.perform(get("/spender")).andReturn().getResponse().getStatus()).isEqualTo(200);
+				MvcResult refused = mvc.perform(get("/spender")).andReturn();
+				assertThat(refused.getResponse().getStatus()).isEqualTo(429);
+				// One request per hour refills in 3600 s.
+				assertThat(refused.getResponse().getHeader(HttpHeaders.RETRY_AFTER)).isEqualTo("3600");
+				assertThat(refused.getResponse().getContentAsString()).contains("\"reason\":\"BUDGET_EXHAUSTED\"",
+						"requests budget of 1 per 1h");
+			});
+		}
+
+		@Test
 		void storeOutageIsServiceUnavailableWithRetryAfterAndNoInfrastructureDetail() {
 			this.contextRunner.run((context) -> {
 				MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
@@ -138,6 +155,14 @@ class QuotaRefusalStatusTests {
 				client.get().uri("/busy").exchange().expectStatus().isEqualTo(429);
 				client.get().uri("/tenant/" + "x".repeat(300)).exchange().expectStatus().isBadRequest();
 				client.get().uri("/rated").exchange().expectStatus().isOk();
+				client.get().uri("/spender").exchange().expectStatus().isOk();
+				client.get()
+					.uri("/spender")
+					.exchange()
+					.expectStatus()
+					.isEqualTo(429)
+					.expectHeader()
+					.valueEquals(HttpHeaders.RETRY_AFTER, "3600");
 				client.get()
 					.uri("/rated")
 					.exchange()
@@ -209,6 +234,11 @@ class QuotaRefusalStatusTests {
 		@GetMapping("/tenant/{tenant}")
 		String tenant(@PathVariable String tenant) {
 			return run("tenant-" + tenant, null);
+		}
+
+		@GetMapping("/spender")
+		String spender() {
+			return run("spender", null);
 		}
 
 		@GetMapping("/store")
