@@ -14,7 +14,8 @@ import io.agentcontrolplane.quota.ActionType;
  * quota. A method-level annotation wins over a type-level one.
  *
  * <p>Checks for one call, in order: the action is allowed, a concurrency permit, one request
- * from the rate budgets. A call refused for any reason consumes nothing and throws
+ * from the rate budgets and the {@link #estimate()} (one request when none) from the agent's
+ * budgets; the call's {@link #usage()} is settled when it returns. A call refused for any reason consumes nothing and throws
  * {@link io.agentcontrolplane.quota.QuotaExceededException}.
  */
 @Target({ ElementType.METHOD, ElementType.TYPE })
@@ -49,5 +50,31 @@ public @interface BoundedExecution {
 	 * @return the action, as an array of at most one element
 	 */
 	ActionType[] action() default {};
+
+	/**
+	 * What one call is expected to spend, reserved from the agent's token, cost and request
+	 * budgets at admission: a SpEL expression over the method arguments ({@code #name},
+	 * {@code #p0}, {@code #a0}, {@code #root.args}). It may return a
+	 * {@link io.agentcontrolplane.quota.Usage} (such as
+	 * {@code T(io.agentcontrolplane.quota.Usage).estimate(#prompt.length() / 4, 1000)}), or a
+	 * number of tokens, reserved as input tokens of one call (priced, for a cost budget, at the
+	 * highest input price). Empty (the default) reserves one request. A method that throws
+	 * before returning refunds the whole estimate.
+	 * @return the estimate expression
+	 */
+	String estimate() default "";
+
+	/**
+	 * What one call really spent, settled on its permit when the method returns (or, for a
+	 * {@code CompletionStage}, when it completes normally): a SpEL expression over the result,
+	 * {@code #result}, and the arguments. It may return a
+	 * {@link io.agentcontrolplane.quota.Usage} (such as
+	 * {@code T(io.agentcontrolplane.quota.Usage).of('gpt-4.1-mini', #result.inputTokens,
+	 * #result.outputTokens)}), or a number of tokens, settled as input tokens of one call. A
+	 * {@code null} result of the expression keeps the estimate charged. Empty (the default)
+	 * keeps the estimate charged.
+	 * @return the usage expression
+	 */
+	String usage() default "";
 
 }

@@ -20,6 +20,7 @@ import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
+import io.agentcontrolplane.quota.Usage;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
@@ -51,6 +52,12 @@ import org.springframework.core.MethodClassKey;
  * types fail start-up, as they could not be timed out.</li>
  * <li>Reactor {@code Mono} / {@code Flux}: see {@link ReactorBoundedExecution}.</li>
  * </ul>
+ *
+ * <p>Budgets: with an {@code estimate} expression the call reserves it at admission (plain and
+ * {@code CompletionStage} results); with a {@code usage} expression the permit settles it from the
+ * result before it is released (for a {@code CompletionStage}, when the stage completes normally).
+ * A method that throws before returning refunds the whole estimate; a stage that fails keeps it
+ * charged. A nested call that joins its caller's permit reserves nothing of its own.
  *
  * <p>Per call, the plain path with a literal agent id does two map reads and one thread-local
  * read (the agents the thread holds, for nested calls) and allocates nothing beyond what the
@@ -113,6 +120,9 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 		if (nested && joinsNestedCalls(engine, agentId, operation)) {
 			// Runs on the permit the outer call holds: no second permit, no request.
 		}
+		else if (operation.hasBudgetExpressions()) {
+			return invokeBudgeted(invocation, operation, engine, agentId, held);
+		}
 		else {
 			permit = nested ? admitNested(engine, agentId, operation) : engine.admit(agentId, operation.action(),
 					operation.maxWait());
@@ -125,6 +135,44 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			held.pop();
 			if (permit != null) {
 				permit.close();
+			}
+		}
+	}
+
+	/**
+	 * A plain call with an estimate or a usage expression: reserve the estimate, settle the
+	 * usage from the result, refund in full when the method throws.
+	 */
+	private static @Nullable Object invokeBudgeted(MethodInvocation invocation, BoundedExecutionOperation operation,
+			PolicyEngine engine, String agentId, HeldAgents held) throws Throwable {
+		Usage estimate = operation.estimate(invocation);
+		Permit permit = (estimate != null) ? engine.admit(agentId, operation.action(), estimate, operation.maxWait())
+				: engine.admit(agentId, operation.action(), operation.maxWait());
+		held.push(agentId);
+		try {
+			Object result;
+			try {
+				result = invocation.proceed();
+			}
+			catch (Throwable ex) {
+				permit.refund();
+				throw ex;
+			}
+			settle(invocation, operation, permit, result);
+			return result;
+		}
+		finally {
+			held.pop();
+			permit.close();
+		}
+	}
+
+	private static void settle(MethodInvocation invocation, BoundedExecutionOperation operation, Permit permit,
+			@Nullable Object result) {
+		if (operation.settles()) {
+			Usage usage = operation.usage(invocation, result);
+			if (usage != null) {
+				permit.settle(usage);
 			}
 		}
 	}
@@ -200,8 +248,10 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 	private CompletableFuture<@Nullable Object> invokeCompletableFuture(MethodInvocation invocation,
 			BoundedExecutionOperation operation) {
 		String agentId = operation.agentId(invocation);
-		CompletableFuture<Permit> admission = this.policyEngine.get()
-			.admitAsync(agentId, operation.action(), operation.maxWait());
+		Usage estimate = operation.hasBudgetExpressions() ? operation.estimate(invocation) : null;
+		CompletableFuture<Permit> admission = (estimate != null)
+				? this.policyEngine.get().admitAsync(agentId, operation.action(), estimate, operation.maxWait())
+				: this.policyEngine.get().admitAsync(agentId, operation.action(), operation.maxWait());
 		CompletableFuture<@Nullable Object> result = new CompletableFuture<>();
 		result.whenComplete((value, ex) -> {
 			if (result.isCancelled()) {
@@ -213,13 +263,13 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 				result.completeExceptionally(unwrap(failure));
 			}
 			else {
-				proceedHolding(invocation, agentId, permit, result);
+				proceedHolding(invocation, operation, permit, result);
 			}
 		});
 		return result;
 	}
 
-	private void proceedHolding(MethodInvocation invocation, String agentId, Permit permit,
+	private void proceedHolding(MethodInvocation invocation, BoundedExecutionOperation operation, Permit permit,
 			CompletableFuture<@Nullable Object> result) {
 		if (result.isDone()) {
 			permit.close();
@@ -236,6 +286,8 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			returned = invocation.proceed();
 		}
 		catch (Throwable ex) {
+			// Failed before returning: nothing reached the provider.
+			permit.refund();
 			result.completeExceptionally(ex);
 			return;
 		}
@@ -247,10 +299,17 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 		stage.whenComplete((value, ex) -> {
 			if (ex != null) {
 				result.completeExceptionally(unwrap(ex));
+				return;
 			}
-			else {
-				result.complete(value);
+			// Settled before the result completes, which closes the permit.
+			try {
+				settle(invocation, operation, permit, value);
 			}
+			catch (RuntimeException failure) {
+				result.completeExceptionally(failure);
+				return;
+			}
+			result.complete(value);
 		});
 		result.whenComplete((value, ex) -> {
 			if (ex instanceof CancellationException || ex instanceof TimeoutException) {

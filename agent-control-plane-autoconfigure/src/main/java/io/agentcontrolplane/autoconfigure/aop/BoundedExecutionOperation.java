@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.time.Duration;
 
 import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.Usage;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
 
@@ -38,6 +39,17 @@ final class BoundedExecutionOperation {
 
 	private final @Nullable BeanResolver beanResolver;
 
+	/** The estimate expression over the arguments, {@code null} when none. */
+	private @Nullable Expression estimate;
+
+	/** The usage expression over {@code #result}, {@code null} when none. */
+	private @Nullable Expression usage;
+
+	/** For the estimate and usage expressions (literal agent ids need none of their own). */
+	private @Nullable ParameterNameDiscoverer budgetNames;
+
+	private @Nullable BeanResolver budgetBeans;
+
 	private BoundedExecutionOperation(Class<?> targetClass, Method method, Kind kind, @Nullable String agentId,
 			@Nullable Expression agentExpression, @Nullable ActionType action, @Nullable Duration maxWait,
 			@Nullable ParameterNameDiscoverer parameterNameDiscoverer, @Nullable BeanResolver beanResolver) {
@@ -66,6 +78,80 @@ final class BoundedExecutionOperation {
 			@Nullable BeanResolver beanResolver) {
 		return new BoundedExecutionOperation(targetClass, method, kind, null, agentExpression, action, maxWait,
 				parameterNameDiscoverer, beanResolver);
+	}
+
+	/**
+	 * Set the budget expressions, once, while the operation is being made.
+	 */
+	BoundedExecutionOperation withBudgets(@Nullable Expression estimate, @Nullable Expression usage,
+			ParameterNameDiscoverer parameterNameDiscoverer, @Nullable BeanResolver beanResolver) {
+		this.estimate = estimate;
+		this.usage = usage;
+		this.budgetNames = parameterNameDiscoverer;
+		this.budgetBeans = beanResolver;
+		return this;
+	}
+
+	/**
+	 * Whether the operation has an estimate or a usage expression.
+	 */
+	boolean hasBudgetExpressions() {
+		return this.estimate != null || this.usage != null;
+	}
+
+	/**
+	 * The call's estimate, or {@code null} for the engine's default (one request).
+	 */
+	@Nullable Usage estimate(MethodInvocation invocation) {
+		Expression expression = this.estimate;
+		return (expression != null) ? evaluate(expression, "estimate", invocation, null, false) : null;
+	}
+
+	/**
+	 * Whether the operation settles a usage.
+	 */
+	boolean settles() {
+		return this.usage != null;
+	}
+
+	/**
+	 * The call's real usage, or {@code null} to keep the estimate charged.
+	 */
+	@Nullable Usage usage(MethodInvocation invocation, @Nullable Object result) {
+		Expression expression = this.usage;
+		return (expression != null) ? evaluate(expression, "usage", invocation, result, true) : null;
+	}
+
+	private @Nullable Usage evaluate(Expression expression, String attribute, MethodInvocation invocation,
+			@Nullable Object result, boolean withResult) {
+		Object[] arguments = invocation.getArguments();
+		MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(
+				new RootObject(this.method, arguments, invocation.getThis()), this.method, arguments,
+				this.budgetNames);
+		if (this.budgetBeans != null) {
+			context.setBeanResolver(this.budgetBeans);
+		}
+		if (withResult) {
+			context.setVariable("result", result);
+		}
+		Object value;
+		try {
+			value = expression.getValue(context);
+		}
+		catch (EvaluationException ex) {
+			throw new IllegalArgumentException("@BoundedExecution " + attribute + " '" + expression.getExpressionString()
+					+ "' on " + this.method + " could not be evaluated: " + ex.getMessage(), ex);
+		}
+		if (value == null || value instanceof Usage) {
+			return (Usage) value;
+		}
+		if (value instanceof Number number) {
+			// Input tokens of one call, its model unnamed (priced at the highest input price).
+			return Usage.estimate(number.longValue(), 0);
+		}
+		throw new IllegalArgumentException("@BoundedExecution " + attribute + " '" + expression.getExpressionString()
+				+ "' on " + this.method + " returned " + value.getClass().getName()
+				+ ", expected a Usage or a number of tokens");
 	}
 
 	Class<?> targetClass() {

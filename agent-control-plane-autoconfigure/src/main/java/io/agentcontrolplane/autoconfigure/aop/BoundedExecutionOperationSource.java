@@ -66,6 +66,37 @@ final class BoundedExecutionOperationSource {
 	 * @return the operation, of kind {@link Kind#NONE} when no annotation applies
 	 */
 	BoundedExecutionOperation get(Method method, Class<?> targetClass) {
+		BoundedExecutionOperation operation = operation(method, targetClass);
+		if (operation.kind() == Kind.NONE) {
+			return operation;
+		}
+		BoundedExecution annotation = findAnnotation(method, AopUtils.getMostSpecificMethod(method,
+				ClassUtils.getUserClass(targetClass)), ClassUtils.getUserClass(targetClass));
+		if (annotation == null || (annotation.estimate().isEmpty() && annotation.usage().isEmpty())) {
+			return operation;
+		}
+		String where = "@BoundedExecution on " + operation.method().toGenericString();
+		return operation.withBudgets(budgetExpression(annotation.estimate(), "estimate", where),
+				budgetExpression(annotation.usage(), "usage", where), this.parameterNameDiscoverer, this.beanResolver);
+	}
+
+	private @Nullable Expression budgetExpression(String text, String attribute, String where) {
+		if (text.isBlank()) {
+			return null;
+		}
+		try {
+			return this.parser.parseExpression(text);
+		}
+		catch (ParseException ex) {
+			throw new AgentControlPlaneConfigurationException(
+					where + " has an " + attribute + " expression '" + text + "' that is not valid SpEL: "
+							+ ex.getMessage(),
+					"Fix the expression: it must return a Usage or a number of tokens, for example "
+							+ ("usage".equals(attribute) ? "usage = \"#result.tokens\"." : "estimate = \"#maxTokens\"."));
+		}
+	}
+
+	private BoundedExecutionOperation operation(Method method, Class<?> targetClass) {
 		Class<?> userClass = ClassUtils.getUserClass(targetClass);
 		Method specificMethod = AopUtils.getMostSpecificMethod(method, userClass);
 		BoundedExecution annotation = findAnnotation(method, specificMethod, userClass);
