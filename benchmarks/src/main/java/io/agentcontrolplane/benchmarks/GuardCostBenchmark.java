@@ -9,9 +9,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.agentcontrolplane.autoconfigure.metrics.QuotaMetrics;
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetUnit;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
+import io.agentcontrolplane.quota.Usage;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -52,6 +55,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * the two {@link System#nanoTime()} reads a timed permit needs, one at the grant and one at the
  * close.
  *
+ * <p>Admission: {@code engineAdmitRequestBudget} is {@link PolicyEngine#admit} + close on a
+ * quota with a per-minute request budget (the request-only path), and
+ * {@code engineAdmitThreeBudgets} the same quota with three budgets (tokens and output tokens per
+ * minute, requests per day) reserving an estimate and settling the real usage before close:
+ * the cost of the budgets beside the request-only path. Their limits are far above what a run
+ * spends, so no call is refused.
+ *
  * <p>Every variant has a 1-thread ({@code _1t}) and a 2-thread ({@code _2t}) method; on 2
  * threads both threads share one guard. Run with {@code -prof gc} for the bytes allocated per
  * operation ({@code gc.alloc.rate.norm}).
@@ -84,6 +94,14 @@ public class GuardCostBenchmark {
 
 	private Bulkhead bulkhead;
 
+	private PolicyEngine requestBudgetEngine;
+
+	private PolicyEngine threeBudgetsEngine;
+
+	private static final Usage ESTIMATE = Usage.estimate(100, 50);
+
+	private static final Usage ACTUAL = Usage.estimate(100, 20);
+
 	@Setup(Level.Trial)
 	public void setUp() {
 		this.engine = new PolicyEngine();
@@ -96,6 +114,19 @@ public class GuardCostBenchmark {
 		if (this.registry.find("agent.quota.calls").tag(QuotaMetrics.AGENT_TAG, AGENT).functionCounters().isEmpty()) {
 			throw new IllegalStateException("QuotaMetrics registered no meters for agent '" + AGENT + "'");
 		}
+		this.requestBudgetEngine = new PolicyEngine();
+		this.requestBudgetEngine.setQuota(AGENT, ResourceQuota.builder(AGENT)
+			.maxConcurrentExecutions(LIMIT)
+			.maxRequestsPerMinute(Integer.MAX_VALUE)
+			.build());
+		this.threeBudgetsEngine = new PolicyEngine();
+		this.threeBudgetsEngine.setQuota(AGENT, ResourceQuota.builder(AGENT)
+			.maxConcurrentExecutions(LIMIT)
+			.maxRequestsPerMinute(Integer.MAX_VALUE)
+			.budgets(Budget.builder(BudgetUnit.TOKENS).limit(50_000_000_000L).per("1m").build(),
+					Budget.builder(BudgetUnit.OUTPUT_TOKENS).limit(50_000_000_000L).per("1m").build(),
+					Budget.builder(BudgetUnit.REQUESTS).limit(1_000_000_000_000L).per("day").build())
+			.build());
 		this.semaphore = new Semaphore(LIMIT);
 		this.semaphoresById = new ConcurrentHashMap<>();
 		this.semaphoresById.put(AGENT, new Semaphore(LIMIT));
@@ -110,6 +141,8 @@ public class GuardCostBenchmark {
 		// Every variant must have given back what it took: a leak would make the figures lie.
 		check("engine", this.engine.snapshot(AGENT).orElseThrow().inFlight());
 		check("engine with metrics", this.observedEngine.snapshot(AGENT).orElseThrow().inFlight());
+		check("engine admit, request budget", this.requestBudgetEngine.snapshot(AGENT).orElseThrow().inFlight());
+		check("engine admit, three budgets", this.threeBudgetsEngine.snapshot(AGENT).orElseThrow().inFlight());
 		check("semaphore", LIMIT - this.semaphore.availablePermits());
 		check("semaphore by id", LIMIT - this.semaphoresById.get(AGENT).availablePermits());
 		CountedSemaphore counted = this.countedSemaphoresById.get(AGENT);
@@ -165,6 +198,45 @@ public class GuardCostBenchmark {
 		}
 		permit.get().close();
 		return true;
+	}
+
+	// --- ours: admission through budgets ----------------------------------------------------
+
+	@Benchmark
+	@Threads(1)
+	public Permit engineAdmitRequestBudget_1t() {
+		return admitRequestBudget();
+	}
+
+	@Benchmark
+	@Threads(2)
+	public Permit engineAdmitRequestBudget_2t() {
+		return admitRequestBudget();
+	}
+
+	@Benchmark
+	@Threads(1)
+	public Permit engineAdmitThreeBudgets_1t() {
+		return admitThreeBudgets();
+	}
+
+	@Benchmark
+	@Threads(2)
+	public Permit engineAdmitThreeBudgets_2t() {
+		return admitThreeBudgets();
+	}
+
+	private Permit admitRequestBudget() {
+		Permit permit = this.requestBudgetEngine.admit(AGENT, null, Duration.ZERO);
+		permit.close();
+		return permit;
+	}
+
+	private Permit admitThreeBudgets() {
+		Permit permit = this.threeBudgetsEngine.admit(AGENT, null, ESTIMATE, Duration.ZERO);
+		permit.settle(ACTUAL);
+		permit.close();
+		return permit;
 	}
 
 	// --- ours: boolean slot form -----------------------------------------------------------
