@@ -15,8 +15,8 @@ import io.agentcontrolplane.quota.ActionType;
  *
  * <p>Checks for one call, in order: the action is allowed, a concurrency permit, one request
  * from the rate budgets and the {@link #estimate()} (one request when none) from the agent's
- * budgets; the call's {@link #usage()} is settled when it returns. A call refused for any reason consumes nothing and throws
- * {@link io.agentcontrolplane.quota.QuotaExceededException}.
+ * budgets; the call's {@link #usage()} is settled when it returns. A call refused for any
+ * reason consumes nothing and throws {@link io.agentcontrolplane.quota.QuotaExceededException}.
  */
 @Target({ ElementType.METHOD, ElementType.TYPE })
 @Retention(RetentionPolicy.RUNTIME)

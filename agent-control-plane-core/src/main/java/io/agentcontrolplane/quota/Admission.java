@@ -67,7 +67,8 @@ final class Admission {
 	 * @param rate whether to consume from the budgets
 	 * @param estimate what the call is expected to spend; {@code null} for one request
 	 */
-	Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate, @Nullable Usage estimate) {
+	Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate,
+			@Nullable Usage estimate) {
 		return run(agentId, action, maxWait, rate, estimate, this.blocking);
 	}
 
@@ -422,7 +423,8 @@ final class Admission {
 		}
 
 		/** Wait for the store future, then finish with {@link #afterWait}. */
-		R await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate, @Nullable Usage estimate);
+		R await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate,
+				@Nullable Usage estimate);
 
 	}
 
@@ -448,7 +450,8 @@ final class Admission {
 		}
 
 		@Override
-		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate, @Nullable Usage estimate) {
+		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate,
+				@Nullable Usage estimate) {
 			throw new IllegalStateException("never waits");
 		}
 
@@ -462,7 +465,8 @@ final class Admission {
 		}
 
 		@Override
-		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate, @Nullable Usage estimate) {
+		public Permit await(AgentState state, CompletableFuture<Long> future, long timeoutNanos, boolean rate,
+				@Nullable Usage estimate) {
 			long start = System.nanoTime();
 			long lease = Admission.this.await(state, future, timeoutNanos);
 			return afterWait(state, lease, System.nanoTime() - start, rate, estimate);
