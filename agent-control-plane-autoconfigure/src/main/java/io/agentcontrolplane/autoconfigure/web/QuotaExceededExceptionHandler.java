@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetStatus;
 import io.agentcontrolplane.quota.InvalidAgentIdException;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
@@ -45,7 +47,10 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * <p>{@code Retry-After} (whole seconds, rounded up) is sent whenever the engine knows when a
  * retry may succeed. For a refusal by a rate budget the IETF {@code RateLimit-Policy} and
  * {@code RateLimit} fields (draft-ietf-httpapi-ratelimit-headers, structured-field form) describe
- * the agent's per-minute and per-hour budgets and what is left of them.
+ * the agent's per-minute and per-hour budgets and what is left of them; for a refusal by a
+ * token, cost or request budget ({@code BUDGET_EXHAUSTED}) they describe that budget, named
+ * after its unit and window ({@code "tokens-per-1m"}), in base units (cost in millionths of the
+ * pricing currency), with {@code w} only for a duration window.
  *
  * <p>Ordered last, so that a controller's own {@code @ExceptionHandler} and any application
  * advice (default order) handling the exception or one of its super-types win.
@@ -119,6 +124,9 @@ public class QuotaExceededExceptionHandler {
 		if (ex.reason() == RejectionReason.RATE_LIMIT) {
 			addRateLimitFields(response, ex);
 		}
+		else if (ex.reason() == RejectionReason.BUDGET_EXHAUSTED && ex.budget().isPresent()) {
+			addBudgetFields(response, ex, ex.budget().get());
+		}
 		return response.body(problem);
 	}
 
@@ -178,6 +186,36 @@ public class QuotaExceededExceptionHandler {
 			response.header(RATE_LIMIT_POLICY, String.join(", ", policies));
 			response.header(RATE_LIMIT, String.join(", ", limits));
 		}
+	}
+
+	/**
+	 * The RateLimit fields for the budget that refused: one item named after its unit and
+	 * window ({@code "tokens-per-1m"}), quota and remaining in base units (for cost, millionths
+	 * of the pricing currency), {@code w} only for a duration window.
+	 */
+	private void addBudgetFields(ResponseEntity.BodyBuilder response, QuotaExceededException ex, Budget budget) {
+		QuotaSnapshot snapshot;
+		try {
+			PolicyEngine engine = this.policyEngine.get();
+			snapshot = (engine != null) ? engine.snapshot(ex.agentId()).orElse(null) : null;
+		}
+		catch (RuntimeException failure) {
+			logger.debug("No RateLimit fields for agent '" + ex.agentId() + "'", failure);
+			return;
+		}
+		long remaining = 0;
+		if (snapshot != null) {
+			for (BudgetStatus status : snapshot.budgets()) {
+				if (status.budget().unit() == budget.unit() && status.budget().window().equals(budget.window())) {
+					remaining = Math.max(0, status.remaining());
+				}
+			}
+		}
+		String name = "\"" + budget.unit().configName() + "-per-" + budget.window() + "\"";
+		String window = budget.window().duration().map((duration) -> ";w=" + seconds(duration)).orElse("");
+		long reset = seconds(ex.retryAfter().orElse(Duration.ZERO));
+		response.header(RATE_LIMIT_POLICY, name + ";q=" + budget.limitInBaseUnits() + window);
+		response.header(RATE_LIMIT, name + ";r=" + remaining + ((reset > 0) ? ";t=" + reset : ""));
 	}
 
 	private static void addPolicy(List<String> policies, List<String> limits, String name, @Nullable Integer quota,

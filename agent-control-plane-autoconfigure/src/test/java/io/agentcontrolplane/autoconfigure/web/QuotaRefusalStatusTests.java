@@ -117,6 +117,9 @@ class QuotaRefusalStatusTests {
 				assertThat(refused.getResponse().getStatus()).isEqualTo(429);
 				// One request per hour refills in 3600 s.
 				assertThat(refused.getResponse().getHeader(HttpHeaders.RETRY_AFTER)).isEqualTo("3600");
+				assertThat(refused.getResponse().getHeader("RateLimit-Policy"))
+					.isEqualTo("\"requests-per-1h\";q=1;w=3600");
+				assertThat(refused.getResponse().getHeader("RateLimit")).isEqualTo("\"requests-per-1h\";r=0;t=3600");
 				assertThat(refused.getResponse().getContentAsString()).contains("\"reason\":\"BUDGET_EXHAUSTED\"",
 						"requests budget of 1 per 1h");
 			});
