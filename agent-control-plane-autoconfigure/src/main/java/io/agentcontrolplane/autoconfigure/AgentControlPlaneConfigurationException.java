@@ -1,5 +1,6 @@
 package io.agentcontrolplane.autoconfigure;
 
+import io.agentcontrolplane.quota.DurationFormat;
 import java.time.Duration;
 
 import org.jspecify.annotations.Nullable;

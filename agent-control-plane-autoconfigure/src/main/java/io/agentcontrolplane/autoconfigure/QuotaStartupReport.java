@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.DurationFormat;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;

@@ -369,7 +369,7 @@ final class BudgetLedger {
 					+ this.budget.limit().toPlainString() + " per " + this.budget.window() + ": the call needs "
 					+ unit.fromBaseUnits(this.requested).toPlainString() + ", "
 					+ unit.fromBaseUnits(this.remaining).toPlainString() + " remains"
-					+ ((this.retryAfter != null) ? "; retry after " + this.retryAfter
+					+ ((this.retryAfter != null) ? "; retry after " + DurationFormat.format(this.retryAfter)
 							: "; the call needs more than the whole limit and can never be admitted");
 			return new QuotaExceededException(agentId, RejectionReason.BUDGET_EXHAUSTED, message, this.retryAfter,
 					this.budget);

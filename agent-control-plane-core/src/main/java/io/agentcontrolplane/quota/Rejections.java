@@ -108,7 +108,7 @@ final class Rejections {
 				.append(" execution slots are in use (maxConcurrentExecutions=")
 				.append(state.permits().limit())
 				.append(", maxWait=")
-				.append(quota.maxWait())
+				.append(DurationFormat.format(quota.maxWait()))
 				.append(')');
 			case RATE_LIMIT -> {
 				message.append("request budget spent (maxRequestsPerMinute=")
@@ -119,7 +119,7 @@ final class Rejections {
 							: "unlimited")
 					.append(')');
 				if (retryNanos != Long.MAX_VALUE && retryNanos > 0) {
-					message.append("; retry after ").append(Duration.ofNanos(retryNanos));
+					message.append("; retry after ").append(DurationFormat.format(Duration.ofNanos(retryNanos)));
 				}
 			}
 			default -> message.append(reason);

@@ -127,7 +127,7 @@ class BudgetLedgerTests {
 		assertThat(exception.budget()).hasValue(refusal.budget());
 		assertThat(exception.retryAfter()).hasValue(Duration.ofMinutes(30));
 		assertThat(exception).hasMessage("Agent 'research-agent' exhausted its requests budget of 2 per 1h: "
-				+ "the call needs 1, 0 remains; retry after PT30M");
+				+ "the call needs 1, 0 remains; retry after 30 min");
 	}
 
 	@Test

@@ -1,4 +1,4 @@
-package io.agentcontrolplane.autoconfigure;
+package io.agentcontrolplane.quota;
 
 import java.time.Duration;
 

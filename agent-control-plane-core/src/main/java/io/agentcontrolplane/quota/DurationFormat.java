@@ -1,4 +1,4 @@
-package io.agentcontrolplane.autoconfigure;
+package io.agentcontrolplane.quota;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -7,6 +7,8 @@ import java.time.Duration;
 /**
  * Durations as people read them in log lines and messages: {@code 308 ms}, {@code 2 s},
  * {@code 1.5 s}, {@code 10 min}, {@code 2 h}, rather than ISO-8601's {@code PT0.308357616S}.
+ * The engine's refusal messages ("retry after 18.3 s") and the Spring Boot module's start-up
+ * report and configuration errors all use it, so one duration reads the same everywhere.
  */
 public final class DurationFormat {
 
