@@ -65,7 +65,7 @@ class DashboardBrowserTests {
 	private int port;
 
 	@Autowired
-	private GatedLanguageModel model;
+	private GatedModelLatency model;
 
 	@TempDir
 	private Path userDataDir;
