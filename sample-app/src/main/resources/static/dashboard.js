@@ -1,5 +1,7 @@
 // Live dashboard of /actuator/quotas: one card per agent with its in-flight permits against its
-// limit, and a chart of rejections per second. Plain JS, no dependencies (the app runs offline).
+// limit, and a chart of rejections per second; from /usage (the Spring AI usage listener), each
+// agent's tokens per minute, cost today and refused tool calls. Plain JS, no dependencies (the
+// app runs offline).
 (function () {
   'use strict';
 
@@ -17,6 +19,7 @@
   var lastRejected = {};
   var lastTime = null;
   var history = []; // [{ t, rates: { agent: perSecond } }]
+  var usage = {}; // agent -> the latest of GET /usage
 
   function colorOf(agent) {
     if (!colors[agent]) {
@@ -111,7 +114,21 @@
         s.availableRequestsPerHour === 0, true));
     }
 
+    var u = usage[id];
+    if (u) {
+      card.setAttribute('data-tokens-per-minute', String(u.tokensPerMinute));
+      card.setAttribute('data-tool-refusals', String(u.toolRefusals));
+      facts.appendChild(fact('tokens / min', u.tokensPerMinute));
+      facts.appendChild(fact('cost today', '$' + Number(u.costToday).toFixed(4)));
+      facts.appendChild(fact('tokens in / out', u.promptTokens + ' / ' + u.completionTokens, false, true));
+      facts.appendChild(fact('tool calls', u.toolCalls));
+      facts.appendChild(fact('tools refused', u.toolRefusals, u.toolRefusals > 0));
+    }
+
     var tags = el('div', 'tags');
+    if (u && u.lastRefusal) {
+      tags.appendChild(el('span', 'tag refused', 'refused tool ' + u.lastRefusal.toLowerCase().replace(/_/g, ' ')));
+    }
     var reasons = s.rejectedByReason || {};
     Object.keys(reasons).forEach(function (reason) {
       if (reasons[reason] > 0) {
@@ -207,15 +224,22 @@
     statusText.textContent = text;
   }
 
+  function pollUsage() {
+    return fetch('usage', { headers: { Accept: 'application/json' }, cache: 'no-store' })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (body) { usage = body || {}; })
+      .catch(function () { /* the quota cards still render */ });
+  }
+
   var polling = false;
   function poll() {
     if (polling) return;
     polling = true;
-    fetch('actuator/quotas', { headers: { Accept: 'application/json' }, cache: 'no-store' })
+    pollUsage().then(function () { return fetch('actuator/quotas', { headers: { Accept: 'application/json' }, cache: 'no-store' })
       .then(function (response) {
         if (!response.ok) throw new Error('HTTP ' + response.status);
         return response.json();
-      })
+      }); })
       .then(function (body) {
         var agents = body.agents || {};
         var ids = Object.keys(agents).sort();

@@ -7,8 +7,12 @@ import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.sample.AgentService.Thought;
 import org.jspecify.annotations.Nullable;
 
+import reactor.core.publisher.Flux;
+
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -19,7 +23,8 @@ import org.springframework.web.server.ResponseStatusException;
 
 /**
  * The sample's REST API. A call refused by an agent's quota answers {@code 429 Too Many
- * Requests} through the starter's error mapping.
+ * Requests} through the starter's error mapping. The agents run on Spring AI
+ * {@code ChatClient}s (see {@link AgentService}).
  */
 @RestController
 @RequestMapping("/agents/{agent}")
@@ -50,6 +55,20 @@ public class AgentController {
 		requireKnown(agent);
 		String prompt = (request != null && request.prompt() != null) ? request.prompt() : "what to do next";
 		return this.agents.think(agent, prompt);
+	}
+
+	/**
+	 * Let an agent think and stream the answer as server-sent events, a few words an event.
+	 * The agent's permit is returned when the stream ends or the client goes away.
+	 * @param agent the agent id
+	 * @param prompt the prompt
+	 * @return the answer's chunks
+	 */
+	@GetMapping(path = "/think/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+	public Flux<String> thinkStreaming(@PathVariable String agent,
+			@RequestParam(defaultValue = "what to do next") String prompt) {
+		requireKnown(agent);
+		return this.agents.thinkStreaming(agent, prompt);
 	}
 
 	/**

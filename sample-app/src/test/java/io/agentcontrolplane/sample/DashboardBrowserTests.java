@@ -65,7 +65,7 @@ class DashboardBrowserTests {
 	private int port;
 
 	@Autowired
-	private GatedLanguageModel model;
+	private GatedModelLatency model;
 
 	@TempDir
 	private Path userDataDir;
@@ -130,6 +130,9 @@ class DashboardBrowserTests {
 
 	@Test
 	void barsShowTheInFlightCountsTheEndpointReports() throws Exception {
+		// One finished question each: the planner's tokens, and the critic's refused send-email tool.
+		assertThat(this.http.post("/agents/planner/think").statusCode()).isEqualTo(200);
+		assertThat(this.http.post("/agents/critic/think").statusCode()).isEqualTo(200);
 		this.model.close();
 		hold("planner", 3);
 		hold("researcher", 5);
@@ -167,6 +170,13 @@ class DashboardBrowserTests {
 		WebElement planner = this.driver.findElement(By.cssSelector(".agent[data-agent='planner']"));
 		assertThat(planner.findElements(By.cssSelector(".cell"))).hasSize(4);
 		assertThat(planner.findElements(By.cssSelector(".cell.used"))).hasSize(3);
+		waitUntil("the page shows the tokens and the refused tool /usage reports",
+				() -> pageCounts("data-tokens-per-minute").getOrDefault("planner", 0) > 0
+						&& pageCounts("data-tool-refusals").getOrDefault("critic", 0) >= 1);
+		assertThat(planner.getText()).contains("tokens / min").contains("cost today");
+		WebElement criticNow = this.driver.findElement(By.cssSelector(".agent[data-agent='critic']"));
+		assertThat(criticNow.findElement(By.cssSelector(".tag.refused")).getText())
+			.isEqualTo("refused tool send-email: action not allowed");
 
 		Path screenshot = ((TakesScreenshot) this.driver).getScreenshotAs(OutputType.FILE).toPath();
 		Path target = Path.of("target", "dashboard.png");

@@ -5,15 +5,15 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
 
 /**
- * Replaces the simulated model with a {@link GatedLanguageModel} the tests control.
+ * Replaces the simulated model's latency with a {@link GatedModelLatency} the tests control.
  */
 @TestConfiguration(proxyBeanMethods = false)
 class GatedModelConfiguration {
 
 	@Bean
 	@Primary
-	GatedLanguageModel gatedLanguageModel() {
-		return new GatedLanguageModel();
+	GatedModelLatency gatedModelLatency() {
+		return new GatedModelLatency();
 	}
 
 }

@@ -4,11 +4,15 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import com.jayway.jsonpath.JsonPath;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -29,7 +33,16 @@ class SampleApplicationTests {
 	private int port;
 
 	@Autowired
-	private GatedLanguageModel model;
+	private GatedModelLatency model;
+
+	@Autowired
+	private SimulatedChatModel chatModel;
+
+	@Autowired
+	private AgentService agents;
+
+	@Autowired
+	private EmailTools email;
 
 	private SampleHttp http;
 
@@ -49,6 +62,77 @@ class SampleApplicationTests {
 		assertThat(response.statusCode()).isEqualTo(200);
 		assertThat(JsonPath.<String>read(response.body(), "$.agent")).isEqualTo("planner");
 		assertThat(JsonPath.<String>read(response.body(), "$.answer")).contains("plan the next step");
+	}
+
+	@Test
+	void aQuestionMakesOneToolRoundTripThroughTheSimulatedModel() {
+		long requests = this.chatModel.requests();
+		long acquired = quota("planner", "acquired");
+		long toolCalls = usage("planner", "toolCalls");
+		HttpResponse<String> response = this.http.post("/agents/planner/think");
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(JsonPath.<String>read(response.body(), "$.answer")).startsWith("Using search for 'plan the next step'")
+			.contains("top result");
+		assertThat(JsonPath.<String>read(response.body(), "$.model")).isEqualTo(SimulatedChatModel.MODEL);
+		assertThat(this.chatModel.requests() - requests).as("model requests").isEqualTo(2);
+		assertThat(usage("planner", "toolCalls") - toolCalls).as("tool calls").isEqualTo(1);
+		assertThat(quota("planner", "acquired") - acquired).as("permits, one per model request").isEqualTo(2);
+		assertThat(quota("planner", "inFlight")).isZero();
+	}
+
+	@Test
+	void theCriticsEmailToolIsRefusedAndCounted() {
+		long refusals = usage("critic", "toolRefusals");
+		HttpResponse<String> response = this.http.post("/agents/critic/think");
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(JsonPath.<String>read(response.body(), "$.answer")).startsWith("I was not allowed to use send-email")
+			.contains("ACTION_NOT_ALLOWED");
+		assertThat(usage("critic", "toolRefusals") - refusals).isEqualTo(1);
+		assertThat(JsonPath.<String>read(this.http.get("/usage").body(), "$.critic.lastRefusal"))
+			.isEqualTo("send-email: ACTION_NOT_ALLOWED");
+		assertThat(this.email.sent()).isZero();
+		String scrape = this.http.get("/actuator/prometheus").body();
+		assertThat(scrape).containsPattern(
+				"agent_control_plane_tool_calls_total\\{agent=\"critic\",outcome=\"refused\",reason=\"ACTION_NOT_ALLOWED\",tool=\"send-email\"} [1-9]");
+	}
+
+	@Test
+	void tokensShowUpPerAgent() {
+		assertThat(this.http.post("/agents/researcher/think").statusCode()).isEqualTo(200);
+		String usage = this.http.get("/usage").body();
+		assertThat(JsonPath.<Integer>read(usage, "$.researcher.tokensPerMinute")).isPositive();
+		assertThat(JsonPath.<Integer>read(usage, "$.researcher.promptTokens")).isPositive();
+		assertThat(JsonPath.<Integer>read(usage, "$.researcher.completionTokens")).isPositive();
+		assertThat(JsonPath.<Integer>read(usage, "$.researcher.modelRequests")).isGreaterThanOrEqualTo(2);
+		assertThat(JsonPath.<String>read(usage, "$.researcher.model")).isEqualTo(SimulatedChatModel.MODEL);
+		assertThat(JsonPath.<Double>read(usage, "$.researcher.costToday")).isPositive();
+	}
+
+	@Test
+	void streamingAnswersOverSseAndReleasesItsPermit() {
+		long requests = this.chatModel.requests();
+		HttpResponse<String> response = this.http.get("/agents/coder/think/stream?prompt=refactor");
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+				(type) -> assertThat(type).startsWith("text/event-stream"));
+		assertThat(response.body()).contains("data:Using ").contains("search");
+		assertThat(this.chatModel.requests() - requests).isEqualTo(2);
+		assertThat(quota("coder", "inFlight")).isZero();
+	}
+
+	@Test
+	void aCancelledStreamReleasesItsPermit() throws InterruptedException {
+		this.model.close();
+		CountDownLatch failed = new CountDownLatch(1);
+		Disposable stream = this.agents.thinkStreaming("critic", "review")
+			.subscribe((chunk) -> { }, (error) -> failed.countDown());
+		assertThat(this.model.awaitEntered(1, Duration.ofSeconds(10))).isTrue();
+		assertThat(quota("critic", "inFlight")).isEqualTo(1);
+		stream.dispose();
+		awaitTrue("the critic's permit is returned", () -> quota("critic", "inFlight") == 0);
+		this.model.open();
+		assertThat(this.http.post("/agents/critic/think").statusCode()).isEqualTo(200);
+		assertThat(failed.getCount()).isEqualTo(1);
 	}
 
 	@Test
@@ -89,6 +173,24 @@ class SampleApplicationTests {
 		assertThat(scrape).contains("agent_quota_limit_permits{agent=\"coder\"} 3.0")
 			.contains("agent_quota_limit_permits{agent=\"critic\"} 1.0")
 			.containsPattern("agent_quota_calls_total\\{agent=\"coder\",outcome=\"permitted\",reason=\"none\"} [1-9]");
+	}
+
+	private long quota(String agent, String field) {
+		return JsonPath.<Number>read(this.http.get("/actuator/quotas/" + agent).body(), "$." + field).longValue();
+	}
+
+	private long usage(String agent, String field) {
+		String body = this.http.get("/usage").body();
+		List<Number> value = JsonPath.read(body, "$..['" + agent + "']." + field);
+		return value.isEmpty() ? 0 : value.get(0).longValue();
+	}
+
+	private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (!condition.getAsBoolean()) {
+			assertThat(System.nanoTime()).as("timed out waiting until " + what).isLessThan(deadline);
+			Thread.sleep(20);
+		}
 	}
 
 	@Test

@@ -6,11 +6,11 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link LanguageModel} that tests can hold: while closed, every call blocks (holding its
- * agent's permit) until the gate opens, so a test knows exactly how many calls are in flight.
- * Open, it answers at once.
+ * A {@link ModelLatency} that tests can hold: while closed, every model request blocks (holding
+ * its agent's permit) until the gate opens, so a test knows exactly how many requests are in
+ * flight. Open, the simulated model answers at once.
  */
-class GatedLanguageModel implements LanguageModel {
+class GatedModelLatency implements ModelLatency {
 
 	private volatile CountDownLatch gate = new CountDownLatch(0);
 
@@ -32,7 +32,7 @@ class GatedLanguageModel implements LanguageModel {
 	}
 
 	/**
-	 * Wait until the given number of calls reached the model since {@link #close()}.
+	 * Wait until the given number of model requests reached the model since {@link #close()}.
 	 * @param calls how many
 	 * @param timeout how long to wait at most
 	 * @return whether they did
@@ -42,19 +42,12 @@ class GatedLanguageModel implements LanguageModel {
 	}
 
 	@Override
-	public String complete(String agent, String prompt) {
+	public void await(Duration latency) throws InterruptedException {
 		CountDownLatch current = this.gate;
 		this.entered.release();
-		try {
-			if (!current.await(60, TimeUnit.SECONDS)) {
-				throw new IllegalStateException("The test never opened the gate");
-			}
+		if (!current.await(60, TimeUnit.SECONDS)) {
+			throw new IllegalStateException("The test never opened the gate");
 		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
-		return agent + " thought about '" + prompt + "'";
 	}
 
 }
