@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -161,22 +162,26 @@ class DashboardBrowserTests {
 			return endpoint.equals(expected) && pageCounts("data-in-flight").equals(endpoint)
 					&& pageCounts("data-rejected").equals(endpointCounts("rejected"));
 		});
-		assertThat(pageCounts("data-in-flight")).isEqualTo(expected);
-		assertThat(pageCounts("data-limit")).containsEntry("planner", 4).containsEntry("critic", 1);
 		assertThat(endpointCounts("rejected").get("critic")).isGreaterThanOrEqualTo(8);
-		WebElement critic = this.driver.findElement(By.cssSelector(".agent[data-agent='critic']"));
-		assertThat(critic.findElements(By.cssSelector(".cell.used"))).hasSize(1);
-		assertThat(critic.getText()).contains("1 / 1 in flight");
-		WebElement planner = this.driver.findElement(By.cssSelector(".agent[data-agent='planner']"));
-		assertThat(planner.findElements(By.cssSelector(".cell"))).hasSize(4);
-		assertThat(planner.findElements(By.cssSelector(".cell.used"))).hasSize(3);
-		waitUntil("the page shows the tokens and the refused tool /usage reports",
-				() -> pageCounts("data-tokens-per-minute").getOrDefault("planner", 0) > 0
-						&& pageCounts("data-tool-refusals").getOrDefault("critic", 0) >= 1);
-		assertThat(planner.getText()).contains("tokens / min").contains("cost today");
-		WebElement criticNow = this.driver.findElement(By.cssSelector(".agent[data-agent='critic']"));
-		assertThat(criticNow.findElement(By.cssSelector(".tag.refused")).getText())
-			.isEqualTo("refused tool send-email: action not allowed");
+		// The page redraws its cards on every poll, so each check finds its elements afresh (and
+		// a card replaced between finding and reading is read again on the next try).
+		waitUntil("the cards show the limits, the used cells, the tokens and the refused tool", () -> {
+			WebElement critic = this.driver.findElement(By.cssSelector(".agent[data-agent='critic']"));
+			WebElement planner = this.driver.findElement(By.cssSelector(".agent[data-agent='planner']"));
+			List<WebElement> refusedTags = critic.findElements(By.cssSelector(".tag.refused"));
+			return pageCounts("data-in-flight").equals(expected)
+					&& Integer.valueOf(4).equals(pageCounts("data-limit").get("planner"))
+					&& Integer.valueOf(1).equals(pageCounts("data-limit").get("critic"))
+					&& critic.findElements(By.cssSelector(".cell.used")).size() == 1
+					&& critic.getText().contains("1 / 1 in flight")
+					&& planner.findElements(By.cssSelector(".cell")).size() == 4
+					&& planner.findElements(By.cssSelector(".cell.used")).size() == 3
+					&& pageCounts("data-tokens-per-minute").getOrDefault("planner", 0) > 0
+					&& pageCounts("data-tool-refusals").getOrDefault("critic", 0) >= 1
+					&& planner.getText().contains("tokens / min") && planner.getText().contains("cost today")
+					&& refusedTags.size() == 1
+					&& refusedTags.get(0).getText().equals("refused tool send-email: action not allowed");
+		});
 
 		Path screenshot = ((TakesScreenshot) this.driver).getScreenshotAs(OutputType.FILE).toPath();
 		Path target = Path.of("target", "dashboard.png");
@@ -215,6 +220,7 @@ class DashboardBrowserTests {
 	private void waitUntil(String what, java.util.function.BooleanSupplier condition) throws IOException {
 		try {
 			new WebDriverWait(this.driver, WAIT, Duration.ofMillis(200)).withMessage(what)
+				.ignoring(StaleElementReferenceException.class)
 				.until((driver) -> condition.getAsBoolean());
 		}
 		catch (RuntimeException ex) {
