@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import com.jayway.jsonpath.JsonPath;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -185,12 +186,9 @@ class SampleApplicationTests {
 		return value.isEmpty() ? 0 : value.get(0).longValue();
 	}
 
-	private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		while (!condition.getAsBoolean()) {
-			assertThat(System.nanoTime()).as("timed out waiting until " + what).isLessThan(deadline);
-			Thread.sleep(20);
-		}
+	private static void awaitTrue(String what, BooleanSupplier condition) {
+		Awaitility.await(what).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+			.until(condition::getAsBoolean);
 	}
 
 	@Test
