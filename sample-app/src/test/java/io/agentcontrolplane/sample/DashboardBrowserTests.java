@@ -163,31 +163,34 @@ class DashboardBrowserTests {
 					&& pageCounts("data-rejected").equals(endpointCounts("rejected"));
 		});
 		assertThat(endpointCounts("rejected").get("critic")).isGreaterThanOrEqualTo(8);
-		// The page redraws its cards on every poll, so each check finds its elements afresh (and
-		// a card replaced between finding and reading is read again on the next try).
-		waitUntil("the cards show the limits, the used cells, the tokens and the refused tool", () -> {
-			WebElement critic = this.driver.findElement(By.cssSelector(".agent[data-agent='critic']"));
-			WebElement planner = this.driver.findElement(By.cssSelector(".agent[data-agent='planner']"));
-			List<WebElement> refusedTags = critic.findElements(By.cssSelector(".tag.refused"));
-			return pageCounts("data-in-flight").equals(expected)
-					&& Integer.valueOf(4).equals(pageCounts("data-limit").get("planner"))
-					&& Integer.valueOf(1).equals(pageCounts("data-limit").get("critic"))
-					&& critic.findElements(By.cssSelector(".cell.used")).size() == 1
-					&& critic.getText().contains("1 / 1 in flight")
-					&& planner.findElements(By.cssSelector(".cell")).size() == 4
-					&& planner.findElements(By.cssSelector(".cell.used")).size() == 3
-					&& pageCounts("data-tokens-per-minute").getOrDefault("planner", 0) > 0
-					&& pageCounts("data-tool-refusals").getOrDefault("critic", 0) >= 1
-					&& planner.getText().contains("tokens / min") && planner.getText().contains("cost today")
-					&& refusedTags.size() == 1
-					&& refusedTags.get(0).getText().equals("refused tool send-email: action not allowed");
-		});
+		// The page redraws its cards on every poll, so each check is a short wait of its own that
+		// finds its elements afresh (a card replaced between finding and reading is read again).
+		waitUntil("the limits are shown", () -> Integer.valueOf(4).equals(pageCounts("data-limit").get("planner"))
+				&& Integer.valueOf(1).equals(pageCounts("data-limit").get("critic")));
+		waitUntil("the critic's card shows 1 of 1 in flight", () -> card("critic").getText().contains("1 / 1 in flight"));
+		waitUntil("the critic's card has 1 used cell",
+				() -> card("critic").findElements(By.cssSelector(".cell.used")).size() == 1);
+		waitUntil("the planner's card has 4 cells", () -> card("planner").findElements(By.cssSelector(".cell")).size() == 4);
+		waitUntil("the planner's card has 3 used cells",
+				() -> card("planner").findElements(By.cssSelector(".cell.used")).size() == 3);
+		waitUntil("the page shows the tokens and the refused tool /usage reports",
+				() -> pageCounts("data-tokens-per-minute").getOrDefault("planner", 0) > 0
+						&& pageCounts("data-tool-refusals").getOrDefault("critic", 0) >= 1);
+		waitUntil("the planner's card shows tokens and cost",
+				() -> card("planner").getText().contains("tokens / min") && card("planner").getText().contains("cost today"));
+		waitUntil("the critic's card names the refused tool", () -> card("critic").findElement(By.cssSelector(".tag.refused"))
+			.getText()
+			.equals("refused tool send-email: action not allowed"));
 
 		Path screenshot = ((TakesScreenshot) this.driver).getScreenshotAs(OutputType.FILE).toPath();
 		Path target = Path.of("target", "dashboard.png");
 		Files.createDirectories(target.getParent());
 		Files.copy(screenshot, target, StandardCopyOption.REPLACE_EXISTING);
 		assertThat(Files.size(target)).isGreaterThan(10_000);
+	}
+
+	private WebElement card(String agent) {
+		return this.driver.findElement(By.cssSelector(".agent[data-agent='" + agent + "']"));
 	}
 
 	private void hold(String agent, int calls) {
