@@ -9,26 +9,28 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The listeners of one engine, told of every event in registration order. A listener that
- * throws is skipped for that event: listeners must never disturb accounting. The array is
+ * throws is skipped for that event: listeners must never disturb accounting. The arrays are
  * copied on every change (rare) so that telling the listeners (every call) reads one volatile
  * field and allocates nothing.
+ * <p>
+ * The events of every call ({@code onAcquired}, {@code onReleased}, {@code onRejected}) go only
+ * to the listeners that override them: a listener that keeps the empty default of
+ * {@code onAcquired} (the budget-warning log, for example) costs an admission nothing, and the
+ * engine skips the event, and the clock read for a hold time, when nobody overrides it.
  */
 final class CompositeListener implements QuotaListener {
 
-	private static final QuotaListener[] NONE = {};
-
 	private final ReentrantLock changes = new ReentrantLock();
 
-	private volatile QuotaListener[] listeners = NONE;
+	private volatile Fanout fanout = Fanout.EMPTY;
 
 	void add(QuotaListener listener) {
 		Objects.requireNonNull(listener, "listener");
 		this.changes.lock();
 		try {
-			QuotaListener[] current = this.listeners;
-			QuotaListener[] updated = Arrays.copyOf(current, current.length + 1);
-			updated[current.length] = listener;
-			this.listeners = updated;
+			List<QuotaListener> updated = new ArrayList<>(Arrays.asList(this.fanout.all));
+			updated.add(listener);
+			this.fanout = Fanout.of(updated);
 		}
 		finally {
 			this.changes.unlock();
@@ -38,9 +40,9 @@ final class CompositeListener implements QuotaListener {
 	void remove(QuotaListener listener) {
 		this.changes.lock();
 		try {
-			List<QuotaListener> updated = new ArrayList<>(Arrays.asList(this.listeners));
+			List<QuotaListener> updated = new ArrayList<>(Arrays.asList(this.fanout.all));
 			if (updated.remove(listener)) {
-				this.listeners = updated.isEmpty() ? NONE : updated.toArray(NONE);
+				this.fanout = Fanout.of(updated);
 			}
 		}
 		finally {
@@ -48,14 +50,85 @@ final class CompositeListener implements QuotaListener {
 		}
 	}
 
-	/** Whether nobody listens, so that callers can skip work done only for listeners. */
+	/** Whether no listener is registered at all. */
 	boolean isEmpty() {
-		return this.listeners.length == 0;
+		return this.fanout.all.length == 0;
+	}
+
+	/** Whether a listener overrides {@link #onAcquired}. */
+	boolean tellsAcquired() {
+		return this.fanout.acquired.length != 0;
+	}
+
+	/** Whether a listener overrides {@link #onReleased}, so a hold time is worth measuring. */
+	boolean tellsReleased() {
+		return this.fanout.released.length != 0;
+	}
+
+	/** Whether a listener overrides {@link #onRejected}. */
+	boolean tellsRejected() {
+		return this.fanout.rejected.length != 0;
+	}
+
+	/**
+	 * One immutable generation of the listeners: all of them, and for each per-call event those
+	 * that override it.
+	 */
+	private static final class Fanout {
+
+		static final QuotaListener[] NONE = {};
+
+		static final Fanout EMPTY = new Fanout(NONE, NONE, NONE, NONE);
+
+		final QuotaListener[] all;
+
+		final QuotaListener[] acquired;
+
+		final QuotaListener[] released;
+
+		final QuotaListener[] rejected;
+
+		private Fanout(QuotaListener[] all, QuotaListener[] acquired, QuotaListener[] released,
+				QuotaListener[] rejected) {
+			this.all = all;
+			this.acquired = acquired;
+			this.released = released;
+			this.rejected = rejected;
+		}
+
+		static Fanout of(List<QuotaListener> listeners) {
+			if (listeners.isEmpty()) {
+				return EMPTY;
+			}
+			return new Fanout(listeners.toArray(NONE),
+					overriding(listeners, "onAcquired", String.class, long.class),
+					overriding(listeners, "onReleased", String.class, long.class),
+					overriding(listeners, "onRejected", String.class, RejectionReason.class, long.class));
+		}
+
+		private static QuotaListener[] overriding(List<QuotaListener> listeners, String name, Class<?>... parameters) {
+			return listeners.stream().filter((listener) -> overrides(listener, name, parameters)).toArray(QuotaListener[]::new);
+		}
+
+		/**
+		 * Whether the listener's class declares its own method: a class whose public method is
+		 * still the interface's empty default does not. When in doubt (a method that cannot be
+		 * looked up), the listener is told.
+		 */
+		private static boolean overrides(QuotaListener listener, String name, Class<?>... parameters) {
+			try {
+				return listener.getClass().getMethod(name, parameters).getDeclaringClass() != QuotaListener.class;
+			}
+			catch (NoSuchMethodException | SecurityException ex) {
+				return true;
+			}
+		}
+
 	}
 
 	@Override
 	public void onAcquired(String agentId, long waitNanos) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.acquired) {
 			try {
 				listener.onAcquired(agentId, waitNanos);
 			}
@@ -67,7 +140,7 @@ final class CompositeListener implements QuotaListener {
 
 	@Override
 	public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.rejected) {
 			try {
 				listener.onRejected(agentId, reason, waitNanos);
 			}
@@ -79,7 +152,7 @@ final class CompositeListener implements QuotaListener {
 
 	@Override
 	public void onReleased(String agentId, long heldNanos) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.released) {
 			try {
 				listener.onReleased(agentId, heldNanos);
 			}
@@ -91,7 +164,7 @@ final class CompositeListener implements QuotaListener {
 
 	@Override
 	public void onAgentAdded(String agentId) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.all) {
 			try {
 				listener.onAgentAdded(agentId);
 			}
@@ -103,7 +176,7 @@ final class CompositeListener implements QuotaListener {
 
 	@Override
 	public void onAgentRemoved(String agentId) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.all) {
 			try {
 				listener.onAgentRemoved(agentId);
 			}
@@ -115,7 +188,7 @@ final class CompositeListener implements QuotaListener {
 
 	@Override
 	public void onBudgetWarning(String agentId, Budget budget, long spent, Instant resetsAt) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.all) {
 			try {
 				listener.onBudgetWarning(agentId, budget, spent, resetsAt);
 			}
@@ -127,7 +200,7 @@ final class CompositeListener implements QuotaListener {
 
 	@Override
 	public void onUsage(String agentId, BudgetUnit unit, long amount) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.all) {
 			try {
 				listener.onUsage(agentId, unit, amount);
 			}

@@ -59,8 +59,10 @@ final class Grants {
 		}
 		TrackedPermit permit;
 		try {
-			permit = new TrackedPermit(state, state.quota(), this.listeners, lease, timed ? nanos : -1, ageCell,
-					reservation);
+			long acquiredNanos = timed ? nanos : -1;
+			permit = (reservation != null)
+					? new BudgetedPermit(state, state.quota(), this.listeners, lease, acquiredNanos, ageCell, reservation)
+					: new TrackedPermit(state, state.quota(), this.listeners, lease, acquiredNanos, ageCell);
 		}
 		catch (Throwable ex) {
 			if (ages != null) {
@@ -71,7 +73,7 @@ final class Grants {
 		if (ages != null && ageCell == PermitAges.OVERFLOW) {
 			ages.addOverflow(permit, grantedAt);
 		}
-		if (!this.listeners.isEmpty()) {
+		if (this.listeners.tellsAcquired()) {
 			this.listeners.onAcquired(state.agentId(), waitedNanos);
 		}
 		return permit;
@@ -81,7 +83,7 @@ final class Grants {
 	 * A slot was taken (slots have no permit object and no hold time).
 	 */
 	void slotTaken(AgentState state) {
-		if (!this.listeners.isEmpty()) {
+		if (this.listeners.tellsAcquired()) {
 			this.listeners.onAcquired(state.agentId(), 0);
 		}
 	}
@@ -90,7 +92,7 @@ final class Grants {
 	 * A slot was given back.
 	 */
 	void slotReleased(AgentState state) {
-		if (!this.listeners.isEmpty()) {
+		if (this.listeners.tellsReleased()) {
 			this.listeners.onReleased(state.agentId(), -1);
 		}
 	}

@@ -24,7 +24,7 @@ final class Rejections {
 	 */
 	void count(AgentState state, RejectionReason reason, long waitedNanos) {
 		state.countRejection(reason, waitedNanos);
-		if (!this.listeners.isEmpty()) {
+		if (this.listeners.tellsRejected()) {
 			this.listeners.onRejected(state.agentId(), reason, waitedNanos);
 		}
 	}
@@ -84,7 +84,7 @@ final class Rejections {
 		if (this.unknownAgentPolicy == UnknownAgentPolicy.ALLOW) {
 			return true;
 		}
-		if (!this.listeners.isEmpty()) {
+		if (this.listeners.tellsRejected()) {
 			this.listeners.onRejected(agentId, RejectionReason.UNKNOWN_AGENT, 0);
 		}
 		return false;

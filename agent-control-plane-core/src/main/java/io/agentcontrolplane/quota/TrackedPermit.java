@@ -4,14 +4,14 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
-import org.jspecify.annotations.Nullable;
-
 /**
  * A permit of an agent with a quota. Closing it returns its lease to the state it came from,
  * exactly once (a CAS on one field decides), however many threads close it; it also empties
- * its age cell and reports how long it was held.
+ * its age cell and reports how long it was held. A permit that reserved an estimate from the
+ * agent's listed budgets is a {@link BudgetedPermit}, so a permit of an agent without budgets
+ * carries no field for them.
  */
-final class TrackedPermit implements Permit {
+class TrackedPermit implements Permit {
 
 	private static final VarHandle CLOSED;
 
@@ -38,14 +38,10 @@ final class TrackedPermit implements Permit {
 	/** The cell of the agent's {@link PermitAges} this permit claimed, when ages are tracked. */
 	private final int ageCell;
 
-	/** The estimate this permit reserved from the agent's listed budgets, {@code null} when none. */
-	private final BudgetLedger.@Nullable Reservation reservation;
-
 	private volatile int closed;
 
 	TrackedPermit(AgentState state, ResourceQuota quota, CompositeListener listeners, long lease, long acquiredNanos,
-			int ageCell, BudgetLedger.@Nullable Reservation reservation) {
-		this.reservation = reservation;
+			int ageCell) {
 		this.state = state;
 		this.quota = quota;
 		this.listeners = listeners;
@@ -64,33 +60,23 @@ final class TrackedPermit implements Permit {
 		return Optional.of(this.quota);
 	}
 
+	/** Reports the usage to the listeners; there is no reservation to settle. */
 	@Override
 	public void settle(Usage actual) {
-		BudgetLedger.Reservation reservation = this.reservation;
-		if (reservation != null) {
-			reservation.settle(actual);
-		}
 		this.state.reportUsage(actual);
 	}
 
+	/** Nothing was reserved, so nothing is given back. */
 	@Override
 	public void refund() {
-		BudgetLedger.Reservation reservation = this.reservation;
-		if (reservation != null) {
-			reservation.refund();
-		}
 	}
 
 	@Override
-	public void close() {
+	public final void close() {
 		if (this.closed != 0 || !CLOSED.compareAndSet(this, 0, 1)) {
 			return;
 		}
-		BudgetLedger.Reservation reservation = this.reservation;
-		if (reservation != null) {
-			// Not settled: the estimate stays charged, the safe assumption.
-			reservation.close();
-		}
+		beforeRelease();
 		AgentState state = this.state;
 		PermitAges ages = state.ages();
 		if (ages != null) {
@@ -102,9 +88,17 @@ final class TrackedPermit implements Permit {
 			held = System.nanoTime() - this.acquiredNanos;
 			state.countHold(held);
 		}
-		if (!this.listeners.isEmpty()) {
+		if (this.listeners.tellsReleased()) {
 			this.listeners.onReleased(state.agentId(), held);
 		}
+	}
+
+	/** Called once, by the first {@link #close()}, before the lease is given back. */
+	void beforeRelease() {
+	}
+
+	final AgentState state() {
+		return this.state;
 	}
 
 	@Override

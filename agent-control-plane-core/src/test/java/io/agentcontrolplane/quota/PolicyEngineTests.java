@@ -1000,6 +1000,56 @@ class PolicyEngineTests {
 		}
 
 		@Test
+		void perCallEventsGoOnlyToListenersThatOverrideThem() {
+			CompositeListener listeners = new CompositeListener();
+			QuotaListener budgetsOnly = new QuotaListener() {
+				@Override
+				public void onBudgetWarning(String agentId, Budget budget, long spent, java.time.Instant resetsAt) {
+				}
+			};
+			listeners.add(budgetsOnly);
+			assertThat(listeners.isEmpty()).isFalse();
+			assertThat(listeners.tellsAcquired()).isFalse();
+			assertThat(listeners.tellsReleased()).isFalse();
+			assertThat(listeners.tellsRejected()).isFalse();
+			// Overridden in a superclass counts too.
+			class Releases implements QuotaListener {
+
+				@Override
+				public void onReleased(String agentId, long heldNanos) {
+				}
+
+			}
+			class MoreReleases extends Releases {
+
+			}
+			QuotaListener releases = new MoreReleases();
+			listeners.add(releases);
+			assertThat(listeners.tellsReleased()).isTrue();
+			assertThat(listeners.tellsAcquired()).isFalse();
+			listeners.remove(releases);
+			assertThat(listeners.tellsReleased()).isFalse();
+			listeners.remove(budgetsOnly);
+			assertThat(listeners.isEmpty()).isTrue();
+		}
+
+		@Test
+		void aListenerOfOtherEventsMakesNoHoldTimeOrAcquiredEvent() {
+			PolicyEngine engine = PolicyEngine.builder().measureHoldTimes(true).build();
+			List<String> events = new CopyOnWriteArrayList<>();
+			engine.addListener(new QuotaListener() {
+				@Override
+				public void onAgentAdded(String agentId) {
+					events.add("added " + agentId);
+				}
+			});
+			engine.setQuota("a", ResourceQuota.of("a", 1));
+			engine.admit("a", null, null).close();
+			assertThat(events).containsExactly("added a");
+			assertThat(engine.snapshot("a").orElseThrow().acquired()).isEqualTo(1);
+		}
+
+		@Test
 		void holdTimesAreMeasuredOnlyWhenAskedFor() {
 			PolicyEngine engine = new PolicyEngine();
 			List<Long> held = new CopyOnWriteArrayList<>();
