@@ -40,9 +40,10 @@ public class AgentControlPlaneProperties {
 	/**
 	 * Whether the engine records when each permit was taken, so that snapshots and the quotas
 	 * endpoint show the age of the oldest permit held (a stuck call). Costs a compare-and-set
-	 * per permit, and a clock read when no metrics binder already reads one.
+	 * and a clock read per permit. Unset, it is on when the quotas endpoint is available
+	 * (enabled and exposed), the one place the starter shows it, and off otherwise.
 	 */
-	private boolean trackPermitAge = true;
+	private @Nullable Boolean trackPermitAge;
 
 	/**
 	 * Maximum length of an agent id, in characters. Longer ids (from a request, say) are refused
@@ -248,11 +249,11 @@ public class AgentControlPlaneProperties {
 		this.maxAgentIdLength = maxAgentIdLength;
 	}
 
-	public boolean isTrackPermitAge() {
+	public @Nullable Boolean getTrackPermitAge() {
 		return this.trackPermitAge;
 	}
 
-	public void setTrackPermitAge(boolean trackPermitAge) {
+	public void setTrackPermitAge(@Nullable Boolean trackPermitAge) {
 		this.trackPermitAge = trackPermitAge;
 	}
 

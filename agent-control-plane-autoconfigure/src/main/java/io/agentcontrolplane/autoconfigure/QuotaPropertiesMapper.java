@@ -106,7 +106,6 @@ final class QuotaPropertiesMapper {
 		}
 		PolicyEngine.Builder builder = PolicyEngine.builder()
 			.unknownAgentPolicy(properties.getUnknownAgent())
-			.trackPermitAge(properties.isTrackPermitAge())
 			.dynamicAgentIdleTimeout(properties.getDynamicAgents().getIdleTimeout())
 			.maxDynamicAgents(properties.getDynamicAgents().getMaxAgents())
 			.maxAgentIdLength(properties.getMaxAgentIdLength())
@@ -122,6 +121,11 @@ final class QuotaPropertiesMapper {
 			builder.permitStore(permitStore);
 		}
 		customizers.forEach((customizer) -> customizer.customize(builder));
+		Boolean trackPermitAge = properties.getTrackPermitAge();
+		if (trackPermitAge != null) {
+			// Set by the user: wins over the auto-configurations that switch it on (the endpoint).
+			builder.trackPermitAge(trackPermitAge);
+		}
 		PolicyEngine engine = builder.build();
 		engine.addListener(new BudgetWarningLog());
 		properties.getQuotas()

@@ -3,11 +3,13 @@ package io.agentcontrolplane.autoconfigure;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 
+import io.agentcontrolplane.autoconfigure.actuate.QuotasEndpointAutoConfiguration;
 import io.agentcontrolplane.concurrent.BoundedExecutor;
 import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.UnknownAgentPolicy;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -61,29 +63,38 @@ class AgentControlPlaneAutoConfigurationTests {
 	}
 
 	@Test
-	void tracksPermitAgesByDefaultSoStuckCallsShow() {
+	void tracksNoPermitAgesWhenNothingShowsThem() {
 		this.contextRunner.withPropertyValues("agent-control-plane.quotas.a.max-concurrent-executions=1")
-			.run((context) -> {
-				PolicyEngine engine = context.getBean(PolicyEngine.class);
-				try (var permit = engine.acquire("a")) {
-					assertThat(engine.snapshot("a")).hasValueSatisfying(
-							(snapshot) -> assertThat(snapshot.oldestPermitAge()).isNotNull());
-				}
-			});
+			.run((context) -> assertThat(oldestPermitAgeWhileOneIsHeld(context)).isNull());
 	}
 
 	@Test
-	void permitAgeTrackingCanBeTurnedOff() {
+	void tracksPermitAgesWhenTheQuotasEndpointShowsThem() {
+		this.contextRunner
+			.withConfiguration(AutoConfigurations.of(QuotasEndpointAutoConfiguration.class))
+			.withPropertyValues("agent-control-plane.quotas.a.max-concurrent-executions=1",
+					"management.endpoints.web.exposure.include=quotas")
+			.run((context) -> assertThat(oldestPermitAgeWhileOneIsHeld(context)).isNotNull());
+	}
+
+	@Test
+	void permitAgeTrackingFollowsThePropertyWhenSet() {
 		this.contextRunner
 			.withPropertyValues("agent-control-plane.quotas.a.max-concurrent-executions=1",
-					"agent-control-plane.track-permit-age=false")
-			.run((context) -> {
-				PolicyEngine engine = context.getBean(PolicyEngine.class);
-				try (var permit = engine.acquire("a")) {
-					assertThat(engine.snapshot("a")).hasValueSatisfying(
-							(snapshot) -> assertThat(snapshot.oldestPermitAge()).isNull());
-				}
-			});
+					"agent-control-plane.track-permit-age=true")
+			.run((context) -> assertThat(oldestPermitAgeWhileOneIsHeld(context)).isNotNull());
+		this.contextRunner
+			.withConfiguration(AutoConfigurations.of(QuotasEndpointAutoConfiguration.class))
+			.withPropertyValues("agent-control-plane.quotas.a.max-concurrent-executions=1",
+					"management.endpoints.web.exposure.include=quotas", "agent-control-plane.track-permit-age=false")
+			.run((context) -> assertThat(oldestPermitAgeWhileOneIsHeld(context)).isNull());
+	}
+
+	private static @Nullable Duration oldestPermitAgeWhileOneIsHeld(AssertableApplicationContext context) {
+		PolicyEngine engine = context.getBean(PolicyEngine.class);
+		try (var permit = engine.acquire("a")) {
+			return engine.snapshot("a").orElseThrow().oldestPermitAge();
+		}
 	}
 
 	@Test

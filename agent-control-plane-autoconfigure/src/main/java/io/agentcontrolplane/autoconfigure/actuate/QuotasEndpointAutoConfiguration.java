@@ -1,5 +1,6 @@
 package io.agentcontrolplane.autoconfigure.actuate;
 
+import io.agentcontrolplane.autoconfigure.PolicyEngineBuilderCustomizer;
 import io.agentcontrolplane.quota.PolicyEngine;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
@@ -20,6 +21,16 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnAvailableEndpoint(QuotasEndpoint.class)
 @ConditionalOnBean(PolicyEngine.class)
 public final class QuotasEndpointAutoConfiguration {
+
+	/**
+	 * The endpoint shows the age of each agent's oldest permit, so the engine tracks permit ages
+	 * while it is available (a clock read and a compare-and-set per permit that nothing would
+	 * read otherwise). {@code agent-control-plane.track-permit-age} decides when set.
+	 */
+	@Bean
+	static PolicyEngineBuilderCustomizer quotasEndpointPermitAges() {
+		return (builder) -> builder.trackPermitAge(true);
+	}
 
 	@Bean
 	@ConditionalOnMissingBean
