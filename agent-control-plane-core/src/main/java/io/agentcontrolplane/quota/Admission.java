@@ -347,20 +347,38 @@ final class Admission {
 	 * Check the action and consume one request; see {@link PolicyEngine#checkRateLimit}.
 	 */
 	boolean checkRateLimit(String agentId, @Nullable ActionType action) {
-		AgentState state;
-		try {
-			state = this.registry.lookup(agentId);
+		for (;;) {
+			AgentState state;
+			try {
+				state = this.registry.lookup(agentId);
+			}
+			catch (QuotaExceededException ex) {
+				return false;
+			}
+			if (state == null) {
+				return this.rejections.unknownAllowed(agentId);
+			}
+			if (action != null && !state.quota().allows(action)) {
+				this.rejections.count(state, RejectionReason.ACTION_NOT_ALLOWED, 0);
+				return false;
+			}
+			// No permit keeps the agent from being evicted while its budget is charged: hold off
+			// an eviction for the charge instead, or, while one is deciding, wait for it (an
+			// instant) and look the agent up again.
+			if (!state.enterCharging()) {
+				Thread.onSpinWait();
+				continue;
+			}
+			try {
+				return chargeOneRequest(state);
+			}
+			finally {
+				state.exitCharging();
+			}
 		}
-		catch (QuotaExceededException ex) {
-			return false;
-		}
-		if (state == null) {
-			return this.rejections.unknownAllowed(agentId);
-		}
-		if (action != null && !state.quota().allows(action)) {
-			this.rejections.count(state, RejectionReason.ACTION_NOT_ALLOWED, 0);
-			return false;
-		}
+	}
+
+	private boolean chargeOneRequest(AgentState state) {
 		if (state.ledger() != null) {
 			// Budgets of every unit: the same all-or-nothing step as an admission, for one request.
 			try {

@@ -259,10 +259,18 @@ final class AgentRegistry {
 			// Retiring succeeds only while nothing is held and nobody waits; a take racing with
 			// it either wins first (and the agent stays) or sees the agent closed and looks it up
 			// again, which creates a fresh one.
-			if (state.isDynamic() && state.permits().retireIfIdle()) {
-				state.clearDynamic();
-				this.states.remove(state.agentId(), state);
-				evicted = true;
+			// No charge without a permit starts once the eviction began, so budgets found full
+			// here stay full: a charge either came first (the agent stays) or waits for the
+			// outcome and then goes to the agent that replaces this one.
+			if (state.isDynamic() && state.beginEviction()) {
+				if (state.budgetsFull() && state.permits().retireIfIdle()) {
+					state.clearDynamic();
+					this.states.remove(state.agentId(), state);
+					evicted = true;
+				}
+				else {
+					state.abandonEviction();
+				}
 			}
 		}
 		finally {

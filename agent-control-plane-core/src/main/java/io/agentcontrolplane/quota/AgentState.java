@@ -56,6 +56,12 @@ final class AgentState {
 	/** Serialises the rare life-cycle changes: replace, remove, evict. */
 	private final ReentrantLock lifecycle = new ReentrantLock();
 
+	/** {@link #charging} while an eviction decides, and for good once it evicted. */
+	private static final int EVICTING = -1;
+
+	/** Charges of the budgets without a permit under way, or {@link #EVICTING}. */
+	private final AtomicInteger charging = new AtomicInteger();
+
 	private volatile ResourceQuota quota;
 
 	private volatile @Nullable RateBudget rate;
@@ -141,6 +147,52 @@ final class AgentState {
 
 	void lock() {
 		this.lifecycle.lock();
+	}
+
+	/**
+	 * Mark a charge of the budgets without a permit (which would otherwise not keep the agent
+	 * from being evicted under it).
+	 * @return {@code false} while an eviction is deciding or after it evicted the agent: look
+	 * the agent up again
+	 */
+	boolean enterCharging() {
+		for (;;) {
+			int charging = this.charging.get();
+			if (charging == EVICTING) {
+				return false;
+			}
+			if (this.charging.compareAndSet(charging, charging + 1)) {
+				return true;
+			}
+		}
+	}
+
+	void exitCharging() {
+		this.charging.decrementAndGet();
+	}
+
+	/**
+	 * Start an eviction: from now on no charge without a permit begins, so the budgets it
+	 * finds full stay full until {@link #abandonEviction()}.
+	 * @return {@code false} when a charge is under way (the agent is not idle)
+	 */
+	boolean beginEviction() {
+		return this.charging.compareAndSet(0, EVICTING);
+	}
+
+	/** The agent stays: charges may begin again. */
+	void abandonEviction() {
+		this.charging.set(0);
+	}
+
+	/**
+	 * Whether every budget of the agent holds its whole limit, so that forgetting the agent
+	 * gives nothing away.
+	 */
+	boolean budgetsFull() {
+		RateBudget rate = this.rate;
+		BudgetLedger ledger = this.ledger;
+		return (rate == null || rate.isFull()) && (ledger == null || ledger.isFull());
 	}
 
 	boolean tryLock() {

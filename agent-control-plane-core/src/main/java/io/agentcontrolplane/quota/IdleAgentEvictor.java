@@ -255,10 +255,7 @@ final class IdleAgentEvictor {
 
 	private static boolean isBusy(AgentState state) {
 		PermitStore.AgentPermits permits = state.permits();
-		RateBudget budget = state.rate();
-		BudgetLedger ledger = state.ledger();
-		return permits.inFlight() > 0 || permits.waiting() > 0 || (budget != null && !budget.isFull())
-				|| (ledger != null && !ledger.isFull());
+		return permits.inFlight() > 0 || permits.waiting() > 0 || !state.budgetsFull();
 	}
 
 }

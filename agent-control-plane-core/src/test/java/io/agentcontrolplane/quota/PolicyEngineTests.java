@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -713,6 +715,56 @@ class PolicyEngineTests {
 			engine.evictIdleAgents();
 			// Evicting it would hand the tenant a fresh hourly budget.
 			assertThat(engine.checkRateLimit("t")).isFalse();
+		}
+
+		@Test
+		void aRequestRacingTheEvictionOfItsAgentIsNeverChargedToTheEvictedAgent() throws Exception {
+			// The sweep found the agent idle with a full budget; while it retires the agent, a
+			// request without a permit charges the budget. That request must land on the agent
+			// that stays, or the eviction must not happen: never on the agent evicted, which
+			// would hand the tenant a fresh budget.
+			MutableClock clock = new MutableClock();
+			ExecutorService requests = Executors.newSingleThreadExecutor();
+			AtomicReference<Future<Boolean>> racing = new AtomicReference<>();
+			AtomicBoolean armed = new AtomicBoolean();
+			AtomicReference<PolicyEngine> engineRef = new AtomicReference<>();
+			InterceptedStore store = new InterceptedStore("memory-with-a-slow-retire", (method, args) -> {
+				if (method.getName().equals("retireIfIdle") && armed.getAndSet(false)) {
+					Future<Boolean> request = requests.submit(() -> engineRef.get().checkRateLimit("t"));
+					racing.set(request);
+					try {
+						// Either outcome is right: the request done before the retire goes on, or
+						// still held off by the eviction in progress.
+						request.get(200, TimeUnit.MILLISECONDS);
+					}
+					catch (TimeoutException ex) {
+						// Held off.
+					}
+				}
+				return InterceptedStore.PASS;
+			});
+			PolicyEngine engine = PolicyEngine.builder()
+				.unknownAgentPolicy(UnknownAgentPolicy.DEFAULT_QUOTA)
+				.defaultQuota(ResourceQuota.builder("template").maxRequestsPerHour(1).build())
+				.dynamicAgentIdleTimeout(Duration.ofMinutes(1))
+				.permitStore(store)
+				.clock(clock)
+				.build();
+			engineRef.set(engine);
+			try {
+				engine.tryAcquire("t").orElseThrow().close();
+				assertThat(engine.evictIdleAgents()).isZero();
+				clock.advance(Duration.ofMinutes(2));
+				armed.set(true);
+				engine.evictIdleAgents();
+				boolean racingPassed = racing.get().get(5, TimeUnit.SECONDS);
+				boolean laterPassed = engine.checkRateLimit("t");
+				assertThat(racingPassed).isTrue();
+				assertThat(laterPassed).as("a second request within the hour of a budget of one").isFalse();
+			}
+			finally {
+				requests.shutdownNow();
+			}
 		}
 
 		@Test
