@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import io.agentcontrolplane.quota.BudgetLedger.Admission;
 import io.agentcontrolplane.quota.BudgetLedger.Refusal;
 import io.agentcontrolplane.quota.BudgetLedger.Reservation;
+import io.agentcontrolplane.test.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import io.agentcontrolplane.quota.BudgetLedger.Admission;
 import io.agentcontrolplane.quota.BudgetLedger.Refusal;
 import io.agentcontrolplane.quota.BudgetLedger.Reservation;
+import io.agentcontrolplane.test.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;

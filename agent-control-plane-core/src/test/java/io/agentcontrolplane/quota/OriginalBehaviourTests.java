@@ -1,5 +1,7 @@
 package io.agentcontrolplane.quota;
 
+import io.agentcontrolplane.test.MutableClock;
+
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
