@@ -1,7 +1,7 @@
 // Live dashboard of /actuator/quotas: one card per agent with its in-flight permits against its
-// limit, and a chart of rejections per second; from /usage (the Spring AI usage listener), each
-// agent's tokens per minute, cost today and refused tool calls. Plain JS, no dependencies (the
-// app runs offline).
+// limit, one bar per budget (what remains of its limit, and when it resets), and a chart of
+// rejections per second; from /usage (the Spring AI usage listener), each agent's tokens per
+// minute, cost today and refused tool calls. Plain JS, no dependencies (the app runs offline).
 (function () {
   'use strict';
 
@@ -56,6 +56,76 @@
     var node = el('div', (warn ? 'warn ' : '') + (wide ? 'wide' : ''));
     node.appendChild(document.createTextNode(label + ' '));
     node.appendChild(el('b', '', String(value)));
+    return node;
+  }
+
+  // "1m" -> "/ min", "day" -> "/ day"; other durations as the endpoint writes them ("/ 30s").
+  var WINDOWS = { '1s': '/ s', '1m': '/ min', '60s': '/ min', '1h': '/ hour', '60m': '/ hour',
+    '1d': '/ 24 h', day: '/ day', week: '/ week', month: '/ month' };
+
+  function windowText(window) {
+    return WINDOWS[window] || ('/ ' + window);
+  }
+
+  function amount(unit, value) {
+    var n = Number(value);
+    if (unit === 'cost') return n.toFixed(4);
+    return Math.round(n).toLocaleString('en-US');
+  }
+
+  function untilText(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    if (s < 60) return s + ' s';
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + ' min ' + (s % 60) + ' s';
+    var h = Math.floor(m / 60);
+    if (h < 48) return h + ' h ' + (m % 60) + ' min';
+    return Math.floor(h / 24) + ' d ' + (h % 24) + ' h';
+  }
+
+  // One budget: what remains of its limit as a bar, its unit and window, and when it resets.
+  function renderBudget(agent, b, now) {
+    var limit = Number(b.limit), remaining = Number(b.remaining);
+    var share = limit > 0 ? Math.max(0, Math.min(1, remaining / limit)) : 0;
+    var spentShare = limit > 0 ? 1 - remaining / limit : 1;
+    var resetsIn = Date.parse(b.resetsAt) - now;
+    var warned = b.warnAt !== null && b.warnAt !== undefined && spentShare >= b.warnAt;
+    var state = remaining <= 0 ? 'exhausted' : (warned ? 'warn' : 'ok');
+    var name = b.unit.replace(/-/g, ' ') + ' ' + windowText(b.window);
+    var left = remaining < 0 ? 'over by ' + amount(b.unit, -remaining) + ' of ' + amount(b.unit, limit)
+      : amount(b.unit, remaining) + ' of ' + amount(b.unit, limit) + ' left';
+    var reset = resetsIn > 0 ? 'resets in ' + untilText(resetsIn) : 'full';
+
+    var node = el('div', 'budget ' + state);
+    node.setAttribute('data-unit', b.unit);
+    node.setAttribute('data-window', b.window);
+    node.setAttribute('data-limit', String(b.limit));
+    node.setAttribute('data-remaining', String(b.remaining));
+    node.setAttribute('data-resets-at', b.resetsAt);
+
+    var head = el('div', 'budget-head');
+    head.appendChild(el('span', 'budget-name', name));
+    head.appendChild(el('span', 'budget-left', left));
+    var bar = el('div', 'budget-bar');
+    bar.setAttribute('role', 'meter');
+    bar.setAttribute('aria-label', agent + ' ' + name + ' budget');
+    bar.setAttribute('aria-valuemin', '0');
+    bar.setAttribute('aria-valuemax', String(b.limit));
+    bar.setAttribute('aria-valuenow', String(Math.max(0, remaining)));
+    bar.setAttribute('aria-valuetext', left + ', ' + reset);
+    var fill = el('div', 'budget-fill');
+    fill.style.width = (100 * share).toFixed(1) + '%';
+    bar.appendChild(fill);
+    if (b.warnAt !== null && b.warnAt !== undefined) {
+      // The warn-at line: spending past it leaves less than (1 - warnAt) of the bar.
+      var mark = el('div', 'budget-warn-at');
+      mark.style.left = (100 * (1 - b.warnAt)).toFixed(1) + '%';
+      mark.title = 'warns at ' + Math.round(100 * b.warnAt) + '% spent';
+      bar.appendChild(mark);
+    }
+    node.appendChild(head);
+    node.appendChild(bar);
+    node.appendChild(el('div', 'budget-reset', reset));
     return node;
   }
 
@@ -137,7 +207,12 @@
     });
     if (s.dynamic) tags.appendChild(el('span', 'tag', 'dynamic'));
 
-    card.replaceChildren(head, bar, facts, tags);
+    var budgets = el('div', 'budgets');
+    var now = Date.now();
+    (s.budgets || []).forEach(function (b) { budgets.appendChild(renderBudget(id, b, now)); });
+    card.setAttribute('data-budgets', String((s.budgets || []).length));
+
+    card.replaceChildren(head, bar, budgets, facts, tags);
   }
 
   function render(agents) {
@@ -275,6 +350,13 @@
   document.getElementById('tools-button').addEventListener('click', function () {
     post('agents/planner/tools?calls=40', this, function (response, body) {
       return response.ok ? body.calls + ' tool calls done' : 'HTTP ' + response.status;
+    });
+  });
+
+  document.getElementById('draft-button').addEventListener('click', function () {
+    post('agents/planner/draft', this, function (response, body) {
+      return response.ok ? 'draft: ' + body.inputTokens + ' tokens in, ' + body.outputTokens + ' out'
+        : 'HTTP ' + response.status + (body.detail ? ': ' + body.detail : '');
     });
   });
 

@@ -66,8 +66,10 @@ public @interface BoundedExecution {
 
 	/**
 	 * What one call really spent, settled on its permit when the method returns (or, for a
-	 * {@code CompletionStage}, when it completes normally): a SpEL expression over the result,
-	 * {@code #result}, and the arguments. It may return a
+	 * {@code CompletionStage}, when it completes normally; for a {@code Mono}, over its value
+	 * when it completes; for a {@code Flux}, over each element, added up and settled when it
+	 * completes): a SpEL expression over the result, {@code #result}, and the arguments. It may
+	 * return a
 	 * {@link io.agentcontrolplane.quota.Usage} (such as
 	 * {@code T(io.agentcontrolplane.quota.Usage).of('gpt-4.1-mini', #result.inputTokens,
 	 * #result.outputTokens)}), or a number of tokens, settled as input tokens of one call. A

@@ -155,6 +155,7 @@ final class AgentRegistry {
 				}
 				continue;
 			}
+			boolean changed = false;
 			state.lock();
 			try {
 				if (this.states.get(agentId) == state) {
@@ -162,11 +163,15 @@ final class AgentRegistry {
 						this.evictor.unreserve();
 					}
 					state.update(quota, this.time);
-					return;
+					changed = true;
 				}
 			}
 			finally {
 				state.unlock();
+			}
+			if (changed) {
+				this.listeners.onQuotaChanged(agentId);
+				return;
 			}
 		}
 	}
@@ -182,6 +187,7 @@ final class AgentRegistry {
 			if (state == null) {
 				return null;
 			}
+			@Nullable ResourceQuota changed = null;
 			state.lock();
 			try {
 				if (this.states.get(agentId) != state) {
@@ -196,10 +202,14 @@ final class AgentRegistry {
 					this.evictor.unreserve();
 				}
 				state.update(updated, this.time);
-				return updated;
+				changed = updated;
 			}
 			finally {
 				state.unlock();
+			}
+			if (changed != null) {
+				this.listeners.onQuotaChanged(agentId);
+				return changed;
 			}
 		}
 	}

@@ -187,6 +187,18 @@ final class CompositeListener implements QuotaListener {
 	}
 
 	@Override
+	public void onQuotaChanged(String agentId) {
+		for (QuotaListener listener : this.listeners) {
+			try {
+				listener.onQuotaChanged(agentId);
+			}
+			catch (Throwable ex) {
+				// Listeners must never disturb accounting.
+			}
+		}
+	}
+
+	@Override
 	public void onBudgetWarning(String agentId, Budget budget, long spent, Instant resetsAt) {
 		for (QuotaListener listener : this.fanout.all) {
 			try {

@@ -51,6 +51,16 @@ public interface QuotaListener {
 	}
 
 	/**
+	 * The quota of a known agent was replaced ({@link PolicyEngine#setQuota} on an agent that
+	 * had one, {@link PolicyEngine#updateQuota}), so its limits and budgets may differ from
+	 * before. Told after the change, outside the engine's locks; an agent that becomes known is
+	 * told with {@link #onAgentAdded(String)} instead.
+	 * @param agentId the agent
+	 */
+	default void onQuotaChanged(String agentId) {
+	}
+
+	/**
 	 * A budget's spending in its window reached its {@link Budget#warnAt() warning threshold}.
 	 * Told once per window (for a duration window, at most once per window's duration), after
 	 * the charge that reached it.

@@ -32,15 +32,19 @@ public class AgentController {
 
 	private final AgentService agents;
 
+	private final AgentDrafts drafts;
+
 	private final PolicyEngine engine;
 
 	/**
 	 * Create the controller.
 	 * @param agents the agents
+	 * @param drafts the agents' drafts, straight model calls under their budgets
 	 * @param engine the quota engine, to tell unknown agents apart
 	 */
-	public AgentController(AgentService agents, PolicyEngine engine) {
+	public AgentController(AgentService agents, AgentDrafts drafts, PolicyEngine engine) {
 		this.agents = agents;
+		this.drafts = drafts;
 		this.engine = engine;
 	}
 
@@ -55,6 +59,21 @@ public class AgentController {
 		requireKnown(agent);
 		String prompt = (request != null && request.prompt() != null) ? request.prompt() : "what to do next";
 		return this.agents.think(agent, prompt);
+	}
+
+	/**
+	 * Let an agent write a draft: one model call that spends the agent's token and cost budgets
+	 * (a refusal by an exhausted budget answers {@code 429} with {@code Retry-After}).
+	 * @param agent the agent id
+	 * @param request the topic, optional
+	 * @return the draft and what it spent
+	 */
+	@PostMapping("/draft")
+	public AgentDrafts.Draft draft(@PathVariable String agent,
+			@RequestBody(required = false) @Nullable ThinkRequest request) {
+		requireKnown(agent);
+		String topic = (request != null && request.prompt() != null) ? request.prompt() : "the plan for this week";
+		return this.drafts.write(agent, topic);
 	}
 
 	/**

@@ -14,6 +14,7 @@ import reactor.core.publisher.Flux;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.stereotype.Service;
 
 /**
@@ -33,6 +34,9 @@ public class AgentService {
 
 	/** The agent whose tool ({@code send-email}) is not allowed. */
 	public static final String CRITIC = "critic";
+
+	/** The most tokens the model may answer to one request of an agent's {@code ChatClient}. */
+	public static final int MAX_OUTPUT_TOKENS = 200;
 
 	private final ChatModel model;
 
@@ -110,6 +114,8 @@ public class AgentService {
 	private ChatClient client(String agent) {
 		return this.clients.computeIfAbsent(agent, (id) -> ChatClient.builder(this.model)
 			.defaultSystem("You are the " + id + " agent. Use your tool once, then answer.")
+			// A bound on each answer, which also bounds what a model request may be estimated to spend.
+			.defaultOptions(ToolCallingChatOptions.builder().maxTokens(MAX_OUTPUT_TOKENS))
 			.defaultAdvisors(this.quotas.withDefaultAgentId(id))
 			.defaultTools(CRITIC.equals(id) ? this.email : this.search)
 			.build());

@@ -9,23 +9,24 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties;
+import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.ModelPrice;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.springai.ModelCallUsage;
 import io.agentcontrolplane.springai.SpringAiQuotaListener;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.stereotype.Component;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * What each agent used, as the Spring AI integration reports it to its
+ * What each agent's {@code ChatClient} used, as the Spring AI integration reports it to its
  * {@link SpringAiQuotaListener}s: tokens in the last minute (a sliding window of one-second
  * buckets), tokens and model requests in total, tool calls let through and refused, and the
- * cost today from the price table {@code sample.prices}. {@code GET /usage} serves it to the
- * dashboard. The cost is shown only: budgets that refuse on it come with the library's token
- * and cost budgets.
+ * cost today at the prices of {@code agent-control-plane.pricing}. {@code GET /usage} serves it
+ * to the dashboard. This is a view only: the budgets that refuse calls are the agents'
+ * {@code budgets}, shown by {@code /actuator/quotas}.
  */
 @Component
 @RestController
@@ -35,22 +36,23 @@ public class AgentUsage implements SpringAiQuotaListener {
 
 	private final Map<String, Account> accounts = new ConcurrentHashMap<>();
 
-	private final Prices prices;
+	private final Map<String, ModelPrice> prices;
 
 	private final Clock clock;
 
 	/**
 	 * Create the usage view.
-	 * @param prices the price per million tokens by model
+	 * @param properties the starter's properties, for the prices of the models per million tokens
 	 */
-	public AgentUsage(Prices prices) {
-		this.prices = prices;
+	public AgentUsage(AgentControlPlaneProperties properties) {
+		this.prices = Map.copyOf(properties.getPricing().getModels());
 		this.clock = Clock.systemUTC();
 	}
 
 	@Override
 	public void onModelResponse(ModelCallUsage usage) {
-		account(usage.agentId()).model(usage, price(usage.model()), this.clock);
+		ModelPrice price = (usage.model() != null) ? this.prices.get(usage.model()) : null;
+		account(usage.agentId()).model(usage, price, this.clock);
 	}
 
 	@Override
@@ -76,11 +78,6 @@ public class AgentUsage implements SpringAiQuotaListener {
 		return usage;
 	}
 
-	private BigDecimal price(@Nullable String model) {
-		BigDecimal price = (model != null) ? this.prices.perMillionTokens().get(model) : null;
-		return (price != null) ? price : BigDecimal.ZERO;
-	}
-
 	private Account account(String agentId) {
 		return this.accounts.computeIfAbsent(agentId, (id) -> new Account());
 	}
@@ -96,29 +93,11 @@ public class AgentUsage implements SpringAiQuotaListener {
 	 * @param toolCalls tool calls let through
 	 * @param toolRefusals tool calls refused
 	 * @param lastRefusal the tool and reason of the last refusal, or {@code null}
-	 * @param costToday the cost today (UTC), in the price table's currency
+	 * @param costToday the cost today (UTC), in the pricing currency
 	 */
 	public record Usage(long tokensPerMinute, long promptTokens, long completionTokens, long modelRequests,
 			@Nullable String model, long toolCalls, long toolRefusals, @Nullable String lastRefusal,
 			BigDecimal costToday) {
-
-	}
-
-	/**
-	 * The price table: what a million tokens cost, by model name.
-	 *
-	 * @param perMillionTokens the price of a million tokens (prompt or completion) by model
-	 */
-	@ConfigurationProperties("sample.prices")
-	public record Prices(Map<String, BigDecimal> perMillionTokens) {
-
-		/**
-		 * Create the table.
-		 * @param perMillionTokens the price of a million tokens by model, or {@code null} for none
-		 */
-		public Prices(@Nullable Map<String, BigDecimal> perMillionTokens) {
-			this.perMillionTokens = (perMillionTokens != null) ? Map.copyOf(perMillionTokens) : Map.of();
-		}
 
 	}
 
@@ -146,7 +125,7 @@ public class AgentUsage implements SpringAiQuotaListener {
 
 		private BigDecimal costToday = BigDecimal.ZERO;
 
-		synchronized void model(ModelCallUsage usage, BigDecimal pricePerMillion, Clock clock) {
+		synchronized void model(ModelCallUsage usage, @Nullable ModelPrice price, Clock clock) {
 			long prompt = (usage.promptTokens() != null) ? usage.promptTokens() : 0;
 			long completion = (usage.completionTokens() != null) ? usage.completionTokens() : 0;
 			long now = clock.millis() / 1000;
@@ -165,7 +144,12 @@ public class AgentUsage implements SpringAiQuotaListener {
 				this.day = today;
 				this.costToday = BigDecimal.ZERO;
 			}
-			this.costToday = this.costToday.add(pricePerMillion.multiply(BigDecimal.valueOf(prompt + completion)));
+			this.costToday = this.costToday.add(perMillion((price != null) ? price.getInput() : null, prompt))
+				.add(perMillion((price != null) ? price.getOutput() : null, completion));
+		}
+
+		private static BigDecimal perMillion(@Nullable BigDecimal pricePerMillion, long tokens) {
+			return (pricePerMillion != null) ? pricePerMillion.multiply(BigDecimal.valueOf(tokens)) : BigDecimal.ZERO;
 		}
 
 		synchronized Usage view(Clock clock) {

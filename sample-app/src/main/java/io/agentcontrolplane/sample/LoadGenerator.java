@@ -19,9 +19,10 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Makes the dashboard come alive: {@code POST /load} fires a burst of think calls at every
- * agent from the server side (a browser opens only a handful of connections per host, too few
- * to fill the quotas) and a tool fan-out, and answers at once.
+ * Makes the dashboard come alive: {@code POST /load} fires a burst of think calls and drafts at
+ * every agent from the server side (a browser opens only a handful of connections per host, too
+ * few to fill the quotas) and a tool fan-out, and answers at once. The drafts spend the agents'
+ * token and cost budgets.
  */
 @RestController
 public class LoadGenerator implements DisposableBean {
@@ -29,6 +30,8 @@ public class LoadGenerator implements DisposableBean {
 	private static final int MAX_BURST = 400;
 
 	private final AgentService agents;
+
+	private final AgentDrafts drafts;
 
 	private final PolicyEngine engine;
 
@@ -44,15 +47,18 @@ public class LoadGenerator implements DisposableBean {
 	/**
 	 * Create the load generator.
 	 * @param agents the agents
+	 * @param drafts the agents' drafts
 	 * @param engine the quota engine, for the list of agents
 	 */
-	public LoadGenerator(AgentService agents, PolicyEngine engine) {
+	public LoadGenerator(AgentService agents, AgentDrafts drafts, PolicyEngine engine) {
 		this.agents = agents;
+		this.drafts = drafts;
 		this.engine = engine;
 	}
 
 	/**
-	 * Fire a burst of think calls at every agent but the tool runner, plus one tool fan-out.
+	 * Fire a burst of think calls and half as many drafts at every agent but the tool runner,
+	 * plus one tool fan-out.
 	 * @param calls think calls per agent (1 to 50)
 	 * @param tools tool calls in the fan-out (0 to 200)
 	 * @return how many calls were started, by agent
@@ -65,7 +71,9 @@ public class LoadGenerator implements DisposableBean {
 		Map<String, Integer> started = new LinkedHashMap<>();
 		for (String agent : this.engine.snapshots().keySet()) {
 			if (!AgentService.TOOL_RUNNER.equals(agent)) {
-				started.put(agent, start(perAgent, () -> this.agents.think(agent, "load")));
+				int thinks = start(perAgent, () -> this.agents.think(agent, "load"));
+				int drafts = start(Math.max(1, perAgent / 2), () -> this.drafts.write(agent, "load"));
+				started.put(agent, thinks + drafts);
 			}
 		}
 		if (tools > 0) {

@@ -37,13 +37,18 @@ import org.springframework.boot.json.JsonParserFactory;
  * model name in the response metadata. Every question makes one tool round trip: when the
  * request offers tools, the first response asks for the first tool, with each of the tool's
  * parameters set to the question; the second request, carrying the tool's result, is answered
- * from that result. {@link #stream(Prompt)} sends the answer a few words at a time, with the
- * usage in the last chunk, as hosted models do.
+ * from that result. A request without tools is answered with 40 to 160 tokens of text (at most
+ * its {@code maxTokens}). {@link #stream(Prompt)} sends the answer a few words at a time, with
+ * the usage in the last chunk, as hosted models do.
  */
 public class SimulatedChatModel implements ChatModel {
 
 	/** The model name the simulated model reports. */
 	public static final String MODEL = "simulated-gpt";
+
+	private static final String[] FILLER = { "First, list what is known.", "Then weigh the options.",
+			"The cheapest step comes first.", "Each step is checked before the next.",
+			"Risks are written down with their owners.", "The result is summarised for the team." };
 
 	private final Settings settings;
 
@@ -149,7 +154,25 @@ public class SimulatedChatModel implements ChatModel {
 			return response(AssistantMessage.builder().content("").toolCalls(List.of(call)).build(), promptTokens,
 					"tool_calls");
 		}
-		return response(new AssistantMessage("Thought about '" + question + "'"), promptTokens, "stop");
+		return response(new AssistantMessage(answerWithoutTools(question, prompt.getOptions())), promptTokens, "stop");
+	}
+
+	/**
+	 * A request without tools is answered at some length, as a model writes a draft: between 40
+	 * and 160 tokens, never more than the request's {@code maxTokens}.
+	 */
+	private String answerWithoutTools(String question, @Nullable ChatOptions options) {
+		int tokens = 40 + this.random.nextInt(121);
+		Integer maxTokens = (options != null) ? options.getMaxTokens() : null;
+		if (maxTokens != null && maxTokens > 0) {
+			tokens = Math.min(tokens, maxTokens);
+		}
+		String topic = question.lines().findFirst().orElse("");
+		StringBuilder text = new StringBuilder("Thought about '").append(topic).append("'.");
+		for (int i = 0; text.length() < tokens * 4; i++) {
+			text.append(' ').append(FILLER[i % FILLER.length]);
+		}
+		return text.substring(0, Math.max(1, Math.min(text.length(), tokens * 4)));
 	}
 
 	private ChatResponse response(AssistantMessage output, int promptTokens, String finishReason) {

@@ -46,7 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The dashboard in a real headless Chromium (Debian's {@code chromium} and
  * {@code chromium-driver}): while the test holds think calls in flight, the bars on the page
- * show the in-flight counts that {@code /actuator/quotas} reports. Saves a screenshot to
+ * show the in-flight counts that {@code /actuator/quotas} reports, and each agent's card has a
+ * bar per budget with what remains and when it resets. Saves a screenshot to
  * {@code target/dashboard.png}.
  *
  * <p>Without Chromium the test fails when the {@code CI} environment variable is set, and is
@@ -131,9 +132,11 @@ class DashboardBrowserTests {
 
 	@Test
 	void barsShowTheInFlightCountsTheEndpointReports() throws Exception {
-		// One finished question each: the planner's tokens, and the critic's refused send-email tool.
+		// One finished question each: the planner's tokens, and the critic's refused send-email tool;
+		// and one draft of the planner, which spends its token and cost budgets.
 		assertThat(this.http.post("/agents/planner/think").statusCode()).isEqualTo(200);
 		assertThat(this.http.post("/agents/critic/think").statusCode()).isEqualTo(200);
+		assertThat(this.http.post("/agents/planner/draft").statusCode()).isEqualTo(200);
 		this.model.close();
 		hold("planner", 3);
 		hold("researcher", 5);
@@ -182,11 +185,83 @@ class DashboardBrowserTests {
 			.getText()
 			.equals("refused tool send-email: action not allowed"));
 
+		waitUntil("every agent's card has a bar per budget /actuator/quotas lists, with its unit, window and limit",
+				() -> {
+					for (String agent : List.of("planner", "researcher", "coder", "critic", "tool-runner")) {
+						if (!pageBudgets(agent, "data-unit", "data-window", "data-limit")
+							.equals(endpointBudgets(agent, "unit", "window", "limit"))) {
+							return false;
+						}
+					}
+					return true;
+				});
+		waitUntil("the planner's cost bar shows what /actuator/quotas says remains",
+				() -> pageBudgets("planner", "data-unit", "data-remaining")
+					.contains(endpointBudgets("planner", "unit", "remaining").get(2))
+						&& endpointBudgets("planner", "unit", "remaining").get(2).startsWith("cost "));
+		waitUntil("the planner's cost bar is drawn short of full, and says how much is left and when it resets", () -> {
+			WebElement cost = budgetBar("planner", "cost");
+			WebElement bar = cost.findElement(By.cssSelector(".budget-bar"));
+			String width = cost.findElement(By.cssSelector(".budget-fill")).getDomAttribute("style");
+			return cost.getText().contains("cost / day") && cost.getText().matches("(?s).*0\\.0\\d{3} of 0\\.0500 left.*")
+					&& cost.getText().contains("resets in ") && "meter".equals(bar.getDomAttribute("role"))
+					&& "0.05".equals(bar.getDomAttribute("aria-valuemax"))
+					&& bar.getDomAttribute("aria-valuetext").matches("0\\.0\\d{3} of 0\\.0500 left, resets in \\d+ h \\d+ min")
+					&& width != null && width.matches("width: (\\d|[1-9]\\d)(\\.\\d)?%;");
+		});
+		waitUntil("the planner's token bars say when they are full again",
+				() -> budgetBar("planner", "tokens").getText().matches("(?s)tokens / min.*of 4,000 left.*(resets in \\d+ s|full)"));
+
 		Path screenshot = ((TakesScreenshot) this.driver).getScreenshotAs(OutputType.FILE).toPath();
 		Path target = Path.of("target", "dashboard.png");
 		Files.createDirectories(target.getParent());
 		Files.copy(screenshot, target, StandardCopyOption.REPLACE_EXISTING);
 		assertThat(Files.size(target)).isGreaterThan(10_000);
+	}
+
+	private WebElement budgetBar(String agent, String unit) {
+		return card(agent).findElement(By.cssSelector(".budget[data-unit='" + unit + "']"));
+	}
+
+	/** The budget bars of an agent's card, each as its attributes joined by spaces. */
+	private List<String> pageBudgets(String agent, String... attributes) {
+		List<String> budgets = new ArrayList<>();
+		for (WebElement budget : card(agent).findElements(By.cssSelector(".budget"))) {
+			List<String> values = new ArrayList<>();
+			for (String attribute : attributes) {
+				values.add(normalise(budget.getDomAttribute(attribute)));
+			}
+			budgets.add(String.join(" ", values));
+		}
+		return budgets;
+	}
+
+	/** The budgets of an agent as /actuator/quotas lists them, each as its fields joined by spaces. */
+	private List<String> endpointBudgets(String agent, String... fields) {
+		String body = this.http.get("/actuator/quotas/" + agent).body();
+		List<Map<String, Object>> budgets = JsonPath.read(body, "$.budgets");
+		List<String> described = new ArrayList<>();
+		for (Map<String, Object> budget : budgets) {
+			List<String> values = new ArrayList<>();
+			for (String field : fields) {
+				values.add(normalise(String.valueOf(budget.get(field))));
+			}
+			described.add(String.join(" ", values));
+		}
+		return described;
+	}
+
+	/** Numbers compared by value: the page writes 4000 where JSON may have 4000.0, 0.05 for 0.050. */
+	private static String normalise(@org.jspecify.annotations.Nullable String value) {
+		if (value == null) {
+			return "";
+		}
+		try {
+			return new java.math.BigDecimal(value).stripTrailingZeros().toPlainString();
+		}
+		catch (NumberFormatException ex) {
+			return value;
+		}
 	}
 
 	private WebElement card(String agent) {

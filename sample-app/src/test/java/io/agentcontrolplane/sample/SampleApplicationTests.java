@@ -1,5 +1,7 @@
 package io.agentcontrolplane.sample;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -9,6 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import com.jayway.jsonpath.JsonPath;
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetUnit;
+import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.ResourceQuota;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,6 +50,9 @@ class SampleApplicationTests {
 
 	@Autowired
 	private EmailTools email;
+
+	@Autowired
+	private PolicyEngine engine;
 
 	private SampleHttp http;
 
@@ -174,6 +183,75 @@ class SampleApplicationTests {
 		assertThat(scrape).contains("agent_quota_limit_permits{agent=\"coder\"} 3.0")
 			.contains("agent_quota_limit_permits{agent=\"critic\"} 1.0")
 			.containsPattern("agent_quota_calls_total\\{agent=\"coder\",outcome=\"permitted\",reason=\"none\"} [1-9]");
+	}
+
+	@Test
+	void theThinkingAgentsHaveTokenAndCostBudgetsTheEndpointShows() {
+		String quotas = this.http.get("/actuator/quotas").body();
+		for (String agent : List.of("planner", "researcher", "coder", "critic")) {
+			List<String> units = JsonPath.read(quotas, "$.agents['" + agent + "'].budgets[*].unit");
+			assertThat(units).as(agent).contains("tokens", "cost");
+			List<Object> resets = JsonPath.read(quotas, "$.agents['" + agent + "'].budgets[*].resetsAt");
+			assertThat(resets).as(agent).hasSameSizeAs(units).doesNotContainNull();
+		}
+		assertThat(JsonPath.<List<String>>read(quotas, "$.agents.planner.budgets[*].unit"))
+			.containsExactly("tokens", "output-tokens", "cost", "requests");
+		assertThat(JsonPath.<List<String>>read(quotas, "$.agents.planner.budgets[*].window"))
+			.containsExactly("1m", "1m", "day", "1h");
+		assertThat(JsonPath.<List<Number>>read(quotas, "$.agents.planner.budgets[?(@.unit == 'cost')].warnAt"))
+			.extracting(Number::doubleValue)
+			.containsExactly(0.8);
+		assertThat(JsonPath.<List<Object>>read(quotas, "$.agents['tool-runner'].budgets")).isEmpty();
+	}
+
+	@Test
+	void aDraftSpendsWhatTheModelReportedFromTheTokenAndCostBudgets() {
+		BigDecimal costBefore = budget("coder", "cost", "day", "spent");
+		HttpResponse<String> response = this.http.post("/agents/coder/draft");
+		assertThat(response.statusCode()).isEqualTo(200);
+		long input = JsonPath.<Number>read(response.body(), "$.inputTokens").longValue();
+		long output = JsonPath.<Number>read(response.body(), "$.outputTokens").longValue();
+		assertThat(input).isGreaterThan(200);
+		assertThat(output).isBetween(40L, (long) AgentDrafts.MAX_OUTPUT_TOKENS);
+		// Priced at 2.50 (input) and 10.00 (output) per million tokens, rounded up to millionths.
+		BigDecimal cost = BigDecimal.valueOf(input * 2_500_000L + output * 10_000_000L)
+			.divide(BigDecimal.valueOf(1_000_000_000_000L), 6, RoundingMode.CEILING);
+		assertThat(budget("coder", "cost", "day", "spent").subtract(costBefore)).isEqualByComparingTo(cost);
+		// The token budgets refill over the minute (3000 and 900 a minute): right after the call
+		// they are below their limits by about what it spent.
+		assertThat(budget("coder", "tokens", "1m", "remaining")).isLessThan(BigDecimal.valueOf(3000 - input / 2));
+		assertThat(budget("coder", "output-tokens", "1m", "remaining"))
+			.isLessThanOrEqualTo(BigDecimal.valueOf(900 - output / 2));
+		String scrape = this.http.get("/actuator/prometheus").body();
+		assertThat(scrape).containsPattern("agent_quota_usage_cost_total\\{agent=\"coder\",unit=\"cost\"} [0-9.E-]+")
+			.contains("agent_quota_budget_remaining_tokens{agent=\"coder\",unit=\"tokens\",window=\"1m\"}");
+	}
+
+	@Test
+	void anExhaustedBudgetRefusesADraftWithTooManyRequestsAndRetryAfter() {
+		ResourceQuota original = this.engine.getQuota("coder").orElseThrow();
+		try {
+			this.engine.updateQuota("coder", (quota) -> quota.toBuilder("coder")
+				.budgets(Budget.builder(BudgetUnit.REQUESTS).limit(1).per("week").build())
+				.build());
+			assertThat(this.http.post("/agents/coder/draft").statusCode()).isEqualTo(200);
+			HttpResponse<String> refused = this.http.post("/agents/coder/draft");
+			assertThat(refused.statusCode()).isEqualTo(429);
+			assertThat(refused.headers().firstValue("Retry-After")).hasValueSatisfying(
+					(seconds) -> assertThat(Long.parseLong(seconds)).isBetween(1L, 7 * 24 * 3600L));
+			assertThat(refused.body()).contains("BUDGET_EXHAUSTED").contains("requests budget of 1 per week");
+		}
+		finally {
+			this.engine.updateQuota("coder", (quota) -> original);
+		}
+	}
+
+	private BigDecimal budget(String agent, String unit, String window, String field) {
+		String body = this.http.get("/actuator/quotas/" + agent).body();
+		List<Object> values = JsonPath.read(body,
+				"$.budgets[?(@.unit == '" + unit + "' && @.window == '" + window + "')]." + field);
+		assertThat(values).as(agent + " " + unit + " per " + window).hasSize(1);
+		return new BigDecimal(values.get(0).toString());
 	}
 
 	private long quota(String agent, String field) {

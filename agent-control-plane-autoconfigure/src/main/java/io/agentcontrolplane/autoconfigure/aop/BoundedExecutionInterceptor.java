@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.agentcontrolplane.quota.ActionType;
@@ -53,11 +54,15 @@ import org.springframework.core.MethodClassKey;
  * <li>Reactor {@code Mono} / {@code Flux}: see {@link ReactorBoundedExecution}.</li>
  * </ul>
  *
- * <p>Budgets: with an {@code estimate} expression the call reserves it at admission (plain and
- * {@code CompletionStage} results); with a {@code usage} expression the permit settles it from the
- * result before it is released (for a {@code CompletionStage}, when the stage completes normally).
- * A method that throws before returning refunds the whole estimate; a stage that fails keeps it
- * charged. A nested call that joins its caller's permit reserves nothing of its own.
+ * <p>Budgets: with an {@code estimate} expression the call reserves it at admission; with a
+ * {@code usage} expression the permit settles it from the result before it is released (for a
+ * {@code CompletionStage}, when the stage completes normally). A method that throws before
+ * returning refunds the whole estimate; a stage that fails keeps it charged. A nested call that
+ * joins its caller's permit reserves nothing of its own. A {@code Mono} or {@code Flux} reserves
+ * the estimate on each subscription and settles, on complete, the usage of the {@code Mono}'s
+ * value or the sum of the usages of the {@code Flux}'s elements; an error before the first
+ * element refunds the estimate, a cancel keeps it charged (see {@link ReactiveSettlement}).
+ * Reactor is only touched when a method returns one of its types.
  *
  * <p>Per call, the plain path with a literal agent id does two map reads and one thread-local
  * read (the agents the thread holds, for nested calls) and allocates nothing beyond what the
@@ -322,14 +327,36 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			throws Throwable {
 		String agentId = operation.agentId(invocation);
 		PolicyEngine engine = this.policyEngine.get();
+		boolean mono = operation.kind() == BoundedExecutionOperation.Kind.MONO;
+		if (operation.hasBudgetExpressions()) {
+			return invokeReactiveBudgeted(invocation, operation, engine, agentId, mono);
+		}
 		// Calling the method only assembles the publisher; the work, and the permit, start on
 		// subscription.
 		Object publisher = invocation.proceed();
 		Supplier<CompletableFuture<Permit>> admission = () -> engine.admitAsync(agentId, operation.action(),
 				operation.maxWait());
-		return (operation.kind() == BoundedExecutionOperation.Kind.MONO)
-				? ReactorBoundedExecution.mono(publisher, admission, maxExecutionTime(agentId))
+		return mono ? ReactorBoundedExecution.mono(publisher, admission, maxExecutionTime(agentId))
 				: ReactorBoundedExecution.flux(publisher, admission, maxExecutionTime(agentId));
+	}
+
+	/**
+	 * A {@code Mono} or {@code Flux} with an estimate or a usage expression. The estimate is
+	 * evaluated once, when the method is called (over its arguments, as for the other result
+	 * types), and reserved on each subscription; the usage is evaluated over each value as it
+	 * passes ({@link ReactiveSettlement}).
+	 */
+	private Object invokeReactiveBudgeted(MethodInvocation invocation, BoundedExecutionOperation operation,
+			PolicyEngine engine, String agentId, boolean mono) throws Throwable {
+		Usage estimate = operation.estimate(invocation);
+		Object publisher = invocation.proceed();
+		Supplier<CompletableFuture<Permit>> admission = (estimate != null)
+				? () -> engine.admitAsync(agentId, operation.action(), estimate, operation.maxWait())
+				: () -> engine.admitAsync(agentId, operation.action(), operation.maxWait());
+		Function<Object, @Nullable Usage> usageOf = (value) -> operation.settles() ? operation.usage(invocation, value)
+				: null;
+		return mono ? ReactorBoundedExecution.mono(publisher, admission, maxExecutionTime(agentId), usageOf)
+				: ReactorBoundedExecution.flux(publisher, admission, maxExecutionTime(agentId), usageOf);
 	}
 
 	private Supplier<@Nullable Duration> maxExecutionTime(String agentId) {

@@ -5,10 +5,12 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.agentcontrolplane.autoconfigure.aop.BoundedExecutionOperation.Kind;
 import io.agentcontrolplane.quota.Permit;
+import io.agentcontrolplane.quota.Usage;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -21,6 +23,11 @@ import reactor.core.publisher.Mono;
  * released exactly once on complete, error or cancel ({@code usingWhen}). Cancelling a waiting
  * subscription removes it from the queue; when the cancel races with the hand-off and the permit
  * was granted in the same instant, the permit is closed rather than dropped.
+ *
+ * <p>With {@code estimate} or {@code usage} expressions the estimate is reserved on each
+ * subscription and settled from the value of a {@code Mono}, or the sum over the elements of a
+ * {@code Flux}, on complete; refunded on an error before the first element; kept charged on
+ * cancel ({@link ReactiveSettlement}).
  */
 final class ReactorBoundedExecution {
 
@@ -49,6 +56,23 @@ final class ReactorBoundedExecution {
 		}, ReactorBoundedExecution::release, (permit, ex) -> release(permit), ReactorBoundedExecution::release);
 	}
 
+	/**
+	 * A {@code Mono} whose permit reserved an estimate: the usage of its value is settled on
+	 * complete; see {@link ReactiveSettlement} for error and cancel.
+	 */
+	static Object mono(@Nullable Object result, Supplier<CompletableFuture<Permit>> admission,
+			Supplier<@Nullable Duration> maxExecutionTime, Function<Object, @Nullable Usage> usageOf) {
+		if (result == null) {
+			return Mono.empty();
+		}
+		Mono<?> source = (Mono<?>) result;
+		return Mono.usingWhen(settlement(admission, usageOf), (settlement) -> {
+			Mono<?> counted = source.doOnNext(settlement::onNext);
+			Duration limit = maxExecutionTime.get();
+			return (limit != null) ? counted.timeout(limit) : counted;
+		}, ReactorBoundedExecution::complete, ReactorBoundedExecution::error, ReactorBoundedExecution::cancel);
+	}
+
 	static Object flux(@Nullable Object result, Supplier<CompletableFuture<Permit>> admission,
 			Supplier<@Nullable Duration> maxExecutionTime) {
 		if (result == null) {
@@ -59,6 +83,49 @@ final class ReactorBoundedExecution {
 			Duration limit = maxExecutionTime.get();
 			return (limit != null) ? withDeadline(source, limit) : source;
 		}, ReactorBoundedExecution::release, (permit, ex) -> release(permit), ReactorBoundedExecution::release);
+	}
+
+	/**
+	 * A {@code Flux} whose permit reserved an estimate: the usage of each element is added up
+	 * and the sum settled on complete; see {@link ReactiveSettlement} for error and cancel.
+	 */
+	static Object flux(@Nullable Object result, Supplier<CompletableFuture<Permit>> admission,
+			Supplier<@Nullable Duration> maxExecutionTime, Function<Object, @Nullable Usage> usageOf) {
+		if (result == null) {
+			return Flux.empty();
+		}
+		Flux<?> source = (Flux<?>) result;
+		return Flux.usingWhen(settlement(admission, usageOf), (settlement) -> {
+			Flux<?> counted = source.doOnNext(settlement::onNext);
+			Duration limit = maxExecutionTime.get();
+			return (limit != null) ? withDeadline(counted, limit) : counted;
+		}, ReactorBoundedExecution::complete, ReactorBoundedExecution::error, ReactorBoundedExecution::cancel);
+	}
+
+	private static Mono<ReactiveSettlement> settlement(Supplier<CompletableFuture<Permit>> admission,
+			Function<Object, @Nullable Usage> usageOf) {
+		return admit(admission).map((permit) -> new ReactiveSettlement(permit, usageOf));
+	}
+
+	private static Mono<Void> complete(ReactiveSettlement settlement) {
+		try {
+			settlement.complete();
+		}
+		catch (RuntimeException ex) {
+			// The permit is returned; the caller learns why the usage could not be settled.
+			return Mono.error(ex);
+		}
+		return Mono.empty();
+	}
+
+	private static Mono<Void> error(ReactiveSettlement settlement, Throwable failure) {
+		settlement.error(failure);
+		return Mono.empty();
+	}
+
+	private static Mono<Void> cancel(ReactiveSettlement settlement) {
+		settlement.cancel();
+		return Mono.empty();
 	}
 
 	/**

@@ -3,6 +3,8 @@ package io.agentcontrolplane.autoconfigure.metrics;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,6 +24,7 @@ import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaListener;
 import io.agentcontrolplane.quota.QuotaSnapshot;
 import io.agentcontrolplane.quota.QuotaStatistics;
+import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -56,8 +59,11 @@ import org.jspecify.annotations.Nullable;
  * those who opt in.
  *
  * <p>Rate budgets: {@code agent.quota.rate.remaining}, tagged {@code window} ({@code minute} or
- * {@code hour}), is the number of requests the agent may still make in the window, registered
- * for each window the agent's quota has a budget for when the agent becomes known.
+ * {@code hour}), is the number of requests the agent may still make in the window, and
+ * {@code agent.quota.budget.remaining}, tagged {@code unit} and {@code window}, what the agent
+ * may still spend of each token, cost or request budget. Both follow the quota: registered for
+ * each budget when the agent becomes known and when its quota changes (the endpoint's POST,
+ * {@link PolicyEngine#setQuota}), and removed with a budget the new quota no longer has.
  *
  * <p>The hold timer reads what the engine measured, which it does only when built with
  * {@link PolicyEngine.Builder#measureHoldTimes(boolean)} (the metrics auto-configuration sets
@@ -275,6 +281,37 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 	}
 
 	/**
+	 * Make the agent's budget gauges follow its new quota: a budget added (by the endpoint's
+	 * POST, or {@link PolicyEngine#setQuota}) gets its {@code agent.quota.budget.remaining} (or
+	 * {@code agent.quota.rate.remaining}) gauge at once, and the gauge of a budget removed goes.
+	 */
+	@Override
+	public void onQuotaChanged(String agentId) {
+		MeterRegistry registry = this.registry;
+		if (registry == null) {
+			return;
+		}
+		this.lifecycleLock.lock();
+		try {
+			AgentMeters meters = this.agents.get(agentId);
+			if (this.closed || meters == null) {
+				return;
+			}
+			QuotaStatistics statistics = this.engine.statistics(agentId).orElse(null);
+			if (meters.statistics != statistics) {
+				// Removed or re-created meanwhile: the agent's own events reconcile its meters.
+				reconcile(agentId);
+				return;
+			}
+			meters.followQuota(registry, meters.tags, this.engine.getQuota(agentId).orElse(null), this.engine,
+					agentId);
+		}
+		finally {
+			this.lifecycleLock.unlock();
+		}
+	}
+
+	/**
 	 * Make the agent's meters follow what the engine knows of the agent now. Serialised by the
 	 * lifecycle lock, so the last event for an id to run here, which runs after the engine's
 	 * last change of that id, leaves the meters matching the engine: a late "removed" of an
@@ -355,9 +392,18 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		/** The warning counters by unit and window, registered on first use. */
 		final Map<String, Counter> warnings = new ConcurrentHashMap<>();
 
+		/**
+		 * The remaining-gauges of the quota's budgets, by kind, unit and window; changed only
+		 * under the lifecycle lock, as the quota changes.
+		 */
+		private final Map<String, Meter> quotaGauges = new HashMap<>();
+
+		private final Tags tags;
+
 		AgentMeters(MeterRegistry registry, Tags tags, QuotaStatistics statistics, PolicyEngine engine,
 				String agentId) {
 			this.statistics = statistics;
+			this.tags = tags;
 			gauge(registry, tags, "limit", "The maximum number of concurrent executions of the agent", "permits",
 					QuotaStatistics::maxConcurrentExecutions);
 			gauge(registry, tags, "in.flight", "The executions of the agent holding a permit now", "permits",
@@ -376,21 +422,7 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 					QuotaStatistics::acquiredWaitNanos);
 			this.waitRejected = waitTimer(registry, tags.and(OUTCOME_TAG, "rejected"), QuotaStatistics::rejected,
 					QuotaStatistics::rejectedWaitNanos);
-			engine.getQuota(agentId).ifPresent((quota) -> {
-				if (quota.maxRequestsPerMinute().isPresent()) {
-					rateRemaining(registry, tags, "minute", () -> engine.snapshot(agentId)
-						.map(QuotaSnapshot::availableRequestsPerMinute)
-						.orElse(null));
-				}
-				if (quota.maxRequestsPerHour().isPresent()) {
-					rateRemaining(registry, tags, "hour", () -> engine.snapshot(agentId)
-						.map(QuotaSnapshot::availableRequestsPerHour)
-						.orElse(null));
-				}
-				for (Budget budget : quota.budgets()) {
-					budgetRemaining(registry, tags, budget, engine, agentId);
-				}
-			});
+			followQuota(registry, tags, engine.getQuota(agentId).orElse(null), engine, agentId);
 			timer(registry, tags, "hold", "The time a permit of the agent was held, from grant to release",
 					QuotaStatistics::timedReleases, QuotaStatistics::heldNanos);
 		}
@@ -415,12 +447,50 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 		}
 
 		/**
-		 * What is left of one window's request budget; read from a snapshot when published, NaN
-		 * once the window has no budget any more.
+		 * Make the gauges of the quota's request budgets and token, cost and request budgets
+		 * match the quota: register one for each budget that has none, remove those of budgets
+		 * the quota no longer has. A budget that keeps its unit and window keeps its gauge, which
+		 * reads the new limit. Called under the lifecycle lock.
 		 */
-		private void rateRemaining(MeterRegistry registry, Tags tags, String window,
+		void followQuota(MeterRegistry registry, Tags tags, @Nullable ResourceQuota quota, PolicyEngine engine,
+				String agentId) {
+			Map<String, Supplier<Meter>> wanted = new LinkedHashMap<>();
+			if (quota != null) {
+				if (quota.maxRequestsPerMinute().isPresent()) {
+					wanted.put("rate minute", () -> rateRemaining(registry, tags, "minute",
+							() -> engine.snapshot(agentId).map(QuotaSnapshot::availableRequestsPerMinute).orElse(null)));
+				}
+				if (quota.maxRequestsPerHour().isPresent()) {
+					wanted.put("rate hour", () -> rateRemaining(registry, tags, "hour",
+							() -> engine.snapshot(agentId).map(QuotaSnapshot::availableRequestsPerHour).orElse(null)));
+				}
+				for (Budget budget : quota.budgets()) {
+					wanted.put("budget " + budget.unit().configName() + " " + budget.window(),
+							() -> budgetRemaining(registry, tags, budget, engine, agentId));
+				}
+			}
+			this.quotaGauges.entrySet().removeIf((gauge) -> {
+				if (wanted.containsKey(gauge.getKey())) {
+					return false;
+				}
+				registry.remove(gauge.getValue());
+				this.all.remove(gauge.getValue());
+				return true;
+			});
+			wanted.forEach((key, register) -> {
+				if (!this.quotaGauges.containsKey(key)) {
+					this.quotaGauges.put(key, register.get());
+				}
+			});
+		}
+
+		/**
+		 * What is left of one window's request budget; read from a snapshot when published, NaN
+		 * while the agent is gone.
+		 */
+		private Meter rateRemaining(MeterRegistry registry, Tags tags, String window,
 				Supplier<@Nullable Long> remaining) {
-			add(Gauge.builder(PREFIX + "rate.remaining", this.statistics, (agent) -> {
+			return add(Gauge.builder(PREFIX + "rate.remaining", this.statistics, (agent) -> {
 				Long value = remaining.get();
 				return (value != null) ? value : Double.NaN;
 			})
@@ -433,13 +503,13 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 
 		/**
 		 * What is left of one budget, in its unit (cost in the pricing currency; negative while
-		 * overdrawn); NaN once the quota has no budget of that unit and window any more.
+		 * overdrawn); NaN while the agent is gone.
 		 */
-		private void budgetRemaining(MeterRegistry registry, Tags tags, Budget budget, PolicyEngine engine,
+		private Meter budgetRemaining(MeterRegistry registry, Tags tags, Budget budget, PolicyEngine engine,
 				String agentId) {
 			BudgetUnit unit = budget.unit();
 			String window = budget.window().toString();
-			add(Gauge.builder(PREFIX + "budget.remaining", this.statistics, (agent) -> engine.snapshot(agentId)
+			return add(Gauge.builder(PREFIX + "budget.remaining", this.statistics, (agent) -> engine.snapshot(agentId)
 				.flatMap((snapshot) -> snapshot.budgets()
 					.stream()
 					.filter((status) -> status.budget().unit() == unit
@@ -486,8 +556,9 @@ public class QuotaMetrics implements MeterBinder, QuotaListener, AutoCloseable {
 				.register(registry));
 		}
 
-		private void add(Meter meter) {
+		private Meter add(Meter meter) {
 			this.all.add(meter);
+			return meter;
 		}
 
 	}

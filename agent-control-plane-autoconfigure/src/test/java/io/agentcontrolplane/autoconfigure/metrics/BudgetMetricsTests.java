@@ -1,5 +1,8 @@
 package io.agentcontrolplane.autoconfigure.metrics;
 
+import java.util.List;
+
+import io.agentcontrolplane.autoconfigure.actuate.QuotasEndpoint;
 import io.agentcontrolplane.quota.Budget;
 import io.agentcontrolplane.quota.BudgetUnit;
 import io.agentcontrolplane.quota.Permit;
@@ -71,6 +74,57 @@ class BudgetMetricsTests {
 		this.engine.removeQuota("writer");
 		assertThat(this.registry.find("agent.quota.budget.remaining").gauges()).isEmpty();
 		assertThat(this.registry.find("agent.quota.usage").counters()).isEmpty();
+	}
+
+	@Test
+	void aBudgetAddedByTheEndpointsPostGetsItsGaugeAtOnce() {
+		QuotasEndpoint endpoint = new QuotasEndpoint(this.engine);
+		endpoint.updateQuota("writer", null, null, null, null, null, null,
+				List.of(Budget.builder(BudgetUnit.TOKENS).limit(1_000).per("1h").build(),
+						Budget.builder(BudgetUnit.COST).limit("1.00").per("day").build(),
+						Budget.builder(BudgetUnit.OUTPUT_TOKENS).limit(500).per("1m").build()));
+		assertThat(remaining("output-tokens", "1m")).isEqualTo(500);
+		try (Permit permit = this.engine.admit("writer", null, Usage.estimate(MODEL, 10, 20), null)) {
+			permit.settle(Usage.of(MODEL, 10, 20));
+		}
+		assertThat(remaining("output-tokens", "1m")).isBetween(480.0, 481.0);
+		assertThat(this.registry.find("agent.quota.budget.remaining").gauges()).hasSize(3);
+	}
+
+	@Test
+	void aBudgetRemovedByTheEndpointsPostTakesItsGaugeAway() {
+		QuotasEndpoint endpoint = new QuotasEndpoint(this.engine);
+		endpoint.updateQuota("writer", null, null, null, null, null, null,
+				List.of(Budget.builder(BudgetUnit.TOKENS).limit(2_000).per("1h").build()));
+		assertThat(this.registry.find("agent.quota.budget.remaining").tag("unit", "cost").gauges()).isEmpty();
+		// The budget of the same unit and window stays one gauge, reading the new limit.
+		assertThat(this.registry.find("agent.quota.budget.remaining").gauges()).hasSize(1);
+		assertThat(remaining("tokens", "1h")).isEqualTo(2_000);
+		endpoint.updateQuota("writer", null, null, null, null, null, null, List.of());
+		assertThat(this.registry.find("agent.quota.budget.remaining").gauges()).isEmpty();
+		// The agent's other meters stay.
+		assertThat(this.registry.find("agent.quota.limit").tag("agent", "writer").gauges()).hasSize(1);
+	}
+
+	@Test
+	void aRequestBudgetAddedOrRemovedByTheEndpointsPostFollowsToo() {
+		QuotasEndpoint endpoint = new QuotasEndpoint(this.engine);
+		endpoint.updateQuota("writer", null, null, 30, null, null, null);
+		assertThat(this.registry.get("agent.quota.rate.remaining").tags("agent", "writer", "window", "minute")
+			.gauge()
+			.value()).isEqualTo(30);
+		endpoint.updateQuota("writer", null, null, null, 100, null, null);
+		assertThat(this.registry.find("agent.quota.rate.remaining").gauges()).hasSize(2);
+		assertThat(this.registry.find("agent.quota.budget.remaining").gauges()).hasSize(2);
+	}
+
+	@Test
+	void aQuotaReplacedInCodeGetsItsBudgetGaugesToo() {
+		this.engine.setQuota("writer", ResourceQuota.builder("writer")
+			.budgets(Budget.builder(BudgetUnit.INPUT_TOKENS).limit(300).per("1m").build())
+			.build());
+		assertThat(this.registry.find("agent.quota.budget.remaining").gauges()).hasSize(1);
+		assertThat(remaining("input-tokens", "1m")).isEqualTo(300);
 	}
 
 	private double remaining(String unit, String window) {
