@@ -188,7 +188,7 @@ final class CompositeListener implements QuotaListener {
 
 	@Override
 	public void onQuotaChanged(String agentId) {
-		for (QuotaListener listener : this.listeners) {
+		for (QuotaListener listener : this.fanout.all) {
 			try {
 				listener.onQuotaChanged(agentId);
 			}
