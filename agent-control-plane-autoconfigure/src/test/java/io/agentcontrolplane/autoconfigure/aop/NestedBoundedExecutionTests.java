@@ -55,7 +55,7 @@ class NestedBoundedExecutionTests {
 		this.contextRunner.run((context) -> assertThatExceptionOfType(QuotaExceededException.class)
 			.isThrownBy(() -> context.getBean(Outer.class).workThenWrite())
 			.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.ACTION_NOT_ALLOWED))
-			.withMessageContaining("FILE_WRITE"));
+			.withMessageContaining("'file-write'"));
 	}
 
 	@Test
