@@ -199,13 +199,24 @@ final class QuotaPropertiesMapper {
 				canonical.add(ActionNames.canonical(name, actions.get(i)));
 			}
 			catch (IllegalArgumentException ex) {
-				throw AgentControlPlaneConfigurationException.invalidProperty(name, actions.get(i),
+				throw AgentControlPlaneConfigurationException.invalidProperty(name, printable(actions.get(i)),
 						"an action name such as api-call, tool:search or email.send: not blank, at most "
 								+ ActionNames.MAX_LENGTH + " characters, no control characters, no leading or trailing"
 								+ " white space");
 			}
 		}
 		return canonical;
+	}
+
+	/** The value with control characters shown as escapes, so the failure stays one line. */
+	private static @Nullable String printable(@Nullable String value) {
+		if (value == null) {
+			return null;
+		}
+		StringBuilder printable = new StringBuilder(value.length());
+		value.chars()
+			.forEach((c) -> printable.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : (char) c));
+		return printable.toString();
 	}
 
 	/**

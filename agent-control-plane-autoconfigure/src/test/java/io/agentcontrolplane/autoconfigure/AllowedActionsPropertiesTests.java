@@ -62,7 +62,7 @@ class AllowedActionsPropertiesTests {
 				assertThat(context).hasFailed();
 				assertThat(context.getStartupFailure()).rootCause()
 					.isInstanceOf(AgentControlPlaneConfigurationException.class)
-					.hasMessageStartingWith("Invalid value 'tool:\u0007search' for configuration property"
+					.hasMessageStartingWith("Invalid value 'tool:\\u0007search' for configuration property"
 							+ " 'agent-control-plane.quotas.support.allowed-actions[1]': expected an action name such as"
 							+ " api-call, tool:search or email.send: not blank, at most 128 characters, no control"
 							+ " characters, no leading or trailing white space.");
