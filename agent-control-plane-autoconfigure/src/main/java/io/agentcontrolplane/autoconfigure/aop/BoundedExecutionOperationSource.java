@@ -192,7 +192,7 @@ final class BoundedExecutionOperationSource {
 			return ActionNames.canonical("actionName", resolved);
 		}
 		catch (IllegalArgumentException ex) {
-			throw new AgentControlPlaneConfigurationException(where + " has an invalid actionName: " + ex.getMessage(),
+			throw new AgentControlPlaneConfigurationException(where + " has an invalid actionName: " + ex.getMessage() + ".",
 					"Name the action with at most " + ActionNames.MAX_LENGTH + " characters, no control characters and"
 							+ " no leading or trailing white space, for example actionName = \"email.send\".");
 		}
