@@ -189,12 +189,18 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			return false;
 		}
 		String action = operation.action();
-		if (action != null && !quota.allows(action)) {
-			throw new QuotaExceededException(agentId, RejectionReason.ACTION_NOT_ALLOWED,
-					"Agent '" + agentId + "' refused (ACTION_NOT_ALLOWED): action '" + action
-							+ "' is not in its allowed actions " + quota.allowedActions()
-							+ " (a nested call joins its caller's permit, but not its actions)",
-					null);
+		if (action != null) {
+			try {
+				// The engine's check, so that the refusal is counted like any other.
+				engine.checkAction(agentId, action);
+			}
+			catch (QuotaExceededException ex) {
+				QuotaExceededException explained = new QuotaExceededException(agentId, ex.reason(),
+						ex.getMessage() + " (a nested call joins its caller's permit, but not its actions)",
+						ex.retryAfter().orElse(null));
+				explained.initCause(ex);
+				throw explained;
+			}
 		}
 		return true;
 	}
