@@ -340,9 +340,18 @@ public class AgentControlPlaneProperties {
 		private @Nullable Duration maxExecutionTime;
 
 		/**
-		 * Action types an agent may take. Empty means every action type is allowed.
+		 * Action types an agent may take (the seven kinds, such as api-call). Together with
+		 * allowed-actions; both empty means every action is allowed.
 		 */
 		private @Nullable Set<ActionType> allowedActionTypes;
+
+		/**
+		 * Actions an agent may take, by name: any action name (such as tool:search or
+		 * email.send) and the seven action types by their names (such as api-call). Matched
+		 * exactly and case-sensitively. Together with allowed-action-types; both empty means
+		 * every action is allowed.
+		 */
+		private @Nullable List<String> allowedActions;
 
 		/**
 		 * Whether a call made while the same thread already holds a permit of the same agent
@@ -421,6 +430,14 @@ public class AgentControlPlaneProperties {
 			this.allowedActionTypes = allowedActionTypes;
 		}
 
+		public @Nullable List<String> getAllowedActions() {
+			return this.allowedActions;
+		}
+
+		public void setAllowedActions(@Nullable List<String> allowedActions) {
+			this.allowedActions = allowedActions;
+		}
+
 		public boolean isJoinNestedCalls() {
 			return this.joinNestedCalls;
 		}
@@ -471,10 +488,18 @@ public class AgentControlPlaneProperties {
 		private @Nullable Duration maxExecutionTime;
 
 		/**
-		 * Action types this agent may take; empty means every action type is allowed. Unset
-		 * inherits the default.
+		 * Action types this agent may take (the seven kinds, such as api-call). Together with
+		 * allowed-actions; both empty means every action is allowed. Unset inherits the default.
 		 */
 		private @Nullable Set<ActionType> allowedActionTypes;
+
+		/**
+		 * Actions this agent may take, by name: any action name (such as tool:search or
+		 * email.send) and the seven action types by their names (such as api-call). Matched
+		 * exactly and case-sensitively. Together with allowed-action-types; both empty means
+		 * every action is allowed. Unset inherits the default.
+		 */
+		private @Nullable List<String> allowedActions;
 
 		/**
 		 * Whether a call made while the same thread already holds a permit of this agent runs
@@ -551,6 +576,14 @@ public class AgentControlPlaneProperties {
 
 		public void setAllowedActionTypes(@Nullable Set<ActionType> allowedActionTypes) {
 			this.allowedActionTypes = allowedActionTypes;
+		}
+
+		public @Nullable List<String> getAllowedActions() {
+			return this.allowedActions;
+		}
+
+		public void setAllowedActions(@Nullable List<String> allowedActions) {
+			this.allowedActions = allowedActions;
 		}
 
 		public @Nullable Boolean getJoinNestedCalls() {

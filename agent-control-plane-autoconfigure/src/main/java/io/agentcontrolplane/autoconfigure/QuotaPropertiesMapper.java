@@ -14,6 +14,7 @@ import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.BudgetProp
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.Defaults;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.ModelPrice;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneProperties.Quota;
+import io.agentcontrolplane.quota.ActionNames;
 import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Budget;
 import io.agentcontrolplane.quota.BudgetUnit;
@@ -168,14 +169,58 @@ final class QuotaPropertiesMapper {
 		if (perHour != null) {
 			builder.maxRequestsPerHour(perHour);
 		}
+		// Each property inherits on its own; the quota allows the union of both.
+		List<String> actions = quota.getAllowedActions();
+		String actionsPath = ((actions != null) ? path : PREFIX + ".defaults") + ".allowed-actions";
+		List<String> allowed = new ArrayList<>(
+				allowedActions(actionsPath, (actions != null) ? actions : defaults.getAllowedActions()));
 		Set<ActionType> actionTypes = orDefault(quota.getAllowedActionTypes(), defaults.getAllowedActionTypes());
 		if (actionTypes != null) {
-			builder.allowedActionTypes(actionTypes);
+			actionTypes.forEach((type) -> allowed.add(type.actionName()));
 		}
+		builder.allowedActions(allowed);
 		List<BudgetProperties> budgets = quota.getBudgets();
 		String budgetsPath = ((budgets != null) ? path : PREFIX + ".defaults") + ".budgets";
 		builder.budgets(budgets(budgetsPath, (budgets != null) ? budgets : defaults.getBudgets(), true));
 		return builder.build();
+	}
+
+	/**
+	 * The allowed action names, each checked and brought to its canonical form.
+	 * @param path the property path of the list
+	 * @param actions the names, or {@code null} for none
+	 * @return the canonical names
+	 * @throws AgentControlPlaneConfigurationException naming the entry's property path and value
+	 */
+	static List<String> allowedActions(String path, @Nullable List<String> actions) {
+		if (actions == null) {
+			return List.of();
+		}
+		List<String> canonical = new ArrayList<>(actions.size());
+		for (int i = 0; i < actions.size(); i++) {
+			String name = path + "[" + i + "]";
+			try {
+				canonical.add(ActionNames.canonical(name, actions.get(i)));
+			}
+			catch (IllegalArgumentException ex) {
+				throw AgentControlPlaneConfigurationException.invalidProperty(name, printable(actions.get(i)),
+						"an action name such as api-call, tool:search or email.send: not blank, at most "
+								+ ActionNames.MAX_LENGTH + " characters, no control characters, no leading or trailing"
+								+ " white space");
+			}
+		}
+		return canonical;
+	}
+
+	/** The value with control characters shown as escapes, so the failure stays one line. */
+	private static @Nullable String printable(@Nullable String value) {
+		if (value == null) {
+			return null;
+		}
+		StringBuilder printable = new StringBuilder(value.length());
+		value.chars()
+			.forEach((c) -> printable.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : (char) c));
+		return printable.toString();
 	}
 
 	/**

@@ -1,13 +1,11 @@
 package io.agentcontrolplane.autoconfigure;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
-import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.DurationFormat;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
@@ -83,17 +81,12 @@ final class QuotaStartupReport implements SmartInitializingSingleton {
 				+ ", max-requests-per-hour="
 				+ (quota.maxRequestsPerHour().isPresent() ? quota.maxRequestsPerHour().getAsInt() : "unlimited")
 				+ ", max-execution-time=" + quota.maxExecutionTime().map(DurationFormat::format).orElse("none")
-				+ ", allowed-action-types=" + actionTypes(quota.allowedActionTypes()) + ", join-nested-calls="
+				+ ", allowed-actions=" + actions(quota.allowedActions()) + ", join-nested-calls="
 				+ quota.joinNestedCalls();
 	}
 
-	private static String actionTypes(Set<ActionType> actionTypes) {
-		if (actionTypes.isEmpty()) {
-			return "all";
-		}
-		return actionTypes.stream()
-			.map((type) -> type.name().toLowerCase(Locale.ROOT).replace('_', '-'))
-			.collect(Collectors.joining(", ", "[", "]"));
+	private static String actions(Set<String> actions) {
+		return actions.isEmpty() ? "all" : actions.stream().collect(Collectors.joining(", ", "[", "]"));
 	}
 
 }

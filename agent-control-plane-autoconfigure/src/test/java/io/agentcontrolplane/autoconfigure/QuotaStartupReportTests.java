@@ -56,7 +56,7 @@ class QuotaStartupReportTests {
 			assertThat(output).contains("INFO")
 				.contains("Agent 'research-agent': max-concurrent-executions=3, max-wait=2 s, fair=true,"
 						+ " max-requests-per-minute=60, max-requests-per-hour=unlimited, max-execution-time=none,"
-						+ " allowed-action-types=[file-read, api-call], join-nested-calls=true")
+						+ " allowed-actions=[file-read, api-call], join-nested-calls=true")
 				.contains("Agent 'idle-agent': max-concurrent-executions=1, max-wait=0 s");
 		});
 	}

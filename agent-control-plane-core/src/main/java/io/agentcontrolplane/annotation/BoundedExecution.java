@@ -45,11 +45,24 @@ public @interface BoundedExecution {
 	String maxWait() default "";
 
 	/**
-	 * The action this call performs. When set, the call is checked against the quota's allowed
-	 * action types. Empty (the default) means no action check.
+	 * The action this call performs, as one of the seven {@link ActionType}s. When set, the call
+	 * is checked against the quota's allowed actions. Empty (the default) means no action check.
+	 * Set this or {@link #actionName()}, not both.
 	 * @return the action, as an array of at most one element
 	 */
 	ActionType[] action() default {};
+
+	/**
+	 * The action this call performs, by name: any action name such as {@code "email.send"} or
+	 * {@code "tool:search"}, or one of the seven {@link ActionType}s by its kebab-case name
+	 * ({@code "api-call"}); {@code ${...}} placeholders allowed. When set, the call is checked
+	 * against the quota's {@link io.agentcontrolplane.quota.ResourceQuota#allowedActions()
+	 * allowed actions}, matched as {@link io.agentcontrolplane.quota.ActionNames} says (exactly,
+	 * case-sensitively). Empty (the default) means no action check. Set this or
+	 * {@link #action()}, not both: both set fails start-up.
+	 * @return the action name
+	 */
+	String actionName() default "";
 
 	/**
 	 * What one call is expected to spend, reserved from the agent's token, cost and request

@@ -411,6 +411,25 @@ final class Admission {
 		return true;
 	}
 
+	/**
+	 * Check a named action against the agent's allowed actions, counting a refusal; consumes
+	 * nothing. See {@link PolicyEngine#checkAction(String, String)}.
+	 * @param action the action, in its canonical form
+	 */
+	void checkAction(String agentId, String action) {
+		AgentState state = this.registry.lookup(agentId);
+		if (state == null) {
+			if (!this.rejections.unknownAllowed(agentId)) {
+				throw this.rejections.unknownAgent(agentId);
+			}
+			return;
+		}
+		ResourceQuota quota = state.quota();
+		if (!quota.allows(action)) {
+			throw this.rejections.actionNotAllowed(state, quota, action);
+		}
+	}
+
 	static long nanos(Duration duration) {
 		try {
 			return duration.toNanos();

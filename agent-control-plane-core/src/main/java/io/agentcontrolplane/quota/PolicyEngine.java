@@ -31,6 +31,16 @@ import org.jspecify.annotations.Nullable;
  * make the full check of one {@code @BoundedExecution} call. The permits themselves are kept by
  * a {@link PermitStore} (in memory unless another is configured).
  *
+ * <h2>Actions</h2> An agent's quota may restrict the actions it takes
+ * ({@link ResourceQuota#allowedActions()}): the seven {@link ActionType}s and any other action
+ * name such as {@code tool:search}. The {@code ActionType} forms ({@link #admit(String,
+ * ActionType, Duration)}, {@link #checkRateLimit(String, ActionType)}) and the named forms
+ * ({@link #admitAction(String, String, Duration)}, {@link #admitActionAsync},
+ * {@link #tryAdmitAction}, {@link #checkRateLimit(String, String)},
+ * {@link #checkAction(String, String)}) check the same set, matched as {@link ActionNames}
+ * says. A refused action is counted ({@link RejectionReason#ACTION_NOT_ALLOWED}) and consumes
+ * nothing; an agent without a restriction pays nothing for the check.
+ *
  * <h2>Budgets</h2> An agent whose quota lists {@link ResourceQuota#budgets() budgets} (tokens,
  * cost, requests, per a duration or a calendar window) reserves an estimate at admission
  * ({@link #admit(String, ActionType, Usage, Duration)}; without an estimate, one request), all
@@ -388,6 +398,141 @@ public final class PolicyEngine implements AutoCloseable {
 	}
 
 	/**
+	 * {@link #admit(String, ActionType, Duration)} for an action given by name, such as
+	 * {@code "tool:search"} or {@code "email.send"}: the action is checked against the agent's
+	 * {@link ResourceQuota#allowedActions() allowed actions} (matched as {@link ActionNames}
+	 * says: exactly and case-sensitively; {@code "api-call"} is {@link ActionType#API_CALL}), then
+	 * the permit is taken and the request budgets consumed. A refused action is counted
+	 * ({@link RejectionReason#ACTION_NOT_ALLOWED}) and consumes nothing.
+	 * <p>
+	 * Named {@code admitAction} rather than an overload of {@code admit}, so that
+	 * {@code admit(id, null, maxWait)} (no action check) stays unambiguous.
+	 * @param agentId the agent
+	 * @param action the action name, or {@code null} for no action check
+	 * @param maxWait the maximum wait, {@code >= 0}, or {@code null} for the quota's own
+	 * @return the permit
+	 * @throws QuotaExceededException when refused, with the reason
+	 * @throws CancellationException when interrupted while waiting
+	 * @throws IllegalArgumentException when {@code maxWait} is negative or the action is not a
+	 * valid action name (blank, longer than {@value ActionNames#MAX_LENGTH} characters, control
+	 * characters)
+	 */
+	public Permit admitAction(String agentId, @Nullable String action, @Nullable Duration maxWait) {
+		Duration wait = checkMaxWait(maxWait);
+		checkNamedAction(agentId, action);
+		return this.admission.admit(agentId, null, wait, true, null);
+	}
+
+	/**
+	 * {@link #admit(String, ActionType, Usage, Duration)} for an action given by name; the action
+	 * is checked as in {@link #admitAction(String, String, Duration)}.
+	 * @param agentId the agent
+	 * @param action the action name, or {@code null} for no action check
+	 * @param estimate what the call is expected to spend
+	 * @param maxWait the maximum wait for a permit, {@code >= 0}, or {@code null} for the quota's
+	 * own
+	 * @return the permit, holding the reservation
+	 * @throws QuotaExceededException when refused, with the reason
+	 * @throws CancellationException when interrupted while waiting
+	 * @throws IllegalArgumentException when {@code maxWait} is negative, the action is not a
+	 * valid action name, or a cost budget cannot price the estimate
+	 */
+	public Permit admitAction(String agentId, @Nullable String action, Usage estimate, @Nullable Duration maxWait) {
+		Objects.requireNonNull(estimate, "estimate");
+		Duration wait = checkMaxWait(maxWait);
+		checkNamedAction(agentId, action);
+		return this.admission.admit(agentId, null, wait, true, estimate);
+	}
+
+	/**
+	 * {@link #admitAsync(String, ActionType, Duration)} for an action given by name; the action is
+	 * checked as in {@link #admitAction(String, String, Duration)}, and a refused action fails
+	 * the future.
+	 * @param agentId the agent
+	 * @param action the action name, or {@code null} for no action check
+	 * @param maxWait the maximum wait, {@code >= 0}, or {@code null} for the quota's own
+	 * @return a future of the permit
+	 * @throws IllegalArgumentException when {@code maxWait} is negative or the action is not a
+	 * valid action name
+	 */
+	public CompletableFuture<Permit> admitActionAsync(String agentId, @Nullable String action,
+			@Nullable Duration maxWait) {
+		Duration wait = checkMaxWait(maxWait);
+		try {
+			checkNamedAction(agentId, action);
+		}
+		catch (QuotaExceededException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+		return this.admission.admitAsync(agentId, null, wait, true, null);
+	}
+
+	/**
+	 * {@link #admitAsync(String, ActionType, Usage, Duration)} for an action given by name; the
+	 * action is checked as in {@link #admitAction(String, String, Duration)}, and a refused
+	 * action fails the future.
+	 * @param agentId the agent
+	 * @param action the action name, or {@code null} for no action check
+	 * @param estimate what the call is expected to spend
+	 * @param maxWait the maximum wait for a permit, {@code >= 0}, or {@code null} for the quota's
+	 * own
+	 * @return a future of the permit, holding the reservation
+	 * @throws IllegalArgumentException when {@code maxWait} is negative or the action is not a
+	 * valid action name
+	 */
+	public CompletableFuture<Permit> admitActionAsync(String agentId, @Nullable String action, Usage estimate,
+			@Nullable Duration maxWait) {
+		Objects.requireNonNull(estimate, "estimate");
+		Duration wait = checkMaxWait(maxWait);
+		try {
+			checkNamedAction(agentId, action);
+		}
+		catch (QuotaExceededException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+		return this.admission.admitAsync(agentId, null, wait, true, estimate);
+	}
+
+	/**
+	 * {@link #tryAdmit(String, ActionType)} for an action given by name; the action is checked as
+	 * in {@link #admitAction(String, String, Duration)}.
+	 * @param agentId the agent
+	 * @param action the action name, or {@code null} for no action check
+	 * @return the permit, or empty when none is free now
+	 * @throws QuotaExceededException when refused for another reason than a busy permit
+	 * @throws IllegalArgumentException when the action is not a valid action name
+	 */
+	public Optional<Permit> tryAdmitAction(String agentId, @Nullable String action) {
+		checkNamedAction(agentId, action);
+		return Optional.ofNullable(this.admission.tryAdmit(agentId, null, null));
+	}
+
+	/**
+	 * Check an action against the agent's {@link ResourceQuota#allowedActions() allowed actions}
+	 * without taking or consuming anything: for a step inside a call that was admitted already,
+	 * such as one tool call of a model conversation. A refusal is counted like any other
+	 * ({@link QuotaSnapshot#rejected()}, listeners, metrics). An unknown agent follows the
+	 * {@link UnknownAgentPolicy}: allowed under {@code ALLOW}, refused
+	 * ({@link RejectionReason#UNKNOWN_AGENT}) under {@code REJECT}, checked against its new quota
+	 * under {@code DEFAULT_QUOTA}.
+	 * @param agentId the agent
+	 * @param action the action name, matched as {@link ActionNames} says
+	 * @throws QuotaExceededException with reason {@link RejectionReason#ACTION_NOT_ALLOWED} when
+	 * the agent may not take the action
+	 * @throws IllegalArgumentException when the action is not a valid action name
+	 */
+	public void checkAction(String agentId, String action) {
+		Objects.requireNonNull(action, "action");
+		checkNamedAction(agentId, action);
+	}
+
+	private void checkNamedAction(String agentId, @Nullable String action) {
+		if (action != null) {
+			this.admission.checkAction(agentId, ActionNames.canonical("action", action));
+		}
+	}
+
+	/**
 	 * Consume one request from the agent's per-minute and per-hour budgets. Does not touch the
 	 * concurrency permits. For an unknown agent under {@link UnknownAgentPolicy#ALLOW} this is
 	 * always {@code true}; under {@link UnknownAgentPolicy#REJECT} always {@code false}.
@@ -409,6 +554,28 @@ public final class PolicyEngine implements AutoCloseable {
 	 */
 	public boolean checkRateLimit(String agentId, ActionType action) {
 		return this.admission.checkRateLimit(agentId, Objects.requireNonNull(action, "action"));
+	}
+
+	/**
+	 * Check an action given by name, then consume one request from the agent's budgets, as
+	 * {@link #checkRateLimit(String, ActionType)} does for an {@link ActionType}. A disallowed
+	 * action returns {@code false}, is counted as a refusal and consumes nothing.
+	 * @param agentId the agent
+	 * @param action the action name, matched as {@link ActionNames} says ({@code "api-call"} is
+	 * {@link ActionType#API_CALL})
+	 * @return {@code true} when allowed (one request consumed), {@code false} otherwise (nothing
+	 * consumed)
+	 * @throws IllegalArgumentException when the action is not a valid action name
+	 */
+	public boolean checkRateLimit(String agentId, String action) {
+		String canonical = ActionNames.canonical("action", Objects.requireNonNull(action, "action"));
+		try {
+			this.admission.checkAction(agentId, canonical);
+		}
+		catch (QuotaExceededException ex) {
+			return false;
+		}
+		return this.admission.checkRateLimit(agentId, null);
 	}
 
 	/**
@@ -469,7 +636,7 @@ public final class PolicyEngine implements AutoCloseable {
 				(budget != null) ? budget.availablePerMinute() : null, boxed(quota.maxRequestsPerHour().orElse(-1)),
 				(budget != null) ? budget.availablePerHour() : null, quota.maxExecutionTime().orElse(null),
 				quota.allowedActionTypes(), oldestPermitAge(state), state.isDynamic(), this.permitStore.name(),
-				budgets);
+				budgets, quota.allowedActions());
 	}
 
 	private static @Nullable Integer boxed(int value) {

@@ -55,10 +55,14 @@ final class Rejections {
 	}
 
 	QuotaExceededException actionNotAllowed(AgentState state, ResourceQuota quota, ActionType action) {
+		return actionNotAllowed(state, quota, action.actionName());
+	}
+
+	QuotaExceededException actionNotAllowed(AgentState state, ResourceQuota quota, String action) {
 		count(state, RejectionReason.ACTION_NOT_ALLOWED, 0);
 		return new QuotaExceededException(state.agentId(), RejectionReason.ACTION_NOT_ALLOWED,
-				"Agent '" + state.agentId() + "' refused (ACTION_NOT_ALLOWED): action " + action
-						+ " is not in its allowed action types " + quota.allowedActionTypes(),
+				"Agent '" + state.agentId() + "' refused (ACTION_NOT_ALLOWED): action '" + action
+						+ "' is not in its allowed actions " + quota.allowedActions(),
 				null);
 	}
 

@@ -3,8 +3,10 @@ package io.agentcontrolplane.quota;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The limits of one agent: concurrent executions, how long a caller may wait for a slot, request
  * budgets per minute and per hour, token and cost {@link Budget budgets}, a maximum execution time
- * and the allowed action types. Immutable; validated when built. Bad values throw
+ * and the allowed actions. Immutable; validated when built. Bad values throw
  * {@link IllegalArgumentException} naming the field and the value.
  * <p>
  * {@link #maxRequestsPerMinute()} and {@link #maxRequestsPerHour()} keep their meaning and their
@@ -24,6 +26,12 @@ import org.jspecify.annotations.Nullable;
  * {@code 1h}, beside the budgets listed in {@link #budgets()}. The engine consumes both kinds in
  * one all-or-nothing step at admission ({@link PolicyEngine#admit(String, ActionType, Usage,
  * java.time.Duration)}).
+ * <p>
+ * <b>Allowed actions</b> are action names: the seven {@link ActionType}s by their kebab-case
+ * {@link ActionType#actionName() names} and any other name ({@code tool:search},
+ * {@code email.send}). {@link #allowedActions()} is the whole set, {@link #allowedActionTypes()}
+ * the {@code ActionType}s in it; none at all means every action is allowed. The matching rule
+ * and the valid names are those of {@link ActionNames}.
  */
 public final class ResourceQuota {
 
@@ -55,6 +63,8 @@ public final class ResourceQuota {
 
 	private final Set<ActionType> allowedActionTypes;
 
+	private final Set<String> allowedActions;
+
 	private final boolean joinNestedCalls;
 	private final List<Budget> budgets;
 
@@ -68,8 +78,20 @@ public final class ResourceQuota {
 		this.maxExecutionTime = builder.maxExecutionTime;
 		this.allowedActionTypes = builder.allowedActionTypes.isEmpty() ? Collections.emptySet()
 				: Collections.unmodifiableSet(EnumSet.copyOf(builder.allowedActionTypes));
+		this.allowedActions = allowedActions(builder.allowedActionTypes, builder.otherAllowedActions);
 		this.joinNestedCalls = builder.joinNestedCalls;
 		this.budgets = List.copyOf(builder.budgets);
+	}
+
+	/** The union, types first in their declaration order, then the other names as given. */
+	private static Set<String> allowedActions(Set<ActionType> types, Set<String> others) {
+		if (types.isEmpty() && others.isEmpty()) {
+			return Collections.emptySet();
+		}
+		Set<String> all = new LinkedHashSet<>();
+		types.forEach((type) -> all.add(type.actionName()));
+		all.addAll(others);
+		return Collections.unmodifiableSet(all);
 	}
 
 	/**
@@ -110,7 +132,7 @@ public final class ResourceQuota {
 			.maxWait(this.maxWait)
 			.fair(this.fair)
 			.maxExecutionTime(this.maxExecutionTime)
-			.allowedActionTypes(this.allowedActionTypes)
+			.allowedActions(this.allowedActions)
 			.joinNestedCalls(this.joinNestedCalls)
 			.budgets(this.budgets);
 		builder.maxRequestsPerMinute = this.maxRequestsPerMinute;
@@ -177,11 +199,23 @@ public final class ResourceQuota {
 	}
 
 	/**
-	 * The action types this agent may take; empty means every action is allowed.
+	 * The {@link ActionType}s among the {@link #allowedActions() allowed actions}. Empty means
+	 * every action is allowed only when {@link #allowedActions()} is empty too: a quota that
+	 * allows only {@code tool:search} has no allowed action type and refuses every one.
 	 * @return an unmodifiable set
 	 */
 	public Set<ActionType> allowedActionTypes() {
 		return this.allowedActionTypes;
+	}
+
+	/**
+	 * The actions this agent may take, by {@linkplain ActionNames canonical name}: the
+	 * {@link ActionType}s by their kebab-case names first, then the other names in the order
+	 * they were given. Empty means every action is allowed.
+	 * @return an unmodifiable set
+	 */
+	public Set<String> allowedActions() {
+		return this.allowedActions;
 	}
 
 	/**
@@ -190,7 +224,20 @@ public final class ResourceQuota {
 	 * @return {@code true} when allowed
 	 */
 	public boolean allows(ActionType action) {
-		return this.allowedActionTypes.isEmpty() || this.allowedActionTypes.contains(action);
+		return this.allowedActions.isEmpty() || this.allowedActionTypes.contains(action);
+	}
+
+	/**
+	 * Whether the given action is allowed by this quota, matched as {@link ActionNames}
+	 * describes: exactly and case-sensitively, the seven {@link ActionType} names in any case
+	 * and with {@code -} or {@code _}.
+	 * @param action the action name
+	 * @return {@code true} when allowed
+	 * @throws IllegalArgumentException when the name is not a valid action name
+	 */
+	public boolean allows(String action) {
+		String canonical = ActionNames.canonical("action", action);
+		return this.allowedActions.isEmpty() || this.allowedActions.contains(canonical);
 	}
 
 	/**
@@ -242,7 +289,7 @@ public final class ResourceQuota {
 				&& this.maxRequestsPerMinute == other.maxRequestsPerMinute
 				&& this.maxRequestsPerHour == other.maxRequestsPerHour
 				&& Objects.equals(this.maxExecutionTime, other.maxExecutionTime)
-				&& this.allowedActionTypes.equals(other.allowedActionTypes)
+				&& this.allowedActions.equals(other.allowedActions)
 				&& this.joinNestedCalls == other.joinNestedCalls
 				&& this.budgets.equals(other.budgets);
 	}
@@ -250,7 +297,7 @@ public final class ResourceQuota {
 	@Override
 	public int hashCode() {
 		return Objects.hash(this.agentId, this.maxConcurrentExecutions, this.maxWait, this.fair,
-				this.maxRequestsPerMinute, this.maxRequestsPerHour, this.maxExecutionTime, this.allowedActionTypes,
+				this.maxRequestsPerMinute, this.maxRequestsPerHour, this.maxExecutionTime, this.allowedActions,
 				this.joinNestedCalls, this.budgets);
 	}
 
@@ -260,8 +307,8 @@ public final class ResourceQuota {
 				+ ", maxWait=" + this.maxWait + ", fair=" + this.fair + ", maxRequestsPerMinute="
 				+ ((this.maxRequestsPerMinute < 0) ? "unlimited" : this.maxRequestsPerMinute) + ", maxRequestsPerHour="
 				+ ((this.maxRequestsPerHour < 0) ? "unlimited" : this.maxRequestsPerHour) + ", maxExecutionTime="
-				+ ((this.maxExecutionTime != null) ? this.maxExecutionTime : "none") + ", allowedActionTypes="
-				+ (this.allowedActionTypes.isEmpty() ? "all" : this.allowedActionTypes) + ", joinNestedCalls="
+				+ ((this.maxExecutionTime != null) ? this.maxExecutionTime : "none") + ", allowedActions="
+				+ (this.allowedActions.isEmpty() ? "all" : this.allowedActions) + ", joinNestedCalls="
 				+ this.joinNestedCalls + ", budgets="
 				+ (this.budgets.isEmpty() ? "none" : this.budgets) + "]";
 	}
@@ -287,6 +334,9 @@ public final class ResourceQuota {
 		private @Nullable Duration maxExecutionTime;
 
 		private Set<ActionType> allowedActionTypes = EnumSet.noneOf(ActionType.class);
+
+		/** The allowed actions that are none of the seven {@link ActionType}s, canonical. */
+		private Set<String> otherAllowedActions = new LinkedHashSet<>();
 
 		private boolean joinNestedCalls = DEFAULT_JOIN_NESTED_CALLS;
 		private final List<Budget> budgets = new ArrayList<>();
@@ -382,7 +432,9 @@ public final class ResourceQuota {
 		}
 
 		/**
-		 * The action types this agent may take; none means every action is allowed.
+		 * The action types this agent may take, replacing the action types set before and
+		 * keeping the other {@link #allowedActions(String...) allowed actions}; no action type
+		 * and no other action means every action is allowed.
 		 * @param actionTypes the allowed action types
 		 * @return this builder
 		 */
@@ -394,7 +446,9 @@ public final class ResourceQuota {
 		}
 
 		/**
-		 * The action types this agent may take; an empty set means every action is allowed.
+		 * The action types this agent may take, replacing the action types set before and
+		 * keeping the other {@link #allowedActions(String...) allowed actions}; no action type
+		 * and no other action means every action is allowed.
 		 * @param actionTypes the allowed action types
 		 * @return this builder
 		 */
@@ -403,6 +457,52 @@ public final class ResourceQuota {
 				throw new IllegalArgumentException("allowedActionTypes must not be null or contain null, was " + actionTypes);
 			}
 			this.allowedActionTypes = actionTypes.isEmpty() ? EnumSet.noneOf(ActionType.class) : EnumSet.copyOf(actionTypes);
+			return this;
+		}
+
+		/**
+		 * The actions this agent may take, by name, replacing every allowed action set before
+		 * (action types included); none means every action is allowed. A name that is one of
+		 * the seven {@link ActionType}s ({@code api-call}, also {@code API_CALL}) allows that
+		 * type; any other name ({@code tool:search}, {@code email.send}) is matched exactly and
+		 * case-sensitively, see {@link ActionNames}.
+		 * @param actions the allowed action names
+		 * @return this builder
+		 * @throws IllegalArgumentException naming the entry ({@code allowedActions[1]}) when a
+		 * name is blank, longer than {@value ActionNames#MAX_LENGTH} characters, or holds
+		 * control characters; the builder is left as it was
+		 */
+		public Builder allowedActions(String... actions) {
+			if (actions == null) {
+				throw new IllegalArgumentException("allowedActions must not be null");
+			}
+			return allowedActions(Arrays.asList(actions));
+		}
+
+		/**
+		 * The actions this agent may take, by name; see {@link #allowedActions(String...)}.
+		 * @param actions the allowed action names
+		 * @return this builder
+		 */
+		public Builder allowedActions(Collection<String> actions) {
+			if (actions == null) {
+				throw new IllegalArgumentException("allowedActions must not be null");
+			}
+			Set<ActionType> types = EnumSet.noneOf(ActionType.class);
+			Set<String> others = new LinkedHashSet<>();
+			int i = 0;
+			for (String action : actions) {
+				String canonical = ActionNames.canonical("allowedActions[" + i++ + "]", action);
+				Optional<ActionType> type = ActionType.fromActionName(canonical);
+				if (type.isPresent()) {
+					types.add(type.get());
+				}
+				else {
+					others.add(canonical);
+				}
+			}
+			this.allowedActionTypes = types;
+			this.otherAllowedActions = others;
 			return this;
 		}
 

@@ -24,7 +24,7 @@ class ResourceQuotaBudgetsTests {
 		assertThat(quota.hasBudgets()).isFalse();
 		assertThat(quota).hasToString("ResourceQuota[agentId=a, maxConcurrentExecutions=1, maxWait=PT0S, fair=true, "
 				+ "maxRequestsPerMinute=unlimited, maxRequestsPerHour=unlimited, maxExecutionTime=none, "
-				+ "allowedActionTypes=all, joinNestedCalls=true, budgets=none]");
+				+ "allowedActions=all, joinNestedCalls=true, budgets=none]");
 	}
 
 	@Test

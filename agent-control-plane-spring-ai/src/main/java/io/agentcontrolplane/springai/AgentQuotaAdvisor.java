@@ -11,6 +11,8 @@ import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
+import io.agentcontrolplane.quota.ResourceQuota;
+import io.agentcontrolplane.quota.Usage;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -28,6 +30,8 @@ import org.springframework.ai.chat.client.advisor.api.StreamAdvisorChain;
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
 import org.springframework.ai.model.tool.ToolCallingChatOptions;
+import org.springframework.ai.tokenizer.JTokkitTokenCountEstimator;
+import org.springframework.ai.tokenizer.TokenCountEstimator;
 import org.springframework.ai.tool.ToolCallback;
 
 /**
@@ -40,9 +44,10 @@ import org.springframework.ai.tool.ToolCallback;
  * advisor per {@code ChatClient} via {@link #withDefaultAgentId}). A request with none fails
  * with {@link IllegalStateException}, so that no call slips past its quota unnoticed.
  *
- * <p><b>Admission.</b> {@link PolicyEngine#admit}/{@link PolicyEngine#admitAsync} with the
- * advisor's action ({@link ActionType#API_CALL} by default): allowed action, concurrency
- * permit, one request from the request budget. The permit is held until the response; for a
+ * <p><b>Admission.</b> {@link PolicyEngine#admitAction}/{@link PolicyEngine#admitActionAsync}
+ * with the advisor's action ({@code api-call}, {@link ActionType#API_CALL}, by default; any
+ * action name with {@link Builder#actionName}): allowed action, concurrency permit, one request
+ * from the request budget, and the estimate from the token and cost budgets (below). The permit is held until the response; for a
  * stream until the {@code Flux} completes, fails or is cancelled. What one permit covers is the
  * {@link PermitScope}: each model request (default; the permit is taken inside Spring AI's
  * tool-calling loop, so a tool round trip takes two) or the whole {@code ChatClient} call.
@@ -54,6 +59,27 @@ import org.springframework.ai.tool.ToolCallback;
  * advisor of its own inside the tool-calling loop, which sees each model request and
  * response. It also wraps the request's tools with its {@link ToolGovernance}, if any, and
  * tells them the agent through the tool context.
+ *
+ * <p><b>Budgets.</b> For an agent whose quota has {@link ResourceQuota#budgets() budgets}
+ * (tokens, cost), each permit reserves an estimate at admission
+ * ({@link PolicyEngine#admitAction(String, String, Usage, Duration)}): the prompt's tokens as
+ * Spring AI's {@link TokenCountEstimator} counts them (by default
+ * {@link JTokkitTokenCountEstimator}, the messages, tool calls, tool results and tool
+ * definitions), and the request's {@link ChatOptions#getMaxTokens() max-tokens} option for the
+ * answer, or {@link Builder#defaultMaxOutputTokens} (default
+ * {@value #DEFAULT_MAX_OUTPUT_TOKENS}) when the request sets none. The estimate names no model,
+ * so a cost budget prices it at the highest prices of the engine's pricing. When the call ends
+ * the permit {@linkplain Permit#settle(Usage) settles} the usage the responses reported
+ * ({@code ChatResponse.getMetadata().getUsage()}, priced for the model
+ * {@code getModel()} names; a model without a price is charged the highest prices), so each
+ * budget ends at what the provider reported. A stream settles the usage its chunks reported
+ * (providers send it in the last chunk); a stream that reports none, or is cancelled before
+ * its end, keeps the estimate charged, as does a call that fails after it reached the provider:
+ * its real usage is unknown, and the estimate is the most it could have spent. A call that
+ * fails before it reached the provider (connection refused, unknown host) is
+ * {@linkplain Permit#refund() refunded} in full. Under {@link PermitScope#CHAT_CLIENT_CALL} the
+ * permit reserves the estimate of the first model request and settles the usage of all of
+ * them. Agents without budgets pay nothing for this: no tokens are counted.
  *
  * <p><b>Usage and provider feedback.</b> Each model response's usage (prompt and completion
  * tokens, model name) goes to the {@link SpringAiQuotaListener}s; its {@code RateLimit} goes
@@ -69,6 +95,9 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 	/** Just outside Spring AI's tool-calling loop, inside chat-memory advisors. */
 	public static final int DEFAULT_ORDER = ToolCallingAdvisor.DEFAULT_ORDER - 50;
 
+	/** The output tokens a model request is expected to spend when it sets no max-tokens. */
+	public static final int DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
 	/** Inside Spring AI's tool-calling loop: runs once per model request. */
 	static final int MODEL_REQUEST_ORDER = ToolCallingAdvisor.DEFAULT_ORDER + 50;
 
@@ -82,7 +111,7 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 
 	private final PermitScope permitScope;
 
-	private final @Nullable ActionType action;
+	private final @Nullable String action;
 
 	private final @Nullable Duration maxWait;
 
@@ -97,6 +126,12 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 	private final List<ModelRequestCustomizer> requestCustomizers;
 
 	private final int order;
+
+	private final @Nullable TokenCountEstimator tokenCountEstimator;
+
+	private final int defaultMaxOutputTokens;
+
+	private final ModelCallBudgets budgets;
 
 	private final ModelRequestAdvisor modelRequestAdvisor = new ModelRequestAdvisor();
 
@@ -113,6 +148,11 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		this.listeners = List.copyOf(builder.listeners);
 		this.requestCustomizers = List.copyOf(builder.requestCustomizers);
 		this.order = builder.order;
+		this.tokenCountEstimator = builder.tokenCountEstimator;
+		this.defaultMaxOutputTokens = builder.defaultMaxOutputTokens;
+		TokenCountEstimator estimator = builder.tokenCountEstimator;
+		this.budgets = new ModelCallBudgets(builder.engine,
+				(estimator != null) ? () -> estimator : DefaultEstimator::get, builder.defaultMaxOutputTokens);
 	}
 
 	/**
@@ -141,6 +181,8 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		builder.listeners.addAll(this.listeners);
 		builder.requestCustomizers.addAll(this.requestCustomizers);
 		builder.order = this.order;
+		builder.tokenCountEstimator = this.tokenCountEstimator;
+		builder.defaultMaxOutputTokens = this.defaultMaxOutputTokens;
 		return builder;
 	}
 
@@ -175,19 +217,30 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 	@Override
 	public ChatClientResponse adviseCall(ChatClientRequest request, CallAdvisorChain chain) {
 		String agentId = agentIdOf(request);
-		ChatClientRequest scoped = withScope(request, new AgentCallScope(agentId));
+		AgentCallScope scope = new AgentCallScope(agentId);
+		ChatClientRequest scoped = withScope(request, scope);
 		CallAdvisorChain next = chain.copy(this);
 		boolean inner = next instanceof BaseAdvisorChain;
 		if (next instanceof BaseAdvisorChain base) {
 			next = base.mutate().push(this.modelRequestAdvisor).build();
 		}
 		if (this.permitScope == PermitScope.CHAT_CLIENT_CALL || !inner) {
-			try (Permit permit = admit(agentId, modelOf(request))) {
+			UsageTally tally = scope.usage();
+			Permit permit = admit(agentId, modelOf(request), request);
+			try {
 				ChatClientResponse response = next.nextCall(scoped);
 				if (!inner) {
-					recordResponse(agentId, modelOf(request), response, false);
+					add(tally, recordResponse(agentId, modelOf(request), response, false));
 				}
+				this.budgets.settle(permit, tally);
 				return response;
+			}
+			catch (RuntimeException | Error ex) {
+				this.budgets.failed(permit, ex, tally);
+				throw ex;
+			}
+			finally {
+				permit.close();
 			}
 		}
 		return next.nextCall(scoped);
@@ -196,14 +249,16 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 	@Override
 	public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
 		String agentId = agentIdOf(request);
-		ChatClientRequest scoped = withScope(request, new AgentCallScope(agentId));
+		AgentCallScope scope = new AgentCallScope(agentId);
+		ChatClientRequest scoped = withScope(request, scope);
 		StreamAdvisorChain copy = chain.copy(this);
 		boolean inner = copy instanceof BaseAdvisorChain;
 		StreamAdvisorChain next = (copy instanceof BaseAdvisorChain base)
 				? base.mutate().push(this.modelRequestAdvisor).build() : copy;
 		if (this.permitScope == PermitScope.CHAT_CLIENT_CALL || !inner) {
-			return holding(admitAsync(agentId, modelOf(request)), () -> inner ? next.nextStream(scoped)
-					: recordingStream(agentId, modelOf(request), next.nextStream(scoped)));
+			UsageTally tally = scope.usage();
+			return holding(admitAsync(agentId, modelOf(request), request), tally, () -> inner
+					? next.nextStream(scoped) : recordingStream(agentId, modelOf(request), next.nextStream(scoped), tally));
 		}
 		return next.nextStream(scoped);
 	}
@@ -248,16 +303,27 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		return (model != null && !model.isBlank()) ? model : null;
 	}
 
-	private Permit admit(String agentId, @Nullable String model) {
+	private Permit admit(String agentId, @Nullable String model, ChatClientRequest request) {
 		checkProvider(agentId, model);
-		return this.engine.admit(agentId, this.action, this.maxWait);
+		Usage estimate = this.budgets.estimate(agentId, request.prompt());
+		return (estimate != null) ? this.engine.admitAction(agentId, this.action, estimate, this.maxWait)
+				: this.engine.admitAction(agentId, this.action, this.maxWait);
 	}
 
-	private Mono<Permit> admitAsync(String agentId, @Nullable String model) {
+	private Mono<Permit> admitAsync(String agentId, @Nullable String model, ChatClientRequest request) {
 		return Mono.defer(() -> {
 			checkProvider(agentId, model);
-			return Mono.fromFuture(() -> this.engine.admitAsync(agentId, this.action, this.maxWait));
+			Usage estimate = this.budgets.estimate(agentId, request.prompt());
+			return Mono.fromFuture(() -> (estimate != null)
+					? this.engine.admitActionAsync(agentId, this.action, estimate, this.maxWait)
+					: this.engine.admitActionAsync(agentId, this.action, this.maxWait));
 		});
+	}
+
+	private static void add(UsageTally tally, @Nullable ModelCallUsage usage) {
+		if (usage != null) {
+			tally.add(usage);
+		}
 	}
 
 	private void checkProvider(String agentId, @Nullable String model) {
@@ -290,29 +356,46 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 	}
 
 	/**
-	 * The responses, with the permit held until they complete, fail or are cancelled. On
-	 * cancel the permit is returned before the cancel travels upstream, as a model client may
-	 * block the cancelling thread until its pending read returns.
+	 * The responses, with the permit held until they complete, fail or are cancelled, and
+	 * settled from the tally when they complete or fail. On cancel the permit is returned
+	 * (keeping its estimate) before the cancel travels upstream, as a model client may block the
+	 * cancelling thread until its pending read returns.
 	 */
-	private static Flux<ChatClientResponse> holding(Mono<Permit> admission,
+	private Flux<ChatClientResponse> holding(Mono<Permit> admission, UsageTally tally,
 			Supplier<Flux<ChatClientResponse>> responses) {
 		return Flux.usingWhen(admission, (permit) -> responses.get().doOnCancel(permit::close),
+				(permit) -> Mono.fromRunnable(() -> closeAfter(permit, () -> this.budgets.settle(permit, tally))),
+				(permit, failure) -> Mono.fromRunnable(
+						() -> closeAfter(permit, () -> this.budgets.failed(permit, failure, tally))),
 				(permit) -> Mono.fromRunnable(permit::close));
 	}
 
+	private static void closeAfter(Permit permit, Runnable settlement) {
+		try {
+			settlement.run();
+		}
+		finally {
+			permit.close();
+		}
+	}
+
 	private Flux<ChatClientResponse> recordingStream(String agentId, @Nullable String requestModel,
-			Flux<ChatClientResponse> responses) {
+			Flux<ChatClientResponse> responses, UsageTally... tallies) {
 		return Flux.defer(() -> {
 			StreamedResponse last = new StreamedResponse();
-			return responses.doOnNext(last::add)
-				.doOnComplete(() -> last.record(this, agentId, requestModel));
+			return responses.doOnNext(last::add).doOnComplete(() -> {
+				ModelCallUsage usage = last.record(this, agentId, requestModel);
+				for (UsageTally tally : tallies) {
+					add(tally, usage);
+				}
+			});
 		});
 	}
 
-	void recordResponse(String agentId, @Nullable String requestModel, @Nullable ChatClientResponse response,
-			boolean streamed) {
+	@Nullable ModelCallUsage recordResponse(String agentId, @Nullable String requestModel,
+			@Nullable ChatClientResponse response, boolean streamed) {
 		if (response == null || response.chatResponse() == null) {
-			return;
+			return null;
 		}
 		var metadata = response.chatResponse().getMetadata();
 		String responseModel = metadata.getModel();
@@ -332,6 +415,7 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		if (this.providerRateLimits != null && rateModel != null) {
 			this.providerRateLimits.record(agentId, rateModel, metadata.getRateLimit());
 		}
+		return (usage != null) ? callUsage : null;
 	}
 
 	/**
@@ -357,9 +441,11 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 			this.lastWithMetadata = response;
 		}
 
-		void record(AgentQuotaAdvisor advisor, String agentId, @Nullable String requestModel) {
+		@Nullable ModelCallUsage record(AgentQuotaAdvisor advisor, String agentId, @Nullable String requestModel) {
 			ChatClientResponse response = (this.withUsage != null) ? this.withUsage : this.lastWithMetadata;
-			advisor.recordResponse(agentId, requestModel, response, true);
+			ModelCallUsage usage = advisor.recordResponse(agentId, requestModel, response, true);
+			// A stream that reported no tokens reported no usage: its estimate stays charged.
+			return (this.withUsage != null) ? usage : null;
 		}
 
 	}
@@ -389,14 +475,24 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 			String model = modelOf(request);
 			request = customized(request, agentId);
 			if (AgentQuotaAdvisor.this.permitScope == PermitScope.MODEL_REQUEST) {
-				try (Permit permit = admit(agentId, model)) {
+				UsageTally tally = new UsageTally();
+				Permit permit = admit(agentId, model, request);
+				try {
 					ChatClientResponse response = chain.nextCall(request);
-					recordResponse(agentId, model, response, false);
+					add(tally, recordResponse(agentId, model, response, false));
+					AgentQuotaAdvisor.this.budgets.settle(permit, tally);
 					return response;
+				}
+				catch (RuntimeException | Error ex) {
+					AgentQuotaAdvisor.this.budgets.failed(permit, ex, tally);
+					throw ex;
+				}
+				finally {
+					permit.close();
 				}
 			}
 			ChatClientResponse response = chain.nextCall(request);
-			recordResponse(agentId, model, response, false);
+			add(scope.usage(), recordResponse(agentId, model, response, false));
 			return response;
 		}
 
@@ -409,10 +505,24 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 			String model = modelOf(request);
 			ChatClientRequest customized = customized(request, agentId);
 			if (AgentQuotaAdvisor.this.permitScope == PermitScope.MODEL_REQUEST) {
-				return holding(admitAsync(agentId, model),
-						() -> recordingStream(agentId, model, chain.nextStream(customized)));
+				return Flux.defer(() -> {
+					UsageTally tally = new UsageTally();
+					return holding(admitAsync(agentId, model, customized), tally,
+							() -> recordingStream(agentId, model, chain.nextStream(customized), tally));
+				});
 			}
-			return recordingStream(agentId, model, chain.nextStream(customized));
+			return recordingStream(agentId, model, chain.nextStream(customized), scope.usage());
+		}
+
+	}
+
+	/** The default estimator, created on first use: loading its encoding takes a while. */
+	private static final class DefaultEstimator {
+
+		private static final TokenCountEstimator INSTANCE = new JTokkitTokenCountEstimator();
+
+		static TokenCountEstimator get() {
+			return INSTANCE;
 		}
 
 	}
@@ -430,7 +540,7 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 
 		private PermitScope permitScope = PermitScope.MODEL_REQUEST;
 
-		private @Nullable ActionType action = ActionType.API_CALL;
+		private @Nullable String action = ActionType.API_CALL.actionName();
 
 		private @Nullable Duration maxWait;
 
@@ -445,6 +555,10 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		private final List<ModelRequestCustomizer> requestCustomizers = new ArrayList<>();
 
 		private int order = DEFAULT_ORDER;
+
+		private @Nullable TokenCountEstimator tokenCountEstimator;
+
+		private int defaultMaxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS;
 
 		private Builder(PolicyEngine engine) {
 			this.engine = Objects.requireNonNull(engine, "engine");
@@ -491,7 +605,49 @@ public final class AgentQuotaAdvisor implements CallAdvisor, StreamAdvisor {
 		 * @return this builder
 		 */
 		public Builder action(@Nullable ActionType action) {
-			this.action = action;
+			this.action = (action != null) ? action.actionName() : null;
+			return this;
+		}
+
+		/**
+		 * Set the action, by name, checked against the agent's allowed actions (default
+		 * {@code api-call}), such as {@code model:chat}; matched as
+		 * {@link io.agentcontrolplane.quota.ActionNames} says.
+		 * @param actionName the action name, or {@code null} for no check
+		 * @return this builder
+		 * @throws IllegalArgumentException when the name is not a valid action name
+		 */
+		public Builder actionName(@Nullable String actionName) {
+			this.action = (actionName != null)
+					? io.agentcontrolplane.quota.ActionNames.canonical("actionName", actionName) : null;
+			return this;
+		}
+
+		/**
+		 * Set the estimator of a prompt's tokens, for the estimate a model request reserves from
+		 * the agent's token and cost budgets (default a {@link JTokkitTokenCountEstimator},
+		 * created when first needed).
+		 * @param tokenCountEstimator the estimator, or {@code null} for the default
+		 * @return this builder
+		 */
+		public Builder tokenCountEstimator(@Nullable TokenCountEstimator tokenCountEstimator) {
+			this.tokenCountEstimator = tokenCountEstimator;
+			return this;
+		}
+
+		/**
+		 * Set the output tokens a model request that sets no max-tokens option is expected to
+		 * spend (default {@value AgentQuotaAdvisor#DEFAULT_MAX_OUTPUT_TOKENS}). Only the
+		 * estimate depends on it: the settlement charges what the response reported.
+		 * @param defaultMaxOutputTokens the tokens, {@code >= 0}
+		 * @return this builder
+		 */
+		public Builder defaultMaxOutputTokens(int defaultMaxOutputTokens) {
+			if (defaultMaxOutputTokens < 0) {
+				throw new IllegalArgumentException(
+						"defaultMaxOutputTokens must be >= 0, was " + defaultMaxOutputTokens);
+			}
+			this.defaultMaxOutputTokens = defaultMaxOutputTokens;
 			return this;
 		}
 

@@ -6,15 +6,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 
+import io.agentcontrolplane.quota.ActionNames;
 import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
-import io.agentcontrolplane.quota.ResourceQuota;
-import io.agentcontrolplane.quota.UnknownAgentPolicy;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -32,8 +30,11 @@ import org.springframework.ai.tool.ToolCallback;
  * <li>counts against the maximum number of tool calls per {@code ChatClient} call
  * ({@link ToolCallLimitExceededException} beyond it; a model that calls again after being told
  * gets the exception thrown, whatever the refusal mode, as it would loop for ever);</li>
- * <li>checks the tool's action against the agent's allowed actions
- * ({@link RejectionReason#ACTION_NOT_ALLOWED});</li>
+ * <li>checks the tool's action name against the agent's allowed actions through the engine
+ * ({@link PolicyEngine#checkAction(String, String)}), so that a refusal
+ * ({@link RejectionReason#ACTION_NOT_ALLOWED}) is counted in the agent's {@code rejected}, its
+ * {@link io.agentcontrolplane.quota.QuotaListener}s, metrics and {@code /actuator/quotas} like
+ * any other, under both refusal modes;</li>
  * <li>when the engine has a quota for the tool's quota key (default {@code tool:<tool-name>}),
  * takes a permit of that key for the duration of the tool call (its concurrency and request
  * budget, refusals as for any agent).</li>
@@ -43,9 +44,11 @@ import org.springframework.ai.tool.ToolCallback;
  * outside such a {@code ChatClient} call (no agent known) runs unchecked.
  *
  * <p><b>Action names.</b> Each tool has an action name, {@code tool:<tool-name>} unless set
- * otherwise. The engine checks allowed actions only against the seven {@link ActionType}s
- * today, so the action name is mapped to an {@code ActionType} ({@link ActionType#API_CALL}
- * unless set otherwise) for the check.
+ * otherwise ({@link Builder#actionName}, or {@link Builder#actionType} for one of the seven
+ * {@link ActionType}s). An agent whose quota lists allowed actions may call a tool only when its
+ * action name is among them ({@code allowed-actions: [api-call, tool:search]}), matched exactly
+ * and case-sensitively as {@link io.agentcontrolplane.quota.ActionNames} says; an agent without
+ * a restriction may call every tool.
  */
 public final class ToolGovernance {
 
@@ -74,11 +77,7 @@ public final class ToolGovernance {
 
 	private final Map<String, String> actionNames;
 
-	private final Map<String, ActionType> actionTypes;
-
 	private final Map<String, String> quotaKeys;
-
-	private final ActionType defaultActionType;
 
 	private final int maxToolCallsPerCall;
 
@@ -91,9 +90,7 @@ public final class ToolGovernance {
 	private ToolGovernance(Builder builder) {
 		this.engine = builder.engine;
 		this.actionNames = Map.copyOf(builder.actionNames);
-		this.actionTypes = Map.copyOf(builder.actionTypes);
 		this.quotaKeys = Map.copyOf(builder.quotaKeys);
-		this.defaultActionType = builder.defaultActionType;
 		this.maxToolCallsPerCall = builder.maxToolCallsPerCall;
 		this.refusalMode = builder.refusalMode;
 		this.maxWait = builder.maxWait;
@@ -144,16 +141,6 @@ public final class ToolGovernance {
 	 */
 	public String actionName(String toolName) {
 		return this.actionNames.getOrDefault(toolName, DEFAULT_ACTION_PREFIX + toolName);
-	}
-
-	/**
-	 * The {@link ActionType} a tool's action is checked as, until the engine accepts action
-	 * names: the one set for the tool, or the default.
-	 * @param toolName the tool's name
-	 * @return the action type checked against the agent's allowed actions
-	 */
-	public ActionType actionType(String toolName) {
-		return this.actionTypes.getOrDefault(toolName, this.defaultActionType);
 	}
 
 	/**
@@ -224,34 +211,13 @@ public final class ToolGovernance {
 		if (this.maxToolCallsPerCall > 0 && attempt > this.maxToolCallsPerCall) {
 			throw new ToolCallLimitExceededException(agentId, toolName, this.maxToolCallsPerCall, attempt);
 		}
-		// TODO(open action names): check actionName itself once the core's allowed actions
-		// accept strings beside the seven ActionTypes; until then the tool's action is checked
-		// as the ActionType it is mapped to.
-		ActionType type = actionType(toolName);
-		ResourceQuota quota = quotaOf(agentId);
-		if (quota != null && !quota.allows(type)) {
-			throw new QuotaExceededException(agentId, RejectionReason.ACTION_NOT_ALLOWED,
-					"Agent '" + agentId + "' may not call tool '" + toolName + "': action '" + actionName + "' (checked as "
-							+ type + ") is not in its allowed actions " + quota.allowedActionTypes(),
-					null);
-		}
+		// The engine's check, so that a refused tool is counted like any refused call.
+		this.engine.checkAction(agentId, actionName);
 		String key = quotaKey(toolName);
 		if (this.engine.getQuota(key).isPresent()) {
 			return this.engine.admit(key, null, this.maxWait);
 		}
 		return NO_PERMIT;
-	}
-
-	private @Nullable ResourceQuota quotaOf(String agentId) {
-		Optional<ResourceQuota> own = this.engine.getQuota(agentId);
-		if (own.isPresent()) {
-			return own.get();
-		}
-		if (this.engine.unknownAgentPolicy() == UnknownAgentPolicy.DEFAULT_QUOTA) {
-			return this.engine.defaultQuota().orElse(null);
-		}
-		// Under REJECT the model request itself is refused; under ALLOW nothing is checked.
-		return null;
 	}
 
 	private static String refusalResult(String toolName, String actionName, QuotaExceededException refusal) {
@@ -315,11 +281,7 @@ public final class ToolGovernance {
 
 		private final Map<String, String> actionNames = new HashMap<>();
 
-		private final Map<String, ActionType> actionTypes = new HashMap<>();
-
 		private final Map<String, String> quotaKeys = new HashMap<>();
-
-		private ActionType defaultActionType = ActionType.API_CALL;
 
 		private int maxToolCallsPerCall = DEFAULT_MAX_TOOL_CALLS_PER_CALL;
 
@@ -334,38 +296,29 @@ public final class ToolGovernance {
 		}
 
 		/**
-		 * Set the action name of one tool (default {@code tool:<tool-name>}).
+		 * Set the action name of one tool (default {@code tool:<tool-name>}), checked against
+		 * the calling agent's allowed actions.
 		 * @param toolName the tool's name
-		 * @param actionName its action name
+		 * @param actionName its action name, such as {@code email.send}
 		 * @return this builder
+		 * @throws IllegalArgumentException naming the tool when the action name is not valid
+		 * (blank, longer than {@value ActionNames#MAX_LENGTH} characters, control characters)
 		 */
 		public Builder actionName(String toolName, String actionName) {
-			this.actionNames.put(Objects.requireNonNull(toolName, "toolName"),
-					Objects.requireNonNull(actionName, "actionName"));
+			Objects.requireNonNull(toolName, "toolName");
+			this.actionNames.put(toolName, ActionNames.canonical("actionName of tool '" + toolName + "'", actionName));
 			return this;
 		}
 
 		/**
-		 * Set the {@link ActionType} one tool's action is checked as.
+		 * Set the action of one tool to one of the seven {@link ActionType}s: the same as
+		 * {@code actionName(toolName, actionType.actionName())}.
 		 * @param toolName the tool's name
 		 * @param actionType the action type
 		 * @return this builder
 		 */
 		public Builder actionType(String toolName, ActionType actionType) {
-			this.actionTypes.put(Objects.requireNonNull(toolName, "toolName"),
-					Objects.requireNonNull(actionType, "actionType"));
-			return this;
-		}
-
-		/**
-		 * Set the {@link ActionType} every other tool's action is checked as (default
-		 * {@link ActionType#API_CALL}).
-		 * @param actionType the action type
-		 * @return this builder
-		 */
-		public Builder defaultActionType(ActionType actionType) {
-			this.defaultActionType = Objects.requireNonNull(actionType, "actionType");
-			return this;
+			return actionName(toolName, Objects.requireNonNull(actionType, "actionType").actionName());
 		}
 
 		/**

@@ -1,15 +1,14 @@
 package io.agentcontrolplane.springai;
 
-import java.time.Clock;
+import java.net.ConnectException;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.quota.Budget;
+import io.agentcontrolplane.quota.BudgetUnit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
@@ -26,7 +25,10 @@ import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.ai.chat.model.ToolContext;
+import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.ai.content.MediaContent;
+import org.springframework.ai.tokenizer.TokenCountEstimator;
 import org.springframework.ai.tool.ToolCallback;
 import org.springframework.ai.tool.function.FunctionToolCallback;
 
@@ -155,6 +157,137 @@ class AgentQuotaAdvisorTests {
 		assertThat(governance.quotaKey("weather")).isEqualTo("tool:weather");
 	}
 
+	@Test
+	void settlesEachModelRequestToTheUsageItReported() {
+		PolicyEngine budgeted = budgetedEngine(10_000);
+		StubModel model = new StubModel(null);
+		ChatClient client = client(model, AgentQuotaAdvisor.builder(budgeted).defaultAgentId("spender").build());
+		client.prompt("hi").call().content();
+		assertThat(tokensLeft(budgeted)).isEqualTo(10_000 - 7);
+		client.prompt("hi").stream().content().blockLast(Duration.ofSeconds(10));
+		assertThat(tokensLeft(budgeted)).isEqualTo(10_000 - 14);
+		assertThat(budgeted.snapshot("spender").orElseThrow().inFlight()).isZero();
+	}
+
+	@Test
+	void refundsTheEstimateWhenTheProviderWasNeverReached() {
+		PolicyEngine budgeted = budgetedEngine(1000);
+		ChatModel unreachable = new FailingModel(
+				new IllegalStateException("I/O error", new ConnectException("Connection refused")));
+		ChatClient client = client(unreachable,
+				AgentQuotaAdvisor.builder(budgeted).defaultAgentId("spender").defaultMaxOutputTokens(100).build());
+		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> client.prompt("hi").call().content());
+		assertThatExceptionOfType(IllegalStateException.class)
+			.isThrownBy(() -> client.prompt("hi").stream().content().blockLast(Duration.ofSeconds(10)));
+		assertThat(tokensLeft(budgeted)).isEqualTo(1000);
+	}
+
+	@Test
+	void keepsTheEstimateWhenACallFailsAfterReachingTheProvider() {
+		PolicyEngine budgeted = budgetedEngine(1000);
+		CountingEstimator estimator = new CountingEstimator(5);
+		ChatModel failing = new FailingModel(new IllegalStateException("500 Internal Server Error"));
+		ChatClient client = client(failing, AgentQuotaAdvisor.builder(budgeted)
+			.defaultAgentId("spender")
+			.defaultMaxOutputTokens(100)
+			.tokenCountEstimator(estimator)
+			.build());
+		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> client.prompt("hi").call().content());
+		assertThat(tokensLeft(budgeted)).isEqualTo(1000 - 105);
+	}
+
+	@Test
+	void reservesThePromptsTokensAndTheMaxTokensOption() {
+		PolicyEngine budgeted = budgetedEngine(1000);
+		CountingEstimator estimator = new CountingEstimator(5);
+		ChatClient client = client(new StubModel(null), AgentQuotaAdvisor.builder(budgeted)
+			.defaultAgentId("spender")
+			.tokenCountEstimator(estimator)
+			.build());
+		assertThatExceptionOfType(QuotaExceededException.class)
+			.isThrownBy(() -> client.prompt("hi").options(ChatOptions.builder().maxTokens(996)).call().content())
+			.satisfies((refusal) -> {
+				assertThat(refusal.reason()).isEqualTo(RejectionReason.BUDGET_EXHAUSTED);
+				assertThat(refusal.retryAfter()).isEmpty();
+			});
+		assertThat(client.prompt("hi").options(ChatOptions.builder().maxTokens(995)).call().content())
+			.isEqualTo("ok");
+		assertThat(tokensLeft(budgeted)).isEqualTo(1000 - 7);
+	}
+
+	@Test
+	void countsNoTokensForAnAgentWithoutBudgets() {
+		CountingEstimator estimator = new CountingEstimator(5);
+		ChatClient client = client(new StubModel(null), advisor().tokenCountEstimator(estimator).build());
+		client.prompt("hi").call().content();
+		assertThat(estimator.calls).hasValue(0);
+	}
+
+	private PolicyEngine budgetedEngine(long tokensPerDay) {
+		PolicyEngine budgeted = PolicyEngine.builder().clock(this.clock).build();
+		budgeted.setQuota("spender", ResourceQuota.builder("spender")
+			.budgets(Budget.builder(BudgetUnit.TOKENS).limit(tokensPerDay).per("day").build())
+			.build());
+		return budgeted;
+	}
+
+	private static long tokensLeft(PolicyEngine engine) {
+		return engine.snapshot("spender").orElseThrow().budgets().get(0).remaining();
+	}
+
+	/** Counts every text as the same number of tokens, and how often it was asked. */
+	static final class CountingEstimator implements TokenCountEstimator {
+
+		final AtomicInteger calls = new AtomicInteger();
+
+		private final int tokens;
+
+		CountingEstimator(int tokens) {
+			this.tokens = tokens;
+		}
+
+		@Override
+		public int estimate(String text) {
+			this.calls.incrementAndGet();
+			return this.tokens;
+		}
+
+		@Override
+		public int estimate(MediaContent content) {
+			return estimate(content.getText());
+		}
+
+		@Override
+		public int estimate(Iterable<MediaContent> contents) {
+			int total = 0;
+			for (MediaContent content : contents) {
+				total += estimate(content);
+			}
+			return total;
+		}
+
+	}
+
+	static final class FailingModel implements ChatModel {
+
+		private final RuntimeException failure;
+
+		FailingModel(RuntimeException failure) {
+			this.failure = failure;
+		}
+
+		@Override
+		public ChatResponse call(Prompt prompt) {
+			throw this.failure;
+		}
+
+		@Override
+		public Flux<ChatResponse> stream(Prompt prompt) {
+			return Flux.error(this.failure);
+		}
+
+	}
+
 	private static ToolCallback tool(AtomicInteger runs) {
 		return FunctionToolCallback.builder("weather", (City city) -> {
 			runs.incrementAndGet();
@@ -204,31 +337,6 @@ class AgentQuotaAdvisorTests {
 		@Override
 		public Flux<ChatResponse> stream(Prompt prompt) {
 			return Flux.defer(() -> Flux.just(call(prompt)));
-		}
-
-	}
-
-	static final class MutableClock extends Clock {
-
-		private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-		void advance(Duration duration) {
-			this.now = this.now.plus(duration);
-		}
-
-		@Override
-		public ZoneId getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			return this;
-		}
-
-		@Override
-		public Instant instant() {
-			return this.now;
 		}
 
 	}

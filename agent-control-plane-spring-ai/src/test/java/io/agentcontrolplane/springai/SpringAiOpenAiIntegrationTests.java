@@ -4,14 +4,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.Pricing;
 import io.agentcontrolplane.quota.QuotaExceededException;
+import io.agentcontrolplane.quota.QuotaListener;
+import io.agentcontrolplane.quota.QuotaSnapshot;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import org.junit.jupiter.api.AfterAll;
@@ -48,6 +51,12 @@ class SpringAiOpenAiIntegrationTests {
 	private static final FakeOpenAiServer server = new FakeOpenAiServer();
 
 	private static final Duration BOUND = Duration.ofSeconds(20);
+
+	/** Price of a million input tokens of the fake model. */
+	static final String PRICE_INPUT = "1.50";
+
+	/** Price of a million output tokens of the fake model. */
+	static final String PRICE_OUTPUT = "6.00";
 
 	@DynamicPropertySource
 	static void openAi(DynamicPropertyRegistry registry) {
@@ -229,11 +238,9 @@ class SpringAiOpenAiIntegrationTests {
 	}
 
 	@Test
-	void refusedToolIsToldToTheModel() {
-		this.engine.setQuota("told", ResourceQuota.builder("told").allowedActionTypes(ActionType.API_CALL).build());
-		ToolGovernance governance = governance().actionType("weather", ActionType.DATABASE_WRITE)
-			.refusalMode(ToolRefusalMode.TELL_MODEL)
-			.build();
+	void refusedToolIsToldToTheModelAndCountedByTheEngine() {
+		this.engine.setQuota("told", ResourceQuota.builder("told").allowedActions("api-call", "tool:search").build());
+		ToolGovernance governance = governance().refusalMode(ToolRefusalMode.TELL_MODEL).build();
 		ChatClient client = client(advisor("told").toolGovernance(governance).build());
 		String answer = client.prompt("Please use the weather tool for Paris").tools(this.weather).call().content();
 		assertThat(answer).isEqualTo("I cannot check the weather right now.");
@@ -242,25 +249,46 @@ class SpringAiOpenAiIntegrationTests {
 		assertThat(server.bodies().get(1)).contains("tool_call_refused").contains("ACTION_NOT_ALLOWED");
 		assertThat(this.listener.refusals).singleElement()
 			.satisfies((refusal) -> assertThat(refusal.reason()).isEqualTo(RejectionReason.ACTION_NOT_ALLOWED));
+		assertRefusedOnceByTheEngine("told");
 	}
 
 	@Test
-	void refusedToolIsThrownToTheCaller() {
-		this.engine.setQuota("thrown", ResourceQuota.builder("thrown").allowedActionTypes(ActionType.API_CALL).build());
-		ToolGovernance governance = governance().actionType("weather", ActionType.DATABASE_WRITE)
-			.refusalMode(ToolRefusalMode.THROW)
-			.build();
+	void refusedToolIsThrownToTheCallerAndCountedByTheEngine() {
+		this.engine.setQuota("thrown", ResourceQuota.builder("thrown").allowedActions("api-call").build());
+		ToolGovernance governance = governance().refusalMode(ToolRefusalMode.THROW).build();
 		ChatClient client = client(advisor("thrown").toolGovernance(governance).build());
 		assertThatExceptionOfType(QuotaExceededException.class)
 			.isThrownBy(() -> client.prompt("Please use the weather tool for Paris").tools(this.weather).call().content())
 			.satisfies((refusal) -> {
 				assertThat(refusal.agentId()).isEqualTo("thrown");
 				assertThat(refusal.reason()).isEqualTo(RejectionReason.ACTION_NOT_ALLOWED);
+				assertThat(refusal.getMessage()).contains("'tool:weather'");
 			});
 		assertThat(this.weather.calls).hasValue(0);
 		assertThat(server.requests()).isEqualTo(1);
 		assertThat(this.listener.refusals).hasSize(1);
 		assertThat(this.engine.snapshot("thrown").orElseThrow().inFlight()).isZero();
+		assertRefusedOnceByTheEngine("thrown");
+	}
+
+	@Test
+	void toolWhoseActionNameIsAllowedRuns() {
+		this.engine.setQuota("allowed",
+				ResourceQuota.builder("allowed").allowedActions("api-call", "weather.read").build());
+		ToolGovernance governance = governance().actionName("weather", "weather.read").build();
+		ChatClient client = client(advisor("allowed").toolGovernance(governance).build());
+		String answer = client.prompt("Please use the weather tool for Paris").tools(this.weather).call().content();
+		assertThat(answer).isEqualTo("It is sunny in Paris.");
+		assertThat(this.weather.calls).hasValue(1);
+		assertThat(this.engine.snapshot("allowed").orElseThrow().rejected()).isZero();
+		assertThat(this.listener.allowedTools).containsExactly("allowed/weather/weather.read");
+	}
+
+	private void assertRefusedOnceByTheEngine(String agentId) {
+		QuotaSnapshot snapshot = this.engine.snapshot(agentId).orElseThrow();
+		assertThat(snapshot.rejected()).isEqualTo(1);
+		assertThat(snapshot.rejectedByReason()).containsEntry(RejectionReason.ACTION_NOT_ALLOWED, 1L);
+		assertThat(TestApplication.ENGINE_REFUSALS).contains(agentId + "/ACTION_NOT_ALLOWED");
 	}
 
 	@Test
@@ -363,9 +391,23 @@ class SpringAiOpenAiIntegrationTests {
 
 		static final RecordingListener LISTENER = new RecordingListener();
 
+		/** What the engine's listeners heard refused, as agent/reason. */
+		static final List<String> ENGINE_REFUSALS = new CopyOnWriteArrayList<>();
+
 		@Bean
 		PolicyEngine policyEngine() {
-			return new PolicyEngine();
+			PolicyEngine engine = PolicyEngine.builder()
+				.pricing(Pricing.builder("USD").model(FakeOpenAiServer.MODEL, PRICE_INPUT, PRICE_OUTPUT).build())
+				.build();
+			engine.addListener(new QuotaListener() {
+
+				@Override
+				public void onRejected(String agentId, RejectionReason reason, long waitNanos) {
+					ENGINE_REFUSALS.add(agentId + "/" + reason);
+				}
+
+			});
+			return engine;
 		}
 
 		@Bean

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import io.agentcontrolplane.quota.ActionNames;
 import io.agentcontrolplane.quota.Budget;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaSnapshot;
@@ -105,21 +106,49 @@ public class QuotasEndpoint {
 	 * (nothing changed)
 	 * @throws InvalidEndpointRequestException when nothing is given or a value is invalid
 	 */
-	@WriteOperation
 	public @Nullable QuotaSnapshot updateQuota(@Selector String agent, @Nullable Integer maxConcurrentExecutions,
 			@Nullable Duration maxWait, @Nullable Integer maxRequestsPerMinute, @Nullable Integer maxRequestsPerHour,
 			@Nullable Duration maxExecutionTime, @Nullable Boolean fair, @Nullable List<Budget> budgets) {
+		return updateQuota(agent, maxConcurrentExecutions, maxWait, maxRequestsPerMinute, maxRequestsPerHour,
+				maxExecutionTime, fair, budgets, null);
+	}
+
+	/**
+	 * Change the limits of an agent, live, budgets and allowed actions included; see
+	 * {@link #updateQuota(String, Integer, Duration, Integer, Integer, Duration, Boolean, List)}.
+	 * Given allowed actions replace the agent's whole set (action types included; an empty list
+	 * allows every action), each checked as {@link ActionNames} says.
+	 * @param agent the agent id
+	 * @param maxConcurrentExecutions the new concurrency limit, or {@code null} to keep it
+	 * @param maxWait the new maximum wait, or {@code null} to keep it
+	 * @param maxRequestsPerMinute the new per-minute budget, or {@code null} to keep it
+	 * @param maxRequestsPerHour the new per-hour budget, or {@code null} to keep it
+	 * @param maxExecutionTime the new maximum execution time, or {@code null} to keep it
+	 * @param fair the new fairness, or {@code null} to keep it
+	 * @param budgets the new budgets, or {@code null} to keep them
+	 * @param allowedActions the new allowed actions by name (such as {@code api-call} or
+	 * {@code tool:search}), or {@code null} to keep them
+	 * @return the agent's snapshot after the change, or {@code null} when the agent is unknown
+	 * (nothing changed)
+	 * @throws InvalidEndpointRequestException when nothing is given or a value is invalid
+	 */
+	@WriteOperation
+	public @Nullable QuotaSnapshot updateQuota(@Selector String agent, @Nullable Integer maxConcurrentExecutions,
+			@Nullable Duration maxWait, @Nullable Integer maxRequestsPerMinute, @Nullable Integer maxRequestsPerHour,
+			@Nullable Duration maxExecutionTime, @Nullable Boolean fair, @Nullable List<Budget> budgets,
+			@Nullable List<String> allowedActions) {
 		if (maxConcurrentExecutions == null && maxWait == null && maxRequestsPerMinute == null
-				&& maxRequestsPerHour == null && maxExecutionTime == null && fair == null && budgets == null) {
+				&& maxRequestsPerHour == null && maxExecutionTime == null && fair == null && budgets == null
+				&& allowedActions == null) {
 			throw new InvalidEndpointRequestException("No limit to change for agent '" + agent + "'",
 					"Give at least one of maxConcurrentExecutions, maxWait, maxRequestsPerMinute, "
-							+ "maxRequestsPerHour, maxExecutionTime, fair, budgets");
+							+ "maxRequestsPerHour, maxExecutionTime, fair, budgets, allowedActions");
 		}
 		// Atomic against removeQuota: a POST racing a removal never brings the agent back.
 		Optional<ResourceQuota> updated;
 		try {
 			updated = this.engine.updateQuota(agent, (current) -> build(current, maxConcurrentExecutions, maxWait,
-					maxRequestsPerMinute, maxRequestsPerHour, maxExecutionTime, fair, budgets));
+					maxRequestsPerMinute, maxRequestsPerHour, maxExecutionTime, fair, budgets, allowedActions));
 		}
 		catch (IllegalArgumentException ex) {
 			// The engine refuses a cost budget without pricing; nothing changed.
@@ -131,7 +160,8 @@ public class QuotasEndpoint {
 
 	private ResourceQuota build(ResourceQuota current, @Nullable Integer maxConcurrentExecutions,
 			@Nullable Duration maxWait, @Nullable Integer maxRequestsPerMinute, @Nullable Integer maxRequestsPerHour,
-			@Nullable Duration maxExecutionTime, @Nullable Boolean fair, @Nullable List<Budget> budgets) {
+			@Nullable Duration maxExecutionTime, @Nullable Boolean fair, @Nullable List<Budget> budgets,
+			@Nullable List<String> allowedActions) {
 		// The builder validates every value; building the whole quota before setQuota keeps a bad
 		// request from changing anything.
 		try {
@@ -156,6 +186,9 @@ public class QuotasEndpoint {
 			}
 			if (budgets != null) {
 				builder.budgets(budgets);
+			}
+			if (allowedActions != null) {
+				builder.allowedActions(allowedActions);
 			}
 			return builder.build();
 		}

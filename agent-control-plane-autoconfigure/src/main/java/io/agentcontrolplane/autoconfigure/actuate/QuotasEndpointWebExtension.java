@@ -163,10 +163,49 @@ public class QuotasEndpointWebExtension {
 				maxExecutionTime, fair, null);
 	}
 
+	/**
+	 * Change the limits of an agent, live, keeping its allowed actions; see
+	 * {@link #updateQuota(String, String, String, String, String, String, String, Object, Object)}.
+	 * @param agent the agent id
+	 * @param maxConcurrentExecutions the new concurrency limit, or {@code null} to keep it
+	 * @param maxWait the new maximum wait, or {@code null} to keep it
+	 * @param maxRequestsPerMinute the new per-minute budget, or {@code null} to keep it
+	 * @param maxRequestsPerHour the new per-hour budget, or {@code null} to keep it
+	 * @param maxExecutionTime the new maximum execution time, or {@code null} to keep it
+	 * @param fair the new fairness, or {@code null} to keep it
+	 * @param budgets the new budgets, or {@code null} to keep them
+	 * @return {@code 200} with the new snapshot, {@code 400} or {@code 404} with a problem body
+	 */
+	public WebEndpointResponse<Object> updateQuota(String agent, @Nullable String maxConcurrentExecutions,
+			@Nullable String maxWait, @Nullable String maxRequestsPerMinute, @Nullable String maxRequestsPerHour,
+			@Nullable String maxExecutionTime, @Nullable String fair, @Nullable Object budgets) {
+		return updateQuota(agent, maxConcurrentExecutions, maxWait, maxRequestsPerMinute, maxRequestsPerHour,
+				maxExecutionTime, fair, budgets, null);
+	}
+
+	/**
+	 * Change the limits of an agent, live, budgets and allowed actions included. Each limit is
+	 * given as JSON text or number; {@code null} or absent keeps it.
+	 * @param agent the agent id
+	 * @param maxConcurrentExecutions the new concurrency limit, or {@code null} to keep it
+	 * @param maxWait the new maximum wait, or {@code null} to keep it
+	 * @param maxRequestsPerMinute the new per-minute budget, or {@code null} to keep it
+	 * @param maxRequestsPerHour the new per-hour budget, or {@code null} to keep it
+	 * @param maxExecutionTime the new maximum execution time, or {@code null} to keep it
+	 * @param fair the new fairness, or {@code null} to keep it
+	 * @param budgets the new budgets (see the form above), or {@code null} to keep them
+	 * @param allowedActions the new allowed actions, replacing the whole set (an empty value
+	 * allows every action). Over HTTP a text of names separated by commas
+	 * ({@code "api-call, tool:search"}), as Actuator reads a write's JSON body as text values;
+	 * from Java also a list of names. {@code null} keeps them
+	 * @return {@code 200} with the new snapshot, {@code 400} with a problem body saying what is
+	 * wrong (nothing changed), or {@code 404} with a problem body when the agent is unknown
+	 */
 	@WriteOperation
 	public WebEndpointResponse<Object> updateQuota(@Selector String agent, @Nullable String maxConcurrentExecutions,
 			@Nullable String maxWait, @Nullable String maxRequestsPerMinute, @Nullable String maxRequestsPerHour,
-			@Nullable String maxExecutionTime, @Nullable String fair, @Nullable Object budgets) {
+			@Nullable String maxExecutionTime, @Nullable String fair, @Nullable Object budgets,
+			@Nullable Object allowedActions) {
 		QuotaSnapshot snapshot;
 		try {
 			snapshot = this.delegate.updateQuota(agent,
@@ -175,7 +214,7 @@ public class QuotasEndpointWebExtension {
 					convert("maxRequestsPerMinute", maxRequestsPerMinute, Integer.class, INTEGER),
 					convert("maxRequestsPerHour", maxRequestsPerHour, Integer.class, INTEGER),
 					convert("maxExecutionTime", maxExecutionTime, Duration.class, DURATION),
-					convert("fair", fair, Boolean.class, BOOLEAN), budgets(budgets));
+					convert("fair", fair, Boolean.class, BOOLEAN), budgets(budgets), actions(allowedActions));
 		}
 		catch (IllegalArgumentException ex) {
 			return problem(HttpStatus.BAD_REQUEST, agent, "Invalid quota for agent '" + agent + "': " + ex.getMessage());
@@ -258,6 +297,33 @@ public class QuotasEndpointWebExtension {
 			}
 		}
 		return budgets;
+	}
+
+	/**
+	 * The allowed actions as names; the builder checks each one and names it in its message.
+	 */
+	private static @Nullable List<String> actions(@Nullable Object given) {
+		if (given == null) {
+			return null;
+		}
+		List<String> names = new ArrayList<>();
+		if (given instanceof String text) {
+			for (String name : text.split(",", -1)) {
+				if (!name.isBlank() || text.contains(",")) {
+					names.add(name.strip());
+				}
+			}
+		}
+		else if (given instanceof List<?> list) {
+			for (Object name : list) {
+				names.add((name != null) ? name.toString() : null);
+			}
+		}
+		else {
+			throw new IllegalArgumentException("allowedActions must be a list of action names or a text of names"
+					+ " separated by commas such as 'api-call, tool:search', was '" + given + "'");
+		}
+		return names;
 	}
 
 	private <T> @Nullable T convert(String name, @Nullable String value, Class<T> type, String expected) {

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
@@ -129,7 +128,7 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 			return invokeBudgeted(invocation, operation, engine, agentId, held);
 		}
 		else {
-			permit = nested ? admitNested(engine, agentId, operation) : engine.admit(agentId, operation.action(),
+			permit = nested ? admitNested(engine, agentId, operation) : engine.admitAction(agentId, operation.action(),
 					operation.maxWait());
 		}
 		held.push(agentId);
@@ -151,8 +150,8 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 	private static @Nullable Object invokeBudgeted(MethodInvocation invocation, BoundedExecutionOperation operation,
 			PolicyEngine engine, String agentId, HeldAgents held) throws Throwable {
 		Usage estimate = operation.estimate(invocation);
-		Permit permit = (estimate != null) ? engine.admit(agentId, operation.action(), estimate, operation.maxWait())
-				: engine.admit(agentId, operation.action(), operation.maxWait());
+		Permit permit = (estimate != null) ? engine.admitAction(agentId, operation.action(), estimate, operation.maxWait())
+				: engine.admitAction(agentId, operation.action(), operation.maxWait());
 		held.push(agentId);
 		try {
 			Object result;
@@ -194,20 +193,26 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 		if (!quota.joinNestedCalls()) {
 			return false;
 		}
-		ActionType action = operation.action();
-		if (action != null && !quota.allows(action)) {
-			throw new QuotaExceededException(agentId, RejectionReason.ACTION_NOT_ALLOWED,
-					"Agent '" + agentId + "' refused (ACTION_NOT_ALLOWED): action " + action
-							+ " is not in its allowed action types " + quota.allowedActionTypes()
-							+ " (a nested call joins its caller's permit, but not its actions)",
-					null);
+		String action = operation.action();
+		if (action != null) {
+			try {
+				// The engine's check, so that the refusal is counted like any other.
+				engine.checkAction(agentId, action);
+			}
+			catch (QuotaExceededException ex) {
+				QuotaExceededException explained = new QuotaExceededException(agentId, ex.reason(),
+						ex.getMessage() + " (a nested call joins its caller's permit, but not its actions)",
+						ex.retryAfter().orElse(null));
+				explained.initCause(ex);
+				throw explained;
+			}
 		}
 		return true;
 	}
 
 	private static Permit admitNested(PolicyEngine engine, String agentId, BoundedExecutionOperation operation) {
 		try {
-			return engine.admit(agentId, operation.action(), operation.maxWait());
+			return engine.admitAction(agentId, operation.action(), operation.maxWait());
 		}
 		catch (QuotaExceededException ex) {
 			if (ex.reason() != RejectionReason.CONCURRENCY_LIMIT) {
@@ -227,7 +232,7 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 	private @Nullable Object invokeCompletableFutureSubclass(MethodInvocation invocation,
 			BoundedExecutionOperation operation) throws Throwable {
 		String agentId = operation.agentId(invocation);
-		Permit permit = this.policyEngine.get().admit(agentId, operation.action(), operation.maxWait());
+		Permit permit = this.policyEngine.get().admitAction(agentId, operation.action(), operation.maxWait());
 		Object result;
 		try {
 			result = invocation.proceed();
@@ -255,8 +260,8 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 		String agentId = operation.agentId(invocation);
 		Usage estimate = operation.hasBudgetExpressions() ? operation.estimate(invocation) : null;
 		CompletableFuture<Permit> admission = (estimate != null)
-				? this.policyEngine.get().admitAsync(agentId, operation.action(), estimate, operation.maxWait())
-				: this.policyEngine.get().admitAsync(agentId, operation.action(), operation.maxWait());
+				? this.policyEngine.get().admitActionAsync(agentId, operation.action(), estimate, operation.maxWait())
+				: this.policyEngine.get().admitActionAsync(agentId, operation.action(), operation.maxWait());
 		CompletableFuture<@Nullable Object> result = new CompletableFuture<>();
 		result.whenComplete((value, ex) -> {
 			if (result.isCancelled()) {
@@ -334,7 +339,7 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 		// Calling the method only assembles the publisher; the work, and the permit, start on
 		// subscription.
 		Object publisher = invocation.proceed();
-		Supplier<CompletableFuture<Permit>> admission = () -> engine.admitAsync(agentId, operation.action(),
+		Supplier<CompletableFuture<Permit>> admission = () -> engine.admitActionAsync(agentId, operation.action(),
 				operation.maxWait());
 		return mono ? ReactorBoundedExecution.mono(publisher, admission, maxExecutionTime(agentId))
 				: ReactorBoundedExecution.flux(publisher, admission, maxExecutionTime(agentId));

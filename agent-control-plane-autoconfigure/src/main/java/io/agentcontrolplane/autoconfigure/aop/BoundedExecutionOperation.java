@@ -3,7 +3,6 @@ package io.agentcontrolplane.autoconfigure.aop;
 import java.lang.reflect.Method;
 import java.time.Duration;
 
-import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Usage;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
@@ -31,7 +30,7 @@ final class BoundedExecutionOperation {
 
 	private final @Nullable Expression agentExpression;
 
-	private final @Nullable ActionType action;
+	private final @Nullable String action;
 
 	private final @Nullable Duration maxWait;
 
@@ -51,7 +50,7 @@ final class BoundedExecutionOperation {
 	private @Nullable BeanResolver budgetBeans;
 
 	private BoundedExecutionOperation(Class<?> targetClass, Method method, Kind kind, @Nullable String agentId,
-			@Nullable Expression agentExpression, @Nullable ActionType action, @Nullable Duration maxWait,
+			@Nullable Expression agentExpression, @Nullable String action, @Nullable Duration maxWait,
 			@Nullable ParameterNameDiscoverer parameterNameDiscoverer, @Nullable BeanResolver beanResolver) {
 		this.targetClass = targetClass;
 		this.method = method;
@@ -69,12 +68,12 @@ final class BoundedExecutionOperation {
 	}
 
 	static BoundedExecutionOperation literal(Class<?> targetClass, Method method, Kind kind, String agentId,
-			@Nullable ActionType action, @Nullable Duration maxWait) {
+			@Nullable String action, @Nullable Duration maxWait) {
 		return new BoundedExecutionOperation(targetClass, method, kind, agentId, null, action, maxWait, null, null);
 	}
 
 	static BoundedExecutionOperation template(Class<?> targetClass, Method method, Kind kind, Expression agentExpression,
-			@Nullable ActionType action, @Nullable Duration maxWait, ParameterNameDiscoverer parameterNameDiscoverer,
+			@Nullable String action, @Nullable Duration maxWait, ParameterNameDiscoverer parameterNameDiscoverer,
 			@Nullable BeanResolver beanResolver) {
 		return new BoundedExecutionOperation(targetClass, method, kind, null, agentExpression, action, maxWait,
 				parameterNameDiscoverer, beanResolver);
@@ -174,7 +173,7 @@ final class BoundedExecutionOperation {
 		return this.agentId;
 	}
 
-	@Nullable ActionType action() {
+	@Nullable String action() {
 		return this.action;
 	}
 

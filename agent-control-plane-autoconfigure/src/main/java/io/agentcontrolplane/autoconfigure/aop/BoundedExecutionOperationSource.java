@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import io.agentcontrolplane.annotation.BoundedExecution;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneConfigurationException;
 import io.agentcontrolplane.autoconfigure.aop.BoundedExecutionOperation.Kind;
+import io.agentcontrolplane.quota.ActionNames;
 import io.agentcontrolplane.quota.ActionType;
 import org.jspecify.annotations.Nullable;
 
@@ -104,7 +105,7 @@ final class BoundedExecutionOperationSource {
 			return BoundedExecutionOperation.none(targetClass, specificMethod);
 		}
 		String where = "@BoundedExecution on " + specificMethod.toGenericString();
-		ActionType action = action(annotation, where);
+		String action = action(annotation, where);
 		Duration maxWait = maxWait(annotation, where);
 		Kind kind = kind(specificMethod.getReturnType(), where);
 		String agent = resolvePlaceholders("agent", agent(annotation, where), where);
@@ -161,14 +162,40 @@ final class BoundedExecutionOperationSource {
 		return result;
 	}
 
-	private @Nullable ActionType action(BoundedExecution annotation, String where) {
+	/**
+	 * The call's action in its canonical name ({@link ActionNames}), from {@code action} or
+	 * {@code actionName}; {@code null} for no action check.
+	 */
+	private @Nullable String action(BoundedExecution annotation, String where) {
 		ActionType[] actions = annotation.action();
 		if (actions.length > 1) {
 			throw new AgentControlPlaneConfigurationException(
 					where + " declares " + actions.length + " actions " + java.util.Arrays.toString(actions) + ".",
 					"Declare at most one action per method.");
 		}
-		return (actions.length != 0) ? actions[0] : null;
+		String name = annotation.actionName();
+		if (actions.length != 0 && !name.isEmpty()) {
+			throw new AgentControlPlaneConfigurationException(
+					where + " declares both action = " + actions[0] + " and actionName = \"" + name + "\".",
+					"Declare the action once: action for one of the seven ActionTypes, or actionName for any"
+							+ " action name (actionName = \"" + actions[0].actionName() + "\" is the same as action = "
+							+ actions[0] + ").");
+		}
+		if (actions.length != 0) {
+			return actions[0].actionName();
+		}
+		if (name.isEmpty()) {
+			return null;
+		}
+		String resolved = resolvePlaceholders("actionName", name, where);
+		try {
+			return ActionNames.canonical("actionName", resolved);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new AgentControlPlaneConfigurationException(where + " has an invalid actionName: " + ex.getMessage() + ".",
+					"Name the action with at most " + ActionNames.MAX_LENGTH + " characters, no control characters and"
+							+ " no leading or trailing white space, for example actionName = \"email.send\".");
+		}
 	}
 
 	private @Nullable Duration maxWait(BoundedExecution annotation, String where) {

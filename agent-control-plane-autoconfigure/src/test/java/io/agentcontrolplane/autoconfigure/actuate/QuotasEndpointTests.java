@@ -3,10 +3,13 @@ package io.agentcontrolplane.autoconfigure.actuate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import io.agentcontrolplane.autoconfigure.actuate.QuotasEndpoint.QuotasDescriptor;
+import io.agentcontrolplane.quota.ActionType;
 import io.agentcontrolplane.quota.Permit;
 import io.agentcontrolplane.quota.PolicyEngine;
+import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.QuotaSnapshot;
 import io.agentcontrolplane.quota.ResourceQuota;
 import org.junit.jupiter.api.Test;
@@ -189,6 +192,27 @@ class QuotasEndpointTests {
 				List.of(Map.of("unit", "dollars", "limit", 10, "per", "1h"))),
 				"Invalid quota for agent 'planner': budgets[0]: unit must be one of requests, tokens, input-tokens,"
 						+ " output-tokens, cost, was 'dollars'");
+	}
+
+	@Test
+	void webExtensionReplacesTheAllowedActions() {
+		WebEndpointResponse<Object> response = this.extension.updateQuota("planner", null, null, null, null, null,
+				null, null, "api-call, tool:search");
+		assertThat(response.getStatus()).isEqualTo(WebEndpointResponse.STATUS_OK);
+		assertThat(response.getBody()).isInstanceOfSatisfying(Map.class, (snapshot) -> {
+			assertThat(snapshot.get("allowedActions")).isEqualTo(Set.of("api-call", "tool:search"));
+			assertThat(snapshot.get("allowedActionTypes")).isEqualTo(Set.of(ActionType.API_CALL));
+		});
+		assertThatExceptionOfType(QuotaExceededException.class)
+			.isThrownBy(() -> this.engine.admitAction("planner", "email.send", null));
+		this.extension.updateQuota("planner", null, null, null, null, null, null, null, List.of("email.send"));
+		assertThat(this.engine.getQuota("planner").orElseThrow().allowedActions()).containsExactly("email.send");
+		this.extension.updateQuota("planner", null, null, null, null, null, null, null, "");
+		assertThat(this.engine.getQuota("planner").orElseThrow().allowedActions()).isEmpty();
+		ResourceQuota before = this.engine.getQuota("planner").orElseThrow();
+		assertBadRequest(this.extension.updateQuota("planner", null, null, null, null, null, null, null,
+				List.of("tool:x", " ")), "Invalid quota for agent 'planner': allowedActions[1] must not be blank, was ' '");
+		assertThat(this.engine.getQuota("planner")).hasValue(before);
 	}
 
 	@Test

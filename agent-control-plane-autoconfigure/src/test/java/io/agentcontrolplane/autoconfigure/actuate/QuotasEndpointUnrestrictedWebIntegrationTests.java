@@ -1,6 +1,7 @@
 package io.agentcontrolplane.autoconfigure.actuate;
 
 import java.net.http.HttpResponse;
+import java.util.List;
 
 import com.jayway.jsonpath.JsonPath;
 import io.agentcontrolplane.quota.PolicyEngine;
@@ -66,6 +67,25 @@ class QuotasEndpointUnrestrictedWebIntegrationTests {
 			.statusCode()).isEqualTo(400);
 		assertThat(this.http.postJson("/actuator/quotas/critic", "{\"budgets\": \"\"}").statusCode()).isEqualTo(200);
 		assertThat(this.engine.getQuota("critic").orElseThrow().budgets()).isEmpty();
+	}
+
+	@Test
+	void writeReplacesTheAllowedActionsOverHttp() {
+		HttpResponse<String> response = this.http.postJson("/actuator/quotas/critic",
+				"{\"allowedActions\": \"api-call, tool:search\"}");
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+		assertThat(JsonPath.<List<String>>read(response.body(), "$.allowedActions")).containsExactly("api-call",
+				"tool:search");
+		assertThat(JsonPath.<List<String>>read(response.body(), "$.allowedActionTypes")).containsExactly("API_CALL");
+		assertThat(this.engine.getQuota("critic").orElseThrow().allowedActions()).containsExactly("api-call",
+				"tool:search");
+		HttpResponse<String> refused = this.http.postJson("/actuator/quotas/critic",
+				"{\"allowedActions\": \"api-call, \"}");
+		assertThat(refused.statusCode()).isEqualTo(400);
+		assertThat(refused.body()).contains("allowedActions[1] must not be blank");
+		assertThat(this.http.postJson("/actuator/quotas/critic", "{\"allowedActions\": \"\"}").statusCode())
+			.isEqualTo(200);
+		assertThat(this.engine.getQuota("critic").orElseThrow().allowedActions()).isEmpty();
 	}
 
 	@Test

@@ -52,10 +52,17 @@ class NestedBoundedExecutionTests {
 
 	@Test
 	void nestedCallStillHasItsActionTypeChecked() {
-		this.contextRunner.run((context) -> assertThatExceptionOfType(QuotaExceededException.class)
-			.isThrownBy(() -> context.getBean(Outer.class).workThenWrite())
-			.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.ACTION_NOT_ALLOWED))
-			.withMessageContaining("FILE_WRITE"));
+		this.contextRunner.run((context) -> {
+			assertThatExceptionOfType(QuotaExceededException.class)
+				.isThrownBy(() -> context.getBean(Outer.class).workThenWrite())
+				.satisfies((ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.ACTION_NOT_ALLOWED))
+				.withMessageContaining("'file-write'")
+				.withMessageContaining("a nested call joins its caller's permit, but not its actions");
+			// Counted like any refused call: in the snapshot, and so in the metrics and the endpoint.
+			QuotaSnapshot snapshot = context.getBean(PolicyEngine.class).snapshot("solo").orElseThrow();
+			assertThat(snapshot.rejectedByReason()).containsEntry(RejectionReason.ACTION_NOT_ALLOWED, 1L);
+			assertThat(snapshot.inFlight()).isZero();
+		});
 	}
 
 	@Test

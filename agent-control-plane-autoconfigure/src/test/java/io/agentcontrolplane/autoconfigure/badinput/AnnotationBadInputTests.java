@@ -55,6 +55,10 @@ class AnnotationBadInputTests {
 						"@BoundedExecution on public void io.agentcontrolplane.autoconfigure.badinput.AnnotationBadInputTests$ConflictingAgent.call() declares both agent = \"a\" and value = \"b\". || Action: Declare the agent id once, as agent or as value."),
 				Arguments.of("action = {API_CALL, FILE_READ}", TwoActions.class, 
 						"@BoundedExecution on public void io.agentcontrolplane.autoconfigure.badinput.AnnotationBadInputTests$TwoActions.call() declares 2 actions [API_CALL, FILE_READ]. || Action: Declare at most one action per method."),
+				Arguments.of("action = API_CALL, actionName = \"tool:search\"", ActionAndActionName.class, 
+						"@BoundedExecution on public void io.agentcontrolplane.autoconfigure.badinput.AnnotationBadInputTests$ActionAndActionName.call() declares both action = API_CALL and actionName = \"tool:search\". || Action: Declare the action once: action for one of the seven ActionTypes, or actionName for any action name (actionName = \"api-call\" is the same as action = API_CALL)."),
+				Arguments.of("actionName = \"tool:\\tsearch\" (a tab)", TabInActionName.class, 
+						"@BoundedExecution on public void io.agentcontrolplane.autoconfigure.badinput.AnnotationBadInputTests$TabInActionName.call() has an invalid actionName: actionName must not contain control characters (such as line breaks or tabs), was 'tool:\\u0009search'. || Action: Name the action with at most 128 characters, no control characters and no leading or trailing white space, for example actionName = \"email.send\"."),
 				Arguments.of("agent = \"ghost\" (no quota, unknown-agent=reject)", GhostAgent.class, 
 						"@BoundedExecution names agents without a quota 'ghost' (io.agentcontrolplane.autoconfigure.badinput.AnnotationBadInputTests$GhostAgent.call), and agent-control-plane.unknown-agent is 'reject': every call would be refused. || Action: Add a quota under agent-control-plane.quotas for each of [ghost], or set agent-control-plane.unknown-agent to 'allow' or 'default-quota'."));
 	}
@@ -190,6 +194,18 @@ class AnnotationBadInputTests {
 	}
 
 	@Configuration(proxyBeanMethods = false)
+	@Import({ BadInputApplication.class, ActionAndActionName.class })
+	static class ActionAndActionNameConfiguration {
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@Import({ BadInputApplication.class, TabInActionName.class })
+	static class TabInActionNameConfiguration {
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
 	@Import({ BadInputApplication.class, GhostAgent.class })
 	static class GhostAgentConfiguration {
 
@@ -270,6 +286,22 @@ class AnnotationBadInputTests {
 	static class TwoActions {
 
 		@BoundedExecution(agent = "worker", action = { ActionType.API_CALL, ActionType.FILE_READ })
+		public void call() {
+		}
+
+	}
+
+	static class ActionAndActionName {
+
+		@BoundedExecution(agent = "worker", action = ActionType.API_CALL, actionName = "tool:search")
+		public void call() {
+		}
+
+	}
+
+	static class TabInActionName {
+
+		@BoundedExecution(agent = "worker", actionName = "tool:\tsearch")
 		public void call() {
 		}
 

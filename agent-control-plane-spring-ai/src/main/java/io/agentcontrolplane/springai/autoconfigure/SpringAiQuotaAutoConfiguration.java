@@ -11,6 +11,7 @@ import io.agentcontrolplane.springai.openai.OpenAiRateLimitHeaders;
 
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.client.ChatClientCustomizer;
+import org.springframework.ai.tokenizer.TokenCountEstimator;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -35,6 +36,8 @@ import org.springframework.context.annotation.Configuration;
 @EnableConfigurationProperties(SpringAiQuotaProperties.class)
 public final class SpringAiQuotaAutoConfiguration {
 
+	private static final String PREFIX = "agent-control-plane.spring-ai";
+
 	@Bean
 	@ConditionalOnMissingBean
 	ProviderRateLimits providerRateLimits() {
@@ -50,11 +53,22 @@ public final class SpringAiQuotaAutoConfiguration {
 		ToolGovernance.Builder builder = ToolGovernance.builder(engine)
 			.maxToolCallsPerCall(tools.getMaxCallsPerChatClientCall())
 			.refusalMode(tools.getRefusal())
-			.defaultActionType(tools.getDefaultActionType())
 			.maxWait(tools.getMaxWait());
 		tools.getByName().forEach((name, tool) -> {
+			String path = PREFIX + ".tools.by-name." + name;
+			if (tool.getActionName() != null && tool.getActionType() != null) {
+				throw new IllegalStateException("Properties " + path + ".action-name ('" + tool.getActionName()
+						+ "') and " + path + ".action-type ('" + tool.getActionType().actionName()
+						+ "') are both set: set one of them (action-type is a shorthand for an action-name)");
+			}
 			if (tool.getActionName() != null) {
-				builder.actionName(name, tool.getActionName());
+				try {
+					builder.actionName(name, tool.getActionName());
+				}
+				catch (IllegalArgumentException ex) {
+					throw new IllegalStateException("Property " + path + ".action-name is invalid: " + ex.getMessage(),
+							ex);
+				}
 			}
 			if (tool.getActionType() != null) {
 				builder.actionType(name, tool.getActionType());
@@ -72,12 +86,26 @@ public final class SpringAiQuotaAutoConfiguration {
 	AgentQuotaAdvisor agentQuotaAdvisor(PolicyEngine engine, SpringAiQuotaProperties properties,
 			ObjectProvider<AgentIdResolver> agentIdResolver, ObjectProvider<ToolGovernance> toolGovernance,
 			ProviderRateLimits providerRateLimits, ObjectProvider<SpringAiQuotaListener> listeners,
-			ObjectProvider<ModelRequestCustomizer> requestCustomizers) {
+			ObjectProvider<ModelRequestCustomizer> requestCustomizers,
+			ObjectProvider<TokenCountEstimator> tokenCountEstimator) {
 		AgentQuotaAdvisor.Builder builder = AgentQuotaAdvisor.builder(engine)
 			.defaultAgentId(properties.getDefaultAgentId())
 			.agentIdResolver(agentIdResolver.getIfUnique())
-			.permitScope(properties.getPermitScope())
-			.action(properties.getAction())
+			.permitScope(properties.getPermitScope());
+		try {
+			builder.actionName(properties.getAction());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IllegalStateException("Property " + PREFIX + ".action is invalid: " + ex.getMessage(), ex);
+		}
+		try {
+			builder.defaultMaxOutputTokens(properties.getDefaultMaxOutputTokens());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IllegalStateException(
+					"Property " + PREFIX + ".default-max-output-tokens is invalid: " + ex.getMessage(), ex);
+		}
+		builder.tokenCountEstimator(tokenCountEstimator.getIfUnique())
 			.maxWait(properties.getMaxWait())
 			.toolGovernance(toolGovernance.getIfUnique())
 			.providerRateLimits(providerRateLimits)

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.agentcontrolplane.quota.ActionType;
+import io.agentcontrolplane.springai.AgentQuotaAdvisor;
 import io.agentcontrolplane.springai.PermitScope;
 import io.agentcontrolplane.springai.ToolGovernance;
 import io.agentcontrolplane.springai.ToolRefusalMode;
@@ -36,9 +37,17 @@ public class SpringAiQuotaProperties {
 	private PermitScope permitScope = PermitScope.MODEL_REQUEST;
 
 	/**
-	 * Action type a model request is checked as against the agent's allowed actions.
+	 * Action a model request is checked as against the agent's allowed actions: one of the
+	 * seven action types (such as api-call) or any other action name (such as model:chat).
 	 */
-	private ActionType action = ActionType.API_CALL;
+	private String action = ActionType.API_CALL.actionName();
+
+	/**
+	 * Output tokens a model request that sets no max-tokens option is expected to spend, for the
+	 * estimate it reserves from the agent's token and cost budgets. The settlement charges what
+	 * the response reported.
+	 */
+	private int defaultMaxOutputTokens = AgentQuotaAdvisor.DEFAULT_MAX_OUTPUT_TOKENS;
 
 	/**
 	 * Maximum time a model request waits for a permit. Defaults to the quota's own.
@@ -104,19 +113,35 @@ public class SpringAiQuotaProperties {
 	}
 
 	/**
-	 * Action type a model request is checked as against the agent's allowed actions.
+	 * Action a model request is checked as against the agent's allowed actions.
 	 * @return the setting
 	 */
-	public ActionType getAction() {
+	public String getAction() {
 		return this.action;
 	}
 
 	/**
-	 * Set: action type a model request is checked as against the agent's allowed actions.
+	 * Set: action a model request is checked as against the agent's allowed actions.
 	 * @param action the setting
 	 */
-	public void setAction(ActionType action) {
+	public void setAction(String action) {
 		this.action = action;
+	}
+
+	/**
+	 * Output tokens a model request that sets no max-tokens option is expected to spend.
+	 * @return the setting
+	 */
+	public int getDefaultMaxOutputTokens() {
+		return this.defaultMaxOutputTokens;
+	}
+
+	/**
+	 * Set: output tokens a model request that sets no max-tokens option is expected to spend.
+	 * @param defaultMaxOutputTokens the setting
+	 */
+	public void setDefaultMaxOutputTokens(int defaultMaxOutputTokens) {
+		this.defaultMaxOutputTokens = defaultMaxOutputTokens;
 	}
 
 	/**
@@ -190,12 +215,6 @@ public class SpringAiQuotaProperties {
 		private ToolRefusalMode refusal = ToolRefusalMode.TELL_MODEL;
 
 		/**
-		 * Action type a tool's action is checked as against the agent's allowed actions, until
-		 * allowed actions accept action names.
-		 */
-		private ActionType defaultActionType = ActionType.API_CALL;
-
-		/**
 		 * Maximum time a tool call waits for a permit of the tool's own quota. Defaults to that
 		 * quota's own.
 		 */
@@ -255,22 +274,6 @@ public class SpringAiQuotaProperties {
 		}
 
 		/**
-		 * Action type a tool's action is checked as against the agent's allowed actions, until allowed actions accept action names.
-		 * @return the setting
-		 */
-		public ActionType getDefaultActionType() {
-			return this.defaultActionType;
-		}
-
-		/**
-		 * Set: action type a tool's action is checked as against the agent's allowed actions, until allowed actions accept action names.
-		 * @param defaultActionType the setting
-		 */
-		public void setDefaultActionType(ActionType defaultActionType) {
-			this.defaultActionType = defaultActionType;
-		}
-
-		/**
 		 * Maximum time a tool call waits for a permit of the tool's own quota.
 		 * @return the setting
 		 */
@@ -302,13 +305,14 @@ public class SpringAiQuotaProperties {
 	public static class Tool {
 
 		/**
-		 * Action name of the tool. Defaults to "tool:" followed by the tool's name.
+		 * Action name of the tool, checked against the calling agent's allowed actions.
+		 * Defaults to "tool:" followed by the tool's name.
 		 */
 		private @Nullable String actionName;
 
 		/**
-		 * Action type the tool's action is checked as. Defaults to the tools' default action
-		 * type.
+		 * Shorthand for an action name that is one of the seven action types (action-type:
+		 * workflow-trigger is action-name: workflow-trigger). Set this or action-name, not both.
 		 */
 		private @Nullable ActionType actionType;
 
@@ -336,7 +340,7 @@ public class SpringAiQuotaProperties {
 		}
 
 		/**
-		 * Action type the tool's action is checked as.
+		 * Shorthand for an action name that is one of the seven action types.
 		 * @return the setting
 		 */
 		public @Nullable ActionType getActionType() {
@@ -344,7 +348,7 @@ public class SpringAiQuotaProperties {
 		}
 
 		/**
-		 * Set: action type the tool's action is checked as.
+		 * Set: shorthand for an action name that is one of the seven action types.
 		 * @param actionType the setting
 		 */
 		public void setActionType(@Nullable ActionType actionType) {

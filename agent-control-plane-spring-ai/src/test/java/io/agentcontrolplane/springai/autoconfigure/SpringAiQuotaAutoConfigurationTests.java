@@ -53,8 +53,8 @@ class SpringAiQuotaAutoConfigurationTests {
 					"agent-control-plane.spring-ai.tools.refusal=throw",
 					"agent-control-plane.spring-ai.tools.max-calls-per-chat-client-call=5",
 					"agent-control-plane.spring-ai.tools.by-name.weather.action-name=weather.read",
-					"agent-control-plane.spring-ai.tools.by-name.weather.action-type=file-read",
-					"agent-control-plane.spring-ai.tools.by-name.weather.quota-key=weather-api")
+					"agent-control-plane.spring-ai.tools.by-name.weather.quota-key=weather-api",
+					"agent-control-plane.spring-ai.tools.by-name.mail.action-type=workflow-trigger")
 			.run((context) -> {
 				assertThat(context.getBean(AgentQuotaAdvisor.class).permitScope())
 					.isEqualTo(PermitScope.CHAT_CLIENT_CALL);
@@ -62,10 +62,30 @@ class SpringAiQuotaAutoConfigurationTests {
 				assertThat(governance.refusalMode()).isEqualTo(ToolRefusalMode.THROW);
 				assertThat(governance.maxToolCallsPerCall()).isEqualTo(5);
 				assertThat(governance.actionName("weather")).isEqualTo("weather.read");
-				assertThat(governance.actionType("weather")).hasToString("FILE_READ");
+				assertThat(governance.actionName("mail")).isEqualTo("workflow-trigger");
 				assertThat(governance.quotaKey("weather")).isEqualTo("weather-api");
 				assertThat(governance.actionName("search")).isEqualTo("tool:search");
 			});
+	}
+
+	@Test
+	void failsWhenAToolHasBothAnActionNameAndAnActionType() {
+		this.contextRunner
+			.withPropertyValues("agent-control-plane.spring-ai.tools.by-name.mail.action-name=email.send",
+					"agent-control-plane.spring-ai.tools.by-name.mail.action-type=workflow-trigger")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasStackTraceContaining("agent-control-plane.spring-ai.tools.by-name.mail.action-name ('email.send')")
+				.hasStackTraceContaining("set one of them"));
+	}
+
+	@Test
+	void failsOnAnInvalidActionNameNamingTheProperty() {
+		this.contextRunner.withPropertyValues("agent-control-plane.spring-ai.action=model:\u0007chat")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasStackTraceContaining("Property agent-control-plane.spring-ai.action is invalid: actionName must not contain"
+						+ " control characters (such as line breaks or tabs), was 'model:\\u0007chat'"));
 	}
 
 	@Test
