@@ -13,6 +13,7 @@ import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 

@@ -13,6 +13,7 @@ import io.agentcontrolplane.quota.Pricing;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

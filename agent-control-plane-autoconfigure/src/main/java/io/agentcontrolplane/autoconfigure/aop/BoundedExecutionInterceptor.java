@@ -356,8 +356,8 @@ public final class BoundedExecutionInterceptor implements MethodInterceptor {
 		Usage estimate = operation.estimate(invocation);
 		Object publisher = invocation.proceed();
 		Supplier<CompletableFuture<Permit>> admission = (estimate != null)
-				? () -> engine.admitAsync(agentId, operation.action(), estimate, operation.maxWait())
-				: () -> engine.admitAsync(agentId, operation.action(), operation.maxWait());
+				? () -> engine.admitActionAsync(agentId, operation.action(), estimate, operation.maxWait())
+				: () -> engine.admitActionAsync(agentId, operation.action(), operation.maxWait());
 		Function<Object, @Nullable Usage> usageOf = (value) -> operation.settles() ? operation.usage(invocation, value)
 				: null;
 		return mono ? ReactorBoundedExecution.mono(publisher, admission, maxExecutionTime(agentId), usageOf)
