@@ -106,6 +106,9 @@ public final class PolicyEngine implements AutoCloseable {
 
 	private final Admission admission;
 
+	/** The forms that answer at once: bare permits, slots, rate and action checks. */
+	private final ImmediateAdmission immediate;
+
 	private final Grants grants;
 
 	/**
@@ -134,8 +137,10 @@ public final class PolicyEngine implements AutoCloseable {
 				Admission.nanos(builder.dynamicAgentIdleTimeout), builder.maxDynamicAgents, ledgers);
 		Rejections rejections = new Rejections(this.listeners, builder.unknownAgentPolicy);
 		this.grants = new Grants(this.listeners, this.time, builder.measureHoldTimes);
-		this.admission = new Admission(this.registry, rejections, new RateConsumption(rejections), this.grants,
-				builder.handOffExecutor, builder.permitStore.isLocal());
+		RateConsumption rate = new RateConsumption(rejections);
+		this.admission = new Admission(this.registry, rejections, rate, this.grants, builder.handOffExecutor,
+				builder.permitStore.isLocal());
+		this.immediate = new ImmediateAdmission(this.registry, rejections, rate, this.grants);
 		if (builder.unknownAgentPolicy == UnknownAgentPolicy.DEFAULT_QUOTA) {
 			this.registry.evictor().start();
 		}
@@ -225,7 +230,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @return whether a slot was taken
 	 */
 	public boolean tryAcquireExecutionSlot(String agentId) {
-		return this.admission.tryAcquireSlot(agentId);
+		return this.immediate.tryAcquireSlot(agentId);
 	}
 
 	/**
@@ -264,7 +269,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @return the permit, or empty
 	 */
 	public Optional<Permit> tryAcquire(String agentId) {
-		return this.admission.tryAcquire(agentId);
+		return this.immediate.tryAcquire(agentId);
 	}
 
 	/**
@@ -528,7 +533,7 @@ public final class PolicyEngine implements AutoCloseable {
 
 	private void checkNamedAction(String agentId, @Nullable String action) {
 		if (action != null) {
-			this.admission.checkAction(agentId, ActionNames.canonical("action", action));
+			this.immediate.checkAction(agentId, ActionNames.canonical("action", action));
 		}
 	}
 
@@ -541,7 +546,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * consumed)
 	 */
 	public boolean checkRateLimit(String agentId) {
-		return this.admission.checkRateLimit(agentId, null);
+		return this.immediate.checkRateLimit(agentId, null);
 	}
 
 	/**
@@ -553,7 +558,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * consumed)
 	 */
 	public boolean checkRateLimit(String agentId, ActionType action) {
-		return this.admission.checkRateLimit(agentId, Objects.requireNonNull(action, "action"));
+		return this.immediate.checkRateLimit(agentId, Objects.requireNonNull(action, "action"));
 	}
 
 	/**
@@ -570,12 +575,12 @@ public final class PolicyEngine implements AutoCloseable {
 	public boolean checkRateLimit(String agentId, String action) {
 		String canonical = ActionNames.canonical("action", Objects.requireNonNull(action, "action"));
 		try {
-			this.admission.checkAction(agentId, canonical);
+			this.immediate.checkAction(agentId, canonical);
 		}
 		catch (QuotaExceededException ex) {
 			return false;
 		}
-		return this.admission.checkRateLimit(agentId, null);
+		return this.immediate.checkRateLimit(agentId, null);
 	}
 
 	/**
