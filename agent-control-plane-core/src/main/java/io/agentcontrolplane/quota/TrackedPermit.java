@@ -39,12 +39,12 @@ final class TrackedPermit implements Permit {
 	private final int ageCell;
 
 	/** The estimate this permit reserved from the agent's listed budgets, {@code null} when none. */
-	private final BudgetLedger.@Nullable Reservation reservation;
+	private final @Nullable Reservation reservation;
 
 	private volatile int closed;
 
 	TrackedPermit(AgentState state, ResourceQuota quota, CompositeListener listeners, long lease, long acquiredNanos,
-			int ageCell, BudgetLedger.@Nullable Reservation reservation) {
+			int ageCell, @Nullable Reservation reservation) {
 		this.reservation = reservation;
 		this.state = state;
 		this.quota = quota;
@@ -66,7 +66,7 @@ final class TrackedPermit implements Permit {
 
 	@Override
 	public void settle(Usage actual) {
-		BudgetLedger.Reservation reservation = this.reservation;
+		Reservation reservation = this.reservation;
 		if (reservation != null) {
 			reservation.settle(actual);
 		}
@@ -75,7 +75,7 @@ final class TrackedPermit implements Permit {
 
 	@Override
 	public void refund() {
-		BudgetLedger.Reservation reservation = this.reservation;
+		Reservation reservation = this.reservation;
 		if (reservation != null) {
 			reservation.refund();
 		}
@@ -86,7 +86,7 @@ final class TrackedPermit implements Permit {
 		if (this.closed != 0 || !CLOSED.compareAndSet(this, 0, 1)) {
 			return;
 		}
-		BudgetLedger.Reservation reservation = this.reservation;
+		Reservation reservation = this.reservation;
 		if (reservation != null) {
 			// Not settled: the estimate stays charged, the safe assumption.
 			reservation.close();

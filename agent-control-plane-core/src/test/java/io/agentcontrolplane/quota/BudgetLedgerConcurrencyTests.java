@@ -18,8 +18,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 
 import io.agentcontrolplane.quota.BudgetLedger.Admission;
-import io.agentcontrolplane.quota.BudgetLedger.Refusal;
-import io.agentcontrolplane.quota.BudgetLedger.Reservation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
