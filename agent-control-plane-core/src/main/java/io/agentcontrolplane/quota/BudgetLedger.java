@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.agentcontrolplane.quota.LedgerAccount.Warning;
+import io.agentcontrolplane.quota.PermitStore.BudgetAccount;
 import io.github.bucket4j.TimeMeter;
 import org.jspecify.annotations.Nullable;
 
@@ -17,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  * The token, cost and request budgets of one agent, and the arithmetic of reserving an estimate
  * before a call and settling the real usage after it: all or nothing over the agent's
  * {@link LedgerAccount accounts}, each of which holds one budget's balance in a
- * {@link BudgetAccount} ({@link SmoothAccount} for a duration window, {@link CalendarAccount}
- * for a calendar window).
+ * {@link BudgetAccount}: {@link SmoothAccount} for a duration window and {@link CalendarAccount}
+ * for a calendar window in this JVM, or the {@link PermitStore}'s account, shared by every
+ * instance, when the store {@linkplain PermitStore#createBudgetAccount keeps budgets}.
  * <p>
  * <b>Reserve.</b> {@link #reserve(Usage)} charges the estimate to every budget, or to none: when
  * any budget cannot cover its share, nothing is charged and the {@link Refusal} names the budget
@@ -41,10 +43,14 @@ import org.jspecify.annotations.Nullable;
  * spent) and drops a refund (the window it belonged to is over).
  * <p>
  * <b>Atomicity.</b> A reservation takes its share from each account in order and, when one
- * refuses, gives back what it took from the accounts before it. Every operation runs under one
- * lock per ledger, so no other caller of this ledger sees the share taken and given back: the
- * reservation checks and charges all budgets as one step and a refusal consumes nothing. A pricing error is thrown
- * before anything is charged, and warning callbacks run after the lock is released.
+ * refuses (or its store fails), gives back what it took from the accounts before it, so a
+ * refusal consumes nothing and a reservation never takes a budget below zero. While every
+ * account is in this JVM, every operation runs under one lock per ledger, so no other caller
+ * sees a share taken and given back. With store-kept accounts no lock is held across the
+ * network: each account's operation is atomic in the store, and a concurrent caller (in any
+ * instance) may see, for the length of a round trip, a share that a refused reservation took and
+ * is about to give back, and be refused by it. A pricing error is thrown before anything is
+ * charged, and warning callbacks run after the lock is released.
  * <p>
  * <b>Replacing budgets.</b> {@link #replaceBudgets(List)} changes the budgets live (a quota
  * replaced while calls are in flight): a budget with the same unit and window as one before keeps
@@ -73,8 +79,14 @@ final class BudgetLedger {
 	/** Guarded by {@link #lock}. */
 	private List<Budget> budgets;
 
+	/** Makes the store-kept balance of a budget, or answers {@code null} to keep it here. */
+	private final StoreAccounts store;
+
 	/** One per budget, in the same order. Guarded by {@link #lock}. */
 	private LedgerAccount[] accounts;
+
+	/** Whether some account is store-kept, so that operations run without the lock. */
+	private boolean shared;
 
 	/**
 	 * Create the ledger of one agent.
@@ -89,7 +101,19 @@ final class BudgetLedger {
 	 */
 	BudgetLedger(List<Budget> budgets, @Nullable Pricing pricing, TimeMeter timeMeter, Clock clock, ZoneId zone,
 			WarningListener warnings) {
+		this(budgets, pricing, timeMeter, clock, zone, warnings, StoreAccounts.NONE);
+	}
+
+	/**
+	 * Create the ledger of one agent whose budgets the permit store may keep.
+	 * @param store makes the store-kept balance of a budget (see
+	 * {@link PermitStore#createBudgetAccount})
+	 * @see #BudgetLedger(List, Pricing, TimeMeter, Clock, ZoneId, WarningListener)
+	 */
+	BudgetLedger(List<Budget> budgets, @Nullable Pricing pricing, TimeMeter timeMeter, Clock clock, ZoneId zone,
+			WarningListener warnings, StoreAccounts store) {
 		this.pricing = pricing;
+		this.store = Objects.requireNonNull(store, "store");
 		this.timeMeter = Objects.requireNonNull(timeMeter, "timeMeter");
 		this.clock = Objects.requireNonNull(clock, "clock");
 		this.zone = Objects.requireNonNull(zone, "zone");
@@ -99,11 +123,43 @@ final class BudgetLedger {
 		for (int i = 0; i < this.accounts.length; i++) {
 			this.accounts[i] = newAccount(this.budgets.get(i));
 		}
+		this.shared = anyShared(this.accounts);
 	}
 
 	private LedgerAccount newAccount(Budget budget) {
-		return new LedgerAccount(budget, LedgerAccount.local(budget, this.timeMeter, this.clock, this.zone),
-				this.timeMeter);
+		BudgetAccount local = LedgerAccount.local(budget, this.timeMeter, this.clock, this.zone);
+		// A zero limit denies every positive amount and never refills: nothing to share.
+		BudgetAccount kept = (budget.limitInBaseUnits() > 0)
+				? this.store.create(budget, this.clock, this.zone, local) : null;
+		return new LedgerAccount(budget, (kept != null) ? kept : local, kept != null, this.timeMeter);
+	}
+
+	private static boolean anyShared(LedgerAccount[] accounts) {
+		for (LedgerAccount account : accounts) {
+			if (account.shared()) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Take the lock and read the accounts; release the lock at once when some account is kept
+	 * by the store (no lock is held across the network). {@link #leave()} ends what this began.
+	 */
+	private LedgerAccount[] enter() {
+		this.lock.lock();
+		LedgerAccount[] accounts = this.accounts;
+		if (this.shared) {
+			this.lock.unlock();
+		}
+		return accounts;
+	}
+
+	private void leave() {
+		if (this.lock.isHeldByCurrentThread()) {
+			this.lock.unlock();
+		}
 	}
 
 	private List<Budget> checked(List<Budget> budgets) {
@@ -173,6 +229,7 @@ final class BudgetLedger {
 				}
 			}
 			this.accounts = next;
+			this.shared = anyShared(next);
 			this.budgets = replacement;
 		}
 		finally {
@@ -191,11 +248,8 @@ final class BudgetLedger {
 		Objects.requireNonNull(estimate, "estimate");
 		List<Warning> reached;
 		Reservation reservation;
-		this.lock.lock();
+		LedgerAccount[] accounts = enter();
 		try {
-			// Under the lock, so that the amounts match the budgets even while they are replaced;
-			// pricing a usage is cheap next to a model call.
-			LedgerAccount[] accounts = this.accounts;
 			long[] amounts = amountsOf(accounts, estimate, true);
 			long[] windows = new long[amounts.length];
 			Refusal refusal = chargeAll(accounts, amounts, windows);
@@ -206,7 +260,7 @@ final class BudgetLedger {
 			reservation = new Reservation(this, estimate, accounts, amounts, windows);
 		}
 		finally {
-			this.lock.unlock();
+			leave();
 		}
 		fire(reached);
 		return reservation;
@@ -265,7 +319,7 @@ final class BudgetLedger {
 		LedgerAccount[] accounts = reservation.accounts();
 		long[] amounts = amountsOf(accounts, actual, false);
 		List<Warning> reached;
-		this.lock.lock();
+		enter();
 		try {
 			reservation.finish("settled");
 			LedgerAccount[] current = new LedgerAccount[amounts.length];
@@ -288,7 +342,7 @@ final class BudgetLedger {
 			reached = warningsReached(current, extra);
 		}
 		finally {
-			this.lock.unlock();
+			leave();
 		}
 		fire(reached);
 	}
@@ -298,7 +352,7 @@ final class BudgetLedger {
 	 */
 	void refund(Reservation reservation) {
 		LedgerAccount[] accounts = reservation.accounts();
-		this.lock.lock();
+		enter();
 		try {
 			reservation.finish("refunded");
 			for (int i = 0; i < accounts.length; i++) {
@@ -309,7 +363,7 @@ final class BudgetLedger {
 			}
 		}
 		finally {
-			this.lock.unlock();
+			leave();
 		}
 	}
 
@@ -318,36 +372,36 @@ final class BudgetLedger {
 	 * @return one status per budget, in order
 	 */
 	List<BudgetStatus> statuses() {
-		this.lock.lock();
+		LedgerAccount[] accounts = enter();
 		try {
-			List<BudgetStatus> statuses = new ArrayList<>(this.accounts.length);
-			for (LedgerAccount account : this.accounts) {
+			List<BudgetStatus> statuses = new ArrayList<>(accounts.length);
+			for (LedgerAccount account : accounts) {
 				statuses.add(new BudgetStatus(account.budget, account.available(), account.resetsAt()));
 			}
 			return statuses;
 		}
 		finally {
-			this.lock.unlock();
+			leave();
 		}
 	}
 
 	/**
 	 * Whether every budget holds its whole limit, so that forgetting the ledger (evicting an
 	 * idle agent) gives nothing away.
-	 * @return {@code true} when nothing is spent in any budget
+	 * @return {@code true} when nothing is spent in any budget kept in this JVM
 	 */
 	boolean isFull() {
-		this.lock.lock();
+		LedgerAccount[] accounts = enter();
 		try {
-			for (LedgerAccount account : this.accounts) {
-				if (account.available() < account.limit) {
+			for (LedgerAccount account : accounts) {
+				if (!account.isFull()) {
 					return false;
 				}
 			}
 			return true;
 		}
 		finally {
-			this.lock.unlock();
+			leave();
 		}
 	}
 
@@ -406,6 +460,24 @@ final class BudgetLedger {
 		 * @param resetsAt when it is full again (see {@link BudgetStatus#resetsAt()})
 		 */
 		void onWarning(Budget budget, long spent, Instant resetsAt);
+
+	}
+
+	/**
+	 * Where the ledger gets the store-kept balance of a budget: {@link PermitStore#createBudgetAccount}
+	 * for one agent.
+	 */
+	@FunctionalInterface
+	interface StoreAccounts {
+
+		/** Keeps every budget in this JVM. */
+		StoreAccounts NONE = (budget, clock, zone, local) -> null;
+
+		/**
+		 * The store-kept balance of a budget with a limit {@code > 0}, or {@code null} to keep
+		 * the local one.
+		 */
+		@Nullable BudgetAccount create(Budget budget, Clock clock, ZoneId zone, BudgetAccount local);
 
 	}
 

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * hold them. Also holds zero-limit duration budgets, which never refill anything and so need no
  * bucket (Bucket4j needs a capacity {@code > 0}).
  */
-final class CalendarAccount implements BudgetAccount {
+final class CalendarAccount implements PermitStore.BudgetAccount {
 
 	private final ReentrantLock lock = new ReentrantLock();
 

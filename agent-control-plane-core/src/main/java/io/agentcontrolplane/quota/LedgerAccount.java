@@ -5,14 +5,16 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.concurrent.locks.ReentrantLock;
 
+import io.agentcontrolplane.quota.PermitStore.BudgetAccount;
 import io.github.bucket4j.TimeMeter;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One budget in a {@link BudgetLedger}: its {@link BudgetAccount} (the balance), its warning
- * state, and where its spending went when the ledger's budgets were replaced. It answers the
- * amounts every account treats alike (zero, and more than the whole limit) so that an account
- * only ever sees amounts it can hold.
+ * One budget in a {@link BudgetLedger}: its {@link BudgetAccount} (the balance, kept in this JVM
+ * or {@linkplain #shared() by the permit store}), its warning state, and where its spending went
+ * when the ledger's budgets were replaced. It answers the amounts every account treats alike
+ * (zero, and more than the whole limit) so that an account only ever sees amounts it can hold.
+ * Warnings are this instance's: with a shared balance each instance warns once per window.
  */
 final class LedgerAccount {
 
@@ -23,6 +25,8 @@ final class LedgerAccount {
 	private final long warnThreshold;
 
 	private final BudgetAccount balance;
+
+	private final boolean shared;
 
 	private final TimeMeter timeMeter;
 
@@ -43,12 +47,29 @@ final class LedgerAccount {
 	/** For a calendar window: the window of the last warning. */
 	private long warnedIn;
 
-	LedgerAccount(Budget budget, BudgetAccount balance, TimeMeter timeMeter) {
+	LedgerAccount(Budget budget, BudgetAccount balance, boolean shared, TimeMeter timeMeter) {
 		this.budget = budget;
 		this.limit = budget.limitInBaseUnits();
 		this.warnThreshold = budget.warnThreshold();
 		this.balance = balance;
+		this.shared = shared;
 		this.timeMeter = timeMeter;
+	}
+
+	/**
+	 * Whether the balance is kept by the permit store, shared with other instances (and reached
+	 * over the network), rather than in this JVM.
+	 */
+	boolean shared() {
+		return this.shared;
+	}
+
+	/**
+	 * Whether forgetting this account gives nothing away: its budget is full, or the store keeps
+	 * the balance (an account made again finds the spending there).
+	 */
+	boolean isFull() {
+		return this.shared || available() >= this.limit;
 	}
 
 	/**
@@ -81,10 +102,11 @@ final class LedgerAccount {
 
 	/**
 	 * Start from what the replaced account had spent in the current window and from its
-	 * warning state, and send its open reservations here.
+	 * warning state, and send its open reservations here. Between two store-kept accounts the
+	 * store already carries the spending over (it keys it by unit and window, not by limit).
 	 */
 	void takeOver(LedgerAccount replaced) {
-		long spent = replaced.limit - replaced.available();
+		long spent = (this.shared && replaced.shared) ? 0 : replaced.limit - replaced.available();
 		if (spent > 0) {
 			charge(spent);
 		}

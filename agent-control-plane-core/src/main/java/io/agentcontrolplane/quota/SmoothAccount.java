@@ -15,7 +15,7 @@ import io.github.bucket4j.local.LocalBucket;
  * window. Bucket4j gives the exact time until the bucket holds an amount, overdraft
  * ({@code consumeIgnoringRateLimits}) and refunds capped at the capacity ({@code addTokens}).
  */
-final class SmoothAccount implements BudgetAccount {
+final class SmoothAccount implements PermitStore.BudgetAccount {
 
 	private final LocalBucket bucket;
 
