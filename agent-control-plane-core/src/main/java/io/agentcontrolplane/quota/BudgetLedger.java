@@ -2,7 +2,6 @@ package io.agentcontrolplane.quota;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +9,6 @@ import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.agentcontrolplane.quota.LedgerAccount.Warning;
-import io.agentcontrolplane.quota.PermitStore.BudgetAccount;
 import io.github.bucket4j.TimeMeter;
 import org.jspecify.annotations.Nullable;
 
@@ -31,16 +29,14 @@ import org.jspecify.annotations.Nullable;
  * estimate that was too high is given back, one that was too low is charged even past zero, by
  * exactly what the call spent beyond its estimate (down to a depth of about 146 years of refill,
  * the most Bucket4j can repay); the next callers wait it out. Apart from lowering a limit below
- * what was spent (see below), this is the only way a budget goes below zero. {@link Reservation#refund()} gives back the whole
- * estimate (for a call that never reached the provider), and {@link Reservation#close()} without
- * settling keeps the estimate charged. A reservation is settled, refunded or closed once.
+ * what was spent (see below), this is the only way a budget goes below zero.
+ * {@link Reservation#refund()} gives back the whole estimate (for a call that never reached the
+ * provider), and {@link Reservation#close()} without settling keeps the estimate charged. A reservation is settled, refunded or closed once.
  * <p>
- * <b>Windows.</b> A duration window is a Bucket4j bucket with one greedily refilling bandwidth on
- * the ledger's {@link TimeMeter}. A calendar window ({@code day}, {@code week}, {@code month}) is
- * a spent counter that goes back to zero at the start of each window in the ledger's zone, read
- * from its {@link Clock}. An overdraft of a calendar budget ends with its window. A settlement that comes
- * after its window ended charges an underestimate to the current window (the money was really
- * spent) and drops a refund (the window it belonged to is over).
+ * <b>Windows.</b> Duration windows refill on the ledger's {@link TimeMeter}; calendar windows
+ * start in its zone by its {@link Clock}, and an overdraft of one ends with its window. A
+ * settlement that comes after its window ended charges an underestimate to the current window
+ * (the money was really spent) and drops a refund (the window it belonged to is over).
  * <p>
  * <b>Atomicity.</b> A reservation takes its share from each account in order and, when one
  * refuses (or its store fails), gives back what it took from the accounts before it, so a
@@ -58,9 +54,9 @@ import org.jspecify.annotations.Nullable;
  * the spending overdraws it; open reservations settle against the replacement. A budget that is
  * gone is no longer counted, and a new one starts full.
  * <p>
- * <b>Warnings.</b> A budget with {@link Budget#warnAt()} calls the {@link WarningListener} when a
- * charge brings its spending to the threshold or past it: once per calendar window, and for a
- * duration window at most once per window's duration.
+ * <b>Warnings.</b> A budget with {@link Budget#warnAt()} calls the {@link BudgetWarningListener}
+ * when a charge brings its spending to the threshold or past it (see
+ * {@link LedgerAccount#warningReached()}).
  */
 final class BudgetLedger {
 
@@ -74,7 +70,7 @@ final class BudgetLedger {
 
 	private final ZoneId zone;
 
-	private final WarningListener warnings;
+	private final BudgetWarningListener warnings;
 
 	/** Guarded by {@link #lock}. */
 	private List<Budget> budgets;
@@ -100,7 +96,7 @@ final class BudgetLedger {
 	 * @throws IllegalArgumentException when a cost budget has no pricing
 	 */
 	BudgetLedger(List<Budget> budgets, @Nullable Pricing pricing, TimeMeter timeMeter, Clock clock, ZoneId zone,
-			WarningListener warnings) {
+			BudgetWarningListener warnings) {
 		this(budgets, pricing, timeMeter, clock, zone, warnings, StoreAccounts.NONE);
 	}
 
@@ -108,10 +104,10 @@ final class BudgetLedger {
 	 * Create the ledger of one agent whose budgets the permit store may keep.
 	 * @param store makes the store-kept balance of a budget (see
 	 * {@link PermitStore#createBudgetAccount})
-	 * @see #BudgetLedger(List, Pricing, TimeMeter, Clock, ZoneId, WarningListener)
+	 * @see #BudgetLedger(List, Pricing, TimeMeter, Clock, ZoneId, BudgetWarningListener)
 	 */
 	BudgetLedger(List<Budget> budgets, @Nullable Pricing pricing, TimeMeter timeMeter, Clock clock, ZoneId zone,
-			WarningListener warnings, StoreAccounts store) {
+			BudgetWarningListener warnings, StoreAccounts store) {
 		this.pricing = pricing;
 		this.store = Objects.requireNonNull(store, "store");
 		this.timeMeter = Objects.requireNonNull(timeMeter, "timeMeter");
@@ -123,24 +119,11 @@ final class BudgetLedger {
 		for (int i = 0; i < this.accounts.length; i++) {
 			this.accounts[i] = newAccount(this.budgets.get(i));
 		}
-		this.shared = anyShared(this.accounts);
+		this.shared = LedgerAccount.anyShared(this.accounts);
 	}
 
 	private LedgerAccount newAccount(Budget budget) {
-		BudgetAccount local = LedgerAccount.local(budget, this.timeMeter, this.clock, this.zone);
-		// A zero limit denies every positive amount and never refills: nothing to share.
-		BudgetAccount kept = (budget.limitInBaseUnits() > 0)
-				? this.store.create(budget, this.clock, this.zone, local) : null;
-		return new LedgerAccount(budget, (kept != null) ? kept : local, kept != null, this.timeMeter);
-	}
-
-	private static boolean anyShared(LedgerAccount[] accounts) {
-		for (LedgerAccount account : accounts) {
-			if (account.shared()) {
-				return true;
-			}
-		}
-		return false;
+		return LedgerAccount.of(budget, this.timeMeter, this.clock, this.zone, this.store);
 	}
 
 	/**
@@ -198,38 +181,9 @@ final class BudgetLedger {
 		List<Budget> replacement = checked(budgets);
 		this.lock.lock();
 		try {
-			LedgerAccount[] old = this.accounts;
-			boolean[] kept = new boolean[old.length];
-			LedgerAccount[] next = new LedgerAccount[replacement.size()];
-			for (int j = 0; j < next.length; j++) {
-				Budget budget = replacement.get(j);
-				int match = -1;
-				for (int i = 0; i < old.length && match < 0; i++) {
-					if (!kept[i] && old[i].budget.unit() == budget.unit()
-							&& old[i].budget.window().equals(budget.window())) {
-						match = i;
-					}
-				}
-				if (match >= 0) {
-					kept[match] = true;
-				}
-				if (match >= 0 && old[match].budget.equals(budget)) {
-					next[j] = old[match];
-				}
-				else {
-					next[j] = newAccount(budget);
-					if (match >= 0) {
-						next[j].takeOver(old[match]);
-					}
-				}
-			}
-			for (int i = 0; i < old.length; i++) {
-				if (!kept[i]) {
-					old[i].retire();
-				}
-			}
+			LedgerAccount[] next = LedgerAccount.replace(this.accounts, replacement, this::newAccount);
 			this.accounts = next;
-			this.shared = anyShared(next);
+			this.shared = LedgerAccount.anyShared(next);
 			this.budgets = replacement;
 		}
 		finally {
@@ -256,7 +210,7 @@ final class BudgetLedger {
 			if (refusal != null) {
 				return refusal;
 			}
-			reached = warningsReached(accounts, amounts);
+			reached = LedgerAccount.warningsReached(accounts, amounts);
 			reservation = new Reservation(this, estimate, accounts, amounts, windows);
 		}
 		finally {
@@ -339,7 +293,7 @@ final class BudgetLedger {
 					account.giveBack(-difference, reservation.window(i));
 				}
 			}
-			reached = warningsReached(current, extra);
+			reached = LedgerAccount.warningsReached(current, extra);
 		}
 		finally {
 			leave();
@@ -413,24 +367,6 @@ final class BudgetLedger {
 		return amounts;
 	}
 
-	/** The warnings due after a charge of the amounts to the accounts (a null account is skipped). */
-	private static List<Warning> warningsReached(@Nullable LedgerAccount[] accounts, long[] charged) {
-		List<Warning> reached = null;
-		for (int i = 0; i < accounts.length; i++) {
-			LedgerAccount account = accounts[i];
-			if (account != null && charged[i] > 0) {
-				Warning warning = account.warningReached();
-				if (warning != null) {
-					if (reached == null) {
-						reached = new ArrayList<>(1);
-					}
-					reached.add(warning);
-				}
-			}
-		}
-		return (reached != null) ? reached : List.of();
-	}
-
 	private void fire(List<Warning> reached) {
 		for (Warning warning : reached) {
 			try {
@@ -440,45 +376,6 @@ final class BudgetLedger {
 				// A listener must never disturb accounting.
 			}
 		}
-	}
-
-	/**
-	 * Told when a budget's spending reaches its {@link Budget#warnAt()} threshold.
-	 */
-	@FunctionalInterface
-	interface WarningListener {
-
-		/** A listener that ignores warnings. */
-		WarningListener NONE = (budget, spent, resetsAt) -> {
-		};
-
-		/**
-		 * A budget reached its warning threshold; called once per window, never under the
-		 * ledger's lock.
-		 * @param budget the budget
-		 * @param spent its spending in the current window, in base units
-		 * @param resetsAt when it is full again (see {@link BudgetStatus#resetsAt()})
-		 */
-		void onWarning(Budget budget, long spent, Instant resetsAt);
-
-	}
-
-	/**
-	 * Where the ledger gets the store-kept balance of a budget: {@link PermitStore#createBudgetAccount}
-	 * for one agent.
-	 */
-	@FunctionalInterface
-	interface StoreAccounts {
-
-		/** Keeps every budget in this JVM. */
-		StoreAccounts NONE = (budget, clock, zone, local) -> null;
-
-		/**
-		 * The store-kept balance of a budget with a limit {@code > 0}, or {@code null} to keep
-		 * the local one.
-		 */
-		@Nullable BudgetAccount create(Budget budget, Clock clock, ZoneId zone, BudgetAccount local);
-
 	}
 
 	/**

@@ -3,7 +3,10 @@ package io.agentcontrolplane.quota;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 import io.agentcontrolplane.quota.PermitStore.BudgetAccount;
 import io.github.bucket4j.TimeMeter;
@@ -73,13 +76,28 @@ final class LedgerAccount {
 	}
 
 	/**
-	 * The account of a budget kept in this JVM.
+	 * The account of a budget: kept by the store when it keeps budgets, else in this JVM.
+	 * @param timeMeter the time of duration windows in this JVM
+	 * @param clock the wall clock of calendar windows
+	 * @param zone the zone where calendar windows start
+	 * @param store makes the store-kept balance of a budget
 	 */
-	static BudgetAccount local(Budget budget, TimeMeter timeMeter, Clock clock, ZoneId zone) {
-		if (budget.window().isCalendar() || budget.limitInBaseUnits() == 0) {
-			return new CalendarAccount(budget, clock, zone);
+	static LedgerAccount of(Budget budget, TimeMeter timeMeter, Clock clock, ZoneId zone, StoreAccounts store) {
+		BudgetAccount local = (budget.window().isCalendar() || budget.limitInBaseUnits() == 0)
+				? new CalendarAccount(budget, clock, zone) : new SmoothAccount(budget, timeMeter, clock);
+		// A zero limit denies every positive amount and never refills: nothing to share.
+		BudgetAccount kept = (budget.limitInBaseUnits() > 0) ? store.create(budget, clock, zone, local) : null;
+		return new LedgerAccount(budget, (kept != null) ? kept : local, kept != null, timeMeter);
+	}
+
+	/** Whether some of the accounts are kept by the store. */
+	static boolean anyShared(LedgerAccount[] accounts) {
+		for (LedgerAccount account : accounts) {
+			if (account.shared) {
+				return true;
+			}
 		}
-		return new SmoothAccount(budget, timeMeter, clock);
+		return false;
 	}
 
 	/**
@@ -94,10 +112,6 @@ final class LedgerAccount {
 			next = account.successor;
 		}
 		return account.retired ? null : account;
-	}
-
-	void retire() {
-		this.retired = true;
 	}
 
 	/**
@@ -120,6 +134,45 @@ final class LedgerAccount {
 			replaced.warningLock.unlock();
 		}
 		replaced.successor = this;
+	}
+
+	/**
+	 * The accounts of replacement budgets: an unchanged budget keeps its account; a budget with
+	 * the unit and window of an old one gets a new account that {@linkplain #takeOver takes it
+	 * over}; a new budget gets a new account; an old account left without a match is retired.
+	 * Called under the ledger's lock.
+	 */
+	static LedgerAccount[] replace(LedgerAccount[] old, List<Budget> replacement,
+			Function<Budget, LedgerAccount> newAccount) {
+		boolean[] kept = new boolean[old.length];
+		LedgerAccount[] next = new LedgerAccount[replacement.size()];
+		for (int j = 0; j < next.length; j++) {
+			Budget budget = replacement.get(j);
+			int match = -1;
+			for (int i = 0; i < old.length && match < 0; i++) {
+				if (!kept[i] && old[i].budget.unit() == budget.unit() && old[i].budget.window().equals(budget.window())) {
+					match = i;
+				}
+			}
+			if (match >= 0) {
+				kept[match] = true;
+			}
+			if (match >= 0 && old[match].budget.equals(budget)) {
+				next[j] = old[match];
+			}
+			else {
+				next[j] = newAccount.apply(budget);
+				if (match >= 0) {
+					next[j].takeOver(old[match]);
+				}
+			}
+		}
+		for (int i = 0; i < old.length; i++) {
+			if (!kept[i]) {
+				old[i].retired = true;
+			}
+		}
+		return next;
 	}
 
 	/**
@@ -209,6 +262,26 @@ final class LedgerAccount {
 		finally {
 			this.warningLock.unlock();
 		}
+	}
+
+	/**
+	 * The warnings due after a charge of the amounts to the accounts (a null account is skipped).
+	 */
+	static List<Warning> warningsReached(@Nullable LedgerAccount[] accounts, long[] charged) {
+		List<Warning> reached = null;
+		for (int i = 0; i < accounts.length; i++) {
+			LedgerAccount account = accounts[i];
+			if (account != null && charged[i] > 0) {
+				Warning warning = account.warningReached();
+				if (warning != null) {
+					if (reached == null) {
+						reached = new ArrayList<>(1);
+					}
+					reached.add(warning);
+				}
+			}
+		}
+		return (reached != null) ? reached : List.of();
 	}
 
 	/**

@@ -25,7 +25,7 @@ class BudgetCalendarTests {
 
 	private BudgetLedger ledger(ZoneId zone, Budget budget) {
 		return new BudgetLedger(List.of(budget), null, EngineTime.of(this.clock), this.clock, zone,
-				BudgetLedger.WarningListener.NONE);
+				BudgetWarningListener.NONE);
 	}
 
 	private static Budget budget(BudgetUnit unit, long limit, String window) {

@@ -224,7 +224,7 @@ class BudgetLedgerTests {
 		Budget cost = Budget.builder(BudgetUnit.COST).limit("25.00").per("day").build();
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new BudgetLedger(List.of(cost), null, EngineTime.of(this.clock),
-					this.clock, BERLIN, BudgetLedger.WarningListener.NONE))
+					this.clock, BERLIN, BudgetWarningListener.NONE))
 			.withMessageContaining("cost budget needs pricing")
 			.withMessageContaining("cost 25.000000 per day");
 	}
