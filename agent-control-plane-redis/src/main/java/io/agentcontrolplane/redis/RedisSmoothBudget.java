@@ -28,7 +28,8 @@ import io.github.bucket4j.distributed.proxy.ProxyManager;
  * <p>
  * <b>Limits.</b> Creating the account applies its configuration to the bucket with
  * {@link TokensInheritanceStrategy#ADDITIVE}: a raised limit adds the difference (what was spent
- * stays spent), a lowered one caps what is left at the new limit. The last instance to configure
+ * stays spent), a lowered one caps what is left at the new limit (in memory, and for calendar
+ * windows, a lowered limit overdraws by what was spent beyond it). The last instance to configure
  * the budget wins, as for the permits. The key expires once the bucket would be full again, plus
  * a minute.
  */

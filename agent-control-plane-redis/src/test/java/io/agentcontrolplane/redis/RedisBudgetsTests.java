@@ -276,6 +276,25 @@ class RedisBudgetsTests {
 	}
 
 	@Test
+	void aChangedLimitContinuesTheSpendingInRedis() {
+		List<PolicyEngine> engines = engines(prefix("resize"), true,
+				quota(budget(BudgetUnit.TOKENS, 1_000, "1d"), budget(BudgetUnit.REQUESTS, 10, "day")));
+		for (int i = 0; i < 6; i++) {
+			engines.get(i % 3).admit("a", null, Usage.estimate(100, 0), null).close();
+		}
+		ResourceQuota raised = quota(budget(BudgetUnit.TOKENS, 2_000, "1d"), budget(BudgetUnit.REQUESTS, 20, "day"));
+		engines.forEach((engine) -> engine.setQuota("a", raised));
+		// Raised: what was spent stays spent (a day-long window refills at most a unit meanwhile).
+		assertThat(remaining(engines.get(1))[0]).isBetween(1_400L, 1_401L);
+		assertThat(remaining(engines.get(1))[1]).isEqualTo(14);
+		ResourceQuota lowered = quota(budget(BudgetUnit.TOKENS, 500, "1d"), budget(BudgetUnit.REQUESTS, 4, "day"));
+		engines.forEach((engine) -> engine.setQuota("a", lowered));
+		// Lowered: Bucket4j caps a duration budget at the new limit; a calendar budget overdraws.
+		assertThat(remaining(engines.get(0))[0]).isEqualTo(500);
+		assertThat(remaining(engines.get(0))[1]).isEqualTo(-2);
+	}
+
+	@Test
 	void everyBudgetKeyExpires() {
 		String prefix = prefix("expiry");
 		List<PolicyEngine> engines = engines(prefix, true, quota(budget(BudgetUnit.TOKENS, 3_600, "1h"),
