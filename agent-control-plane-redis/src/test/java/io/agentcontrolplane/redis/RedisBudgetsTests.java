@@ -5,7 +5,9 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -141,10 +143,12 @@ class RedisBudgetsTests {
 
 	@Test
 	void threeEnginesUnderThreadsNeverSpendMoreThanTheLimitsAndARefusalTakesNothing() throws Exception {
-		Budget tokens = budget(BudgetUnit.TOKENS, 20_000, "1d");
-		Budget requests = budget(BudgetUnit.REQUESTS, 150, "1d");
-		// 0.01 USD = 10,000 millionths; an estimate of 50 + 50 tokens costs 20 + 80 = 100.
-		Budget cost = Budget.builder(BudgetUnit.COST).limit("0.01").per("day").build();
+		// Limits that run out at about the same point (an admitted call spends about 51 tokens
+		// and 51 millionths of its estimate's 100), so that every budget may be the one to refuse.
+		Budget tokens = budget(BudgetUnit.TOKENS, 7_500, "1d");
+		Budget requests = budget(BudgetUnit.REQUESTS, 140, "1d");
+		// 0.0075 USD = 7,500 millionths; an estimate of 50 + 50 tokens costs 20 + 80 = 100.
+		Budget cost = Budget.builder(BudgetUnit.COST).limit("0.0075").per("day").build();
 		List<PolicyEngine> engines = engines(prefix("threads"), true, quota(tokens, cost, requests));
 		int threadsPerEngine = 4;
 		int callsPerThread = 40;
@@ -152,6 +156,7 @@ class RedisBudgetsTests {
 		AtomicLong spentCost = new AtomicLong();
 		AtomicLong admitted = new AtomicLong();
 		AtomicLong refusals = new AtomicLong();
+		Map<BudgetUnit, AtomicLong> refusedBy = new ConcurrentHashMap<>();
 		CyclicBarrier start = new CyclicBarrier(3 * threadsPerEngine);
 		ExecutorService threads = Executors.newFixedThreadPool(3 * threadsPerEngine);
 		long begin = System.nanoTime();
@@ -170,6 +175,8 @@ class RedisBudgetsTests {
 						catch (QuotaExceededException ex) {
 							assertThat(ex.reason()).isEqualTo(RejectionReason.BUDGET_EXHAUSTED);
 							refusals.incrementAndGet();
+							refusedBy.computeIfAbsent(ex.budget().orElseThrow().unit(), (unit) -> new AtomicLong())
+								.incrementAndGet();
 							continue;
 						}
 						try (permit) {
@@ -194,22 +201,22 @@ class RedisBudgetsTests {
 			threads.shutdownNow();
 		}
 		long elapsed = System.nanoTime() - begin;
-		System.out.printf("three engines, %d threads: %d admitted, %d refused in %d ms; spent %d tokens, %d "
-				+ "millionths%n", 3 * threadsPerEngine, admitted.get(), refusals.get(),
+		System.out.printf("three engines, %d threads: %d admitted, %d refused (by %s) in %d ms; spent %d tokens, %d "
+				+ "millionths%n", 3 * threadsPerEngine, admitted.get(), refusals.get(), refusedBy,
 				TimeUnit.NANOSECONDS.toMillis(elapsed), spentTokens.get(), spentCost.get());
 		assertThat(refusals.get()).as("the demand exceeds the budgets").isPositive();
-		assertThat(spentTokens.get()).isLessThanOrEqualTo(20_000 + refill(tokens, elapsed));
-		assertThat(spentCost.get()).isLessThanOrEqualTo(10_000);
-		assertThat(admitted.get()).isLessThanOrEqualTo(150 + refill(requests, elapsed));
+		assertThat(spentTokens.get()).isLessThanOrEqualTo(7_500 + refill(tokens, elapsed));
+		assertThat(spentCost.get()).isLessThanOrEqualTo(7_500);
+		assertThat(admitted.get()).isLessThanOrEqualTo(140 + refill(requests, elapsed));
 		for (PolicyEngine engine : engines) {
 			long[] left = remaining(engine);
 			// Every refusal gave back what it took: each budget lost exactly what was spent
 			// (duration windows plus what the run refilled, never above the limit).
-			assertThat(left[0]).isBetween(20_000 - spentTokens.get(),
-					Math.min(20_000, 20_000 - spentTokens.get() + refill(tokens, elapsed + 1_000_000_000L)));
-			assertThat(left[1]).isEqualTo(10_000 - spentCost.get());
-			assertThat(left[2]).isBetween(150 - admitted.get(),
-					Math.min(150, 150 - admitted.get() + refill(requests, elapsed + 1_000_000_000L)));
+			assertThat(left[0]).isBetween(7_500 - spentTokens.get(),
+					Math.min(7_500, 7_500 - spentTokens.get() + refill(tokens, elapsed + 1_000_000_000L)));
+			assertThat(left[1]).isEqualTo(7_500 - spentCost.get());
+			assertThat(left[2]).isBetween(140 - admitted.get(),
+					Math.min(140, 140 - admitted.get() + refill(requests, elapsed + 1_000_000_000L)));
 		}
 	}
 
