@@ -248,7 +248,14 @@ final class BudgetLedger {
 		int refusing = taken;
 		long longestWait = wait;
 		for (int i = taken + 1; i < accounts.length; i++) {
-			long next = accounts[i].nanosUntilCovers(amounts[i]);
+			long next;
+			try {
+				next = accounts[i].nanosUntilCovers(amounts[i]);
+			}
+			catch (PermitStoreUnavailableException ex) {
+				// The refusal stands; a store that cannot say how long it would wait is left out.
+				continue;
+			}
 			if (next > longestWait) {
 				refusing = i;
 				longestWait = next;

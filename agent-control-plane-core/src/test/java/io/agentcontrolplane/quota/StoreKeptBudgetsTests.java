@@ -94,6 +94,18 @@ class StoreKeptBudgetsTests {
 	}
 
 	@Test
+	void aRefusalStandsWhenALaterBudgetsStoreCannotSayHowLongItWouldWait() {
+		quota(budget(BudgetUnit.TOKENS, 1_000, "1h"), budget(BudgetUnit.REQUESTS, 10, "day"));
+		this.store.failing.put("a/requests", true);
+		assertThatExceptionOfType(QuotaExceededException.class)
+			.isThrownBy(() -> this.first.admit("a", null, Usage.estimate(2_000, 0), null))
+			.satisfies((ex) -> {
+				assertThat(ex.reason()).isEqualTo(RejectionReason.BUDGET_EXHAUSTED);
+				assertThat(ex.budget()).hasValueSatisfying((budget) -> assertThat(budget.unit()).isEqualTo(BudgetUnit.TOKENS));
+			});
+	}
+
+	@Test
 	void aReplacedLimitContinuesTheStoresSpendingInsteadOfChargingItAgain() {
 		quota(budget(BudgetUnit.TOKENS, 1_000, "1h"));
 		this.first.admit("a", null, Usage.estimate(300, 300), null).close();
@@ -152,6 +164,9 @@ class StoreKeptBudgetsTests {
 
 				@Override
 				public long nanosUntilHolds(long amount) {
+					if (SharingStore.this.failing.getOrDefault(name, false)) {
+						throw new PermitStoreUnavailableException("store down for " + name);
+					}
 					return (limit - spent.get() >= amount) ? 0 : Long.MAX_VALUE - 1;
 				}
 
