@@ -760,8 +760,9 @@ public class AgentControlPlaneProperties {
 		private Duration reconcileInterval = Duration.ofSeconds(10);
 
 		/**
-		 * Whether rate budgets (max-requests-per-minute, max-requests-per-hour) are kept in
-		 * Redis too, so they hold across instances; when false they stay per instance.
+		 * Whether rate budgets (max-requests-per-minute, max-requests-per-hour) and the token,
+		 * cost and request budgets (budgets) are kept in Redis too, so they hold across
+		 * instances; when false they stay per instance.
 		 */
 		private boolean clusterRateLimits = true;
 

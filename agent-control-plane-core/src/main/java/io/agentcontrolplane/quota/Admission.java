@@ -216,11 +216,11 @@ final class Admission {
 	 * lease (and any reservation) has been given back exactly once.
 	 */
 	private Permit finish(AgentState state, long lease, long waited, boolean rate, @Nullable Usage estimate) {
-		BudgetLedger.Reservation reservation = rate ? consumeOrRevoke(state, lease, waited, estimate) : null;
+		Reservation reservation = rate ? consumeOrRevoke(state, lease, waited, estimate) : null;
 		return this.grants.grantOrRevoke(state, lease, waited, reservation);
 	}
 
-	private BudgetLedger.@Nullable Reservation consumeOrRevoke(AgentState state, long lease, long waited,
+	private @Nullable Reservation consumeOrRevoke(AgentState state, long lease, long waited,
 			@Nullable Usage estimate) {
 		try {
 			return this.rate.consume(state, estimate, waited);

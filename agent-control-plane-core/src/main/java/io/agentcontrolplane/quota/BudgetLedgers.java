@@ -9,8 +9,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What every agent's {@link BudgetLedger} of one engine shares: the pricing, the time of
- * duration windows, the clock and zone of calendar windows, and the listeners its warnings go
- * to. Only agents whose quota has budgets get a ledger.
+ * duration windows, the clock and zone of calendar windows, the listeners its warnings go to,
+ * and the permit store, which may keep the balances. Only agents whose quota has budgets get a ledger.
  */
 final class BudgetLedgers {
 
@@ -24,8 +24,11 @@ final class BudgetLedgers {
 
 	private final CompositeListener listeners;
 
+	private final PermitStore store;
+
 	BudgetLedgers(@Nullable Pricing pricing, TimeMeter timeMeter, Clock clock, ZoneId zone,
-			CompositeListener listeners) {
+			CompositeListener listeners, PermitStore store) {
+		this.store = store;
 		this.pricing = pricing;
 		this.timeMeter = timeMeter;
 		this.clock = clock;
@@ -42,8 +45,10 @@ final class BudgetLedgers {
 			return null;
 		}
 		CompositeListener listeners = this.listeners;
+		PermitStore store = this.store;
 		return new BudgetLedger(budgets, this.pricing, this.timeMeter, this.clock, this.zone,
-				(budget, spent, resetsAt) -> listeners.onBudgetWarning(agentId, budget, spent, resetsAt));
+				(budget, spent, resetsAt) -> listeners.onBudgetWarning(agentId, budget, spent, resetsAt),
+				(budget, clock, zone, local) -> store.createBudgetAccount(agentId, budget, clock, zone, local));
 	}
 
 	/**

@@ -3,7 +3,10 @@ package io.agentcontrolplane.quota;
 import java.math.BigDecimal;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.stream.Collectors;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@link Budget} counts. Every unit is kept as a whole number of base units: one request,
@@ -113,6 +116,28 @@ public enum BudgetUnit {
 	 */
 	public BigDecimal fromBaseUnits(long baseUnits) {
 		return BigDecimal.valueOf(baseUnits, this.scale);
+	}
+
+	/**
+	 * What a usage spends of a budget in this unit, in base units.
+	 * @param usage the usage
+	 * @param pricing the prices, needed for {@link #COST} only
+	 * @param estimate whether the usage is an estimate: an estimate, or a report that does not
+	 * name its model, is priced at the highest prices so that it never falls short; a named
+	 * model must have a price
+	 * @return the amount, {@code >= 0}
+	 * @throws IllegalArgumentException when a cost cannot be priced
+	 */
+	long amountOf(Usage usage, @Nullable Pricing pricing, boolean estimate) {
+		return switch (this) {
+			case REQUESTS -> usage.requests();
+			case TOKENS -> usage.totalTokens();
+			case INPUT_TOKENS -> usage.inputTokens();
+			case OUTPUT_TOKENS -> usage.outputTokens();
+			case COST -> (estimate || usage.model().isEmpty())
+					? Objects.requireNonNull(pricing, "pricing").upperBoundInBaseUnits(usage)
+					: Objects.requireNonNull(pricing, "pricing").costInBaseUnits(usage);
+		};
 	}
 
 }

@@ -7,10 +7,10 @@ package io.agentcontrolplane.quota;
  */
 final class BudgetedPermit extends TrackedPermit {
 
-	private final BudgetLedger.Reservation reservation;
+	private final Reservation reservation;
 
 	BudgetedPermit(AgentState state, ResourceQuota quota, CompositeListener listeners, long lease, long acquiredNanos,
-			int ageCell, BudgetLedger.Reservation reservation) {
+			int ageCell, Reservation reservation) {
 		super(state, quota, listeners, lease, acquiredNanos, ageCell);
 		this.reservation = reservation;
 	}

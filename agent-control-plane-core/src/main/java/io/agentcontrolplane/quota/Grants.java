@@ -26,7 +26,7 @@ final class Grants {
 	 * that nothing is lost.
 	 */
 	Permit grantOrRevoke(AgentState state, long lease, long waitedNanos,
-			BudgetLedger.@Nullable Reservation reservation) {
+			@Nullable Reservation reservation) {
 		try {
 			return grant(state, lease, waitedNanos, reservation);
 		}
@@ -46,7 +46,7 @@ final class Grants {
 	/**
 	 * Make the permit for a lease taken, holding the reservation it will settle, if any.
 	 */
-	Permit grant(AgentState state, long lease, long waitedNanos, BudgetLedger.@Nullable Reservation reservation) {
+	Permit grant(AgentState state, long lease, long waitedNanos, @Nullable Reservation reservation) {
 		state.countWaitBeforeGrant(waitedNanos);
 		boolean timed = this.measureHoldTimes;
 		PermitAges ages = state.ages();

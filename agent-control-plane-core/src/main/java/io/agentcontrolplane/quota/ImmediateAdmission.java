@@ -139,7 +139,7 @@ final class ImmediateAdmission {
 		if (state.ledger() != null) {
 			// Budgets of every unit: the same all-or-nothing step as an admission, for one request.
 			try {
-				BudgetLedger.Reservation reservation = this.rate.consume(state, null, 0);
+				Reservation reservation = this.rate.consume(state, null, 0);
 				if (reservation != null) {
 					reservation.close();
 				}

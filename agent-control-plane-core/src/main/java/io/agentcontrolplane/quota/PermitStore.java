@@ -1,5 +1,8 @@
 package io.agentcontrolplane.quota;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.util.concurrent.CompletableFuture;
 
 import io.github.bucket4j.BucketConfiguration;
@@ -12,8 +15,11 @@ import org.jspecify.annotations.Nullable;
  * one with {@link PolicyEngine.Builder#permitStore(PermitStore)}; the default is
  * {@link #inMemory()}.
  *
- * <p>A store creates one {@link AgentPermits} per agent. Everything else (rate budgets, action
- * checks, listeners, rejection counts) stays in the engine.
+ * <p>A store creates one {@link AgentPermits} per agent. It may also keep the agent's request
+ * budgets ({@link #createRateBucket}) and the balances of its token, cost and request budgets
+ * ({@link #createBudgetAccount}), so that they hold across instances; by default both stay in
+ * this JVM. Everything else (action checks, listeners, rejection counts, the all-or-nothing
+ * arithmetic over an agent's budgets) stays in the engine.
  */
 public interface PermitStore {
 
@@ -43,6 +49,31 @@ public interface PermitStore {
 	 * @return the agent's bucket, or {@code null} for a local one
 	 */
 	default @Nullable RateBucket createRateBucket(String agentId, BucketConfiguration configuration) {
+		return null;
+	}
+
+	/**
+	 * Create the balance of one of an agent's budgets ({@link ResourceQuota#budgets()}) where
+	 * this store keeps its permits, so that the budget is shared by every instance, overdrafts
+	 * and refunds included. The default answers {@code null}: the engine keeps the balance in this
+	 * JVM.
+	 * <p>The engine keeps the all-or-nothing rule over an agent's budgets itself: it takes each
+	 * budget's share in turn and gives back what it took when a later budget refuses. An
+	 * account must therefore make each of its own operations atomic, and must key its state by
+	 * the agent, the budget's unit and its window (not its limit): a budget replaced by one with
+	 * the same unit and window but another limit gets a new account, which must continue the
+	 * old one's spending.
+	 * @param agentId the agent
+	 * @param budget the budget, with a limit {@code > 0}
+	 * @param clock the engine's wall clock; calendar windows ({@code day}, {@code week},
+	 * {@code month}) start by it
+	 * @param zone the zone where calendar windows start
+	 * @param local the account the engine keeps in this JVM when this method answers
+	 * {@code null}, for a store that counts locally while it is unreachable
+	 * @return the account, or {@code null} to keep the budget in this JVM
+	 */
+	default @Nullable BudgetAccount createBudgetAccount(String agentId, Budget budget, Clock clock, ZoneId zone,
+			BudgetAccount local) {
 		return null;
 	}
 
@@ -254,6 +285,72 @@ public interface PermitStore {
 		 * @param configuration the new bandwidths
 		 */
 		void replaceConfiguration(BucketConfiguration configuration);
+
+	}
+
+	/**
+	 * The balance of one budget (see {@link #createBudgetAccount}): what is left of its limit in
+	 * the current window. Implementations must be thread-safe and make each operation atomic.
+	 * Amounts are in the budget's base units ({@link Budget#limitInBaseUnits()}); the engine
+	 * never passes {@code 0}, and passes no amount above the limit to {@link #tryCharge} and
+	 * {@link #nanosUntilHolds}.
+	 */
+	interface BudgetAccount {
+
+		/**
+		 * Take the amount if the budget holds it now, else take nothing.
+		 * @param amount the amount, {@code 0 < amount <= limit}
+		 * @return {@code 0} when taken, else the nanoseconds until the budget holds it
+		 * ({@code > 0})
+		 * @throws PermitStoreUnavailableException when the store cannot be reached (nothing was
+		 * taken)
+		 */
+		long tryCharge(long amount);
+
+		/**
+		 * How long until the budget holds the amount, taking nothing.
+		 * @param amount the amount, {@code 0 < amount <= limit}
+		 * @return {@code 0} when it holds it now, else the nanoseconds until it does
+		 * ({@code > 0})
+		 * @throws PermitStoreUnavailableException when the store cannot be reached
+		 */
+		long nanosUntilHolds(long amount);
+
+		/**
+		 * Take the amount even past zero: an overdraft that later callers wait out. Never throws
+		 * because a store is unreachable.
+		 * @param amount the amount, {@code > 0}
+		 */
+		void charge(long amount);
+
+		/**
+		 * Give the amount back, never above the limit, and only to the window it was taken
+		 * from. Never throws because a store is unreachable.
+		 * @param amount the amount, {@code > 0}
+		 * @param window the window it was taken in, as {@link #window()} answered then
+		 */
+		void giveBack(long amount, long window);
+
+		/**
+		 * What is left now, negative while overdrawn. Never throws: a store that cannot be
+		 * reached answers what it last knew.
+		 * @return the balance in base units
+		 */
+		long available();
+
+		/**
+		 * The current window: the epoch second of its start for a calendar window, {@code 0}
+		 * for a duration window (which has no separate windows).
+		 * @return the window
+		 */
+		long window();
+
+		/**
+		 * When the budget holds its whole limit again. Never throws: a store that cannot be
+		 * reached answers what it last knew.
+		 * @return now when it is full, else the instant it will be
+		 */
+		Instant resetsAt();
 
 	}
 

@@ -128,7 +128,8 @@ public final class PolicyEngine implements AutoCloseable {
 		this.time = (builder.clock != null) ? EngineTime.of(builder.clock) : EngineTime.monotonic();
 		this.permitStore = builder.permitStore;
 		BudgetLedgers ledgers = new BudgetLedgers(builder.pricing, this.time,
-				(builder.clock != null) ? builder.clock : Clock.systemUTC(), builder.budgetZone, this.listeners);
+				(builder.clock != null) ? builder.clock : Clock.systemUTC(), builder.budgetZone, this.listeners,
+				builder.permitStore);
 		if (template != null) {
 			ledgers.check(template);
 		}

@@ -55,7 +55,7 @@ final class RateConsumption {
 	 * @throws IllegalArgumentException when a cost budget cannot price the estimate (nothing
 	 * was taken)
 	 */
-	BudgetLedger.@Nullable Reservation consume(AgentState state, @Nullable Usage estimate, long waitedNanos) {
+	@Nullable Reservation consume(AgentState state, @Nullable Usage estimate, long waitedNanos) {
 		BudgetLedger ledger = state.ledger();
 		if (ledger == null) {
 			long retry = tryConsume(state);
@@ -65,10 +65,10 @@ final class RateConsumption {
 			return null;
 		}
 		BudgetLedger.Admission answer = ledger.reserve((estimate != null) ? estimate : ONE_REQUEST);
-		if (answer instanceof BudgetLedger.Refusal refusal) {
+		if (answer instanceof Refusal refusal) {
 			throw this.rejections.budgetExhausted(state, refusal, waitedNanos);
 		}
-		BudgetLedger.Reservation reservation = (BudgetLedger.Reservation) answer;
+		Reservation reservation = (Reservation) answer;
 		long retry;
 		try {
 			retry = tryConsume(state);

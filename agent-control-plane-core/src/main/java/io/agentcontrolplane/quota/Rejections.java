@@ -45,7 +45,7 @@ final class Rejections {
 	 * Count a refusal by a listed budget, tell the listeners, and describe it: the exception
 	 * names the budget's unit, limit and window and carries the exact wait.
 	 */
-	QuotaExceededException budgetExhausted(AgentState state, BudgetLedger.Refusal refusal, long waitedNanos) {
+	QuotaExceededException budgetExhausted(AgentState state, Refusal refusal, long waitedNanos) {
 		count(state, RejectionReason.BUDGET_EXHAUSTED, waitedNanos);
 		return refusal.toException(state.agentId());
 	}

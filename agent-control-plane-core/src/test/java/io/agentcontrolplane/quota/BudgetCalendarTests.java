@@ -5,12 +5,10 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
 
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import io.agentcontrolplane.quota.BudgetLedger.Admission;
-import io.agentcontrolplane.quota.BudgetLedger.Refusal;
-import io.agentcontrolplane.quota.BudgetLedger.Reservation;
-import io.agentcontrolplane.test.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,7 +26,7 @@ class BudgetCalendarTests {
 
 	private BudgetLedger ledger(ZoneId zone, Budget budget) {
 		return new BudgetLedger(List.of(budget), null, EngineTime.of(this.clock), this.clock, zone,
-				BudgetLedger.WarningListener.NONE);
+				BudgetWarningListener.NONE);
 	}
 
 	private static Budget budget(BudgetUnit unit, long limit, String window) {

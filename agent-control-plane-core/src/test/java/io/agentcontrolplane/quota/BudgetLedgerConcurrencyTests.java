@@ -15,12 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import io.agentcontrolplane.quota.BudgetLedger.Admission;
-import io.agentcontrolplane.quota.BudgetLedger.Refusal;
-import io.agentcontrolplane.quota.BudgetLedger.Reservation;
-import io.agentcontrolplane.test.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -55,7 +53,7 @@ class BudgetLedgerConcurrencyTests {
 				// interleaving.
 				Budget.builder(BudgetUnit.COST).limit("0.50").per("day").build());
 		BudgetLedger ledger = new BudgetLedger(budgets, PRICING, EngineTime.of(clock), clock,
-				ZoneId.of("Europe/Berlin"), BudgetLedger.WarningListener.NONE);
+				ZoneId.of("Europe/Berlin"), BudgetWarningListener.NONE);
 		// The floor below zero: only the reservations open when a budget reaches zero can still
 		// settle past it (every estimate charges each budget at least one unit, so no new one is
 		// admitted), each by at most MAX_EXTRA_OUTPUT output tokens.
@@ -136,7 +134,7 @@ class BudgetLedgerConcurrencyTests {
 				Budget.of(BudgetUnit.OUTPUT_TOKENS, 90_000, BudgetWindow.parse("1m")),
 				Budget.of(BudgetUnit.REQUESTS, 5_000, BudgetWindow.parse("day")));
 		BudgetLedger ledger = new BudgetLedger(high, PRICING, EngineTime.of(clock), clock,
-				ZoneId.of("Europe/Berlin"), BudgetLedger.WarningListener.NONE);
+				ZoneId.of("Europe/Berlin"), BudgetWarningListener.NONE);
 		AtomicLongArray spent = new AtomicLongArray(4);
 		AtomicLong replacements = new AtomicLong();
 		CyclicBarrier start = new CyclicBarrier(THREADS + 1);

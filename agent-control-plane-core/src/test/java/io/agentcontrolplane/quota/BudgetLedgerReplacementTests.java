@@ -6,12 +6,10 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import io.agentcontrolplane.quota.BudgetLedger.Admission;
-import io.agentcontrolplane.quota.BudgetLedger.Refusal;
-import io.agentcontrolplane.quota.BudgetLedger.Reservation;
-import io.agentcontrolplane.test.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;

@@ -6,12 +6,10 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import io.agentcontrolplane.quota.BudgetLedger.Admission;
-import io.agentcontrolplane.quota.BudgetLedger.Refusal;
-import io.agentcontrolplane.quota.BudgetLedger.Reservation;
-import io.agentcontrolplane.test.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -227,7 +225,7 @@ class BudgetLedgerTests {
 		Budget cost = Budget.builder(BudgetUnit.COST).limit("25.00").per("day").build();
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new BudgetLedger(List.of(cost), null, EngineTime.of(this.clock),
-					this.clock, BERLIN, BudgetLedger.WarningListener.NONE))
+					this.clock, BERLIN, BudgetWarningListener.NONE))
 			.withMessageContaining("cost budget needs pricing")
 			.withMessageContaining("cost 25.000000 per day");
 	}

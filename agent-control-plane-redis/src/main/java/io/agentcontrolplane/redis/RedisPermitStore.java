@@ -771,4 +771,19 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	}
 
+	/**
+	 * Keep the agent's token, cost and request budgets in Redis too, so that every instance
+	 * spends the same budgets (see {@link RedisBudgetAccount}); keys under the agent's hash tag,
+	 * {@code <prefix>:{<digest>}:budget:<unit>:<window>}.
+	 * @return the account, or {@code null} (a local budget) when cluster rate limits are off or
+	 * the client is not a {@link Redisson} instance
+	 */
+	@Override
+	public @Nullable BudgetAccount createBudgetAccount(String agentId, io.agentcontrolplane.quota.Budget budget,
+			java.time.Clock clock, java.time.ZoneId zone, BudgetAccount local) {
+		ProxyManager<String> buckets = this.buckets;
+		return (buckets == null) ? null : RedisBudgetAccount.create(this, this.redisson, buckets,
+				this.keyPrefix + ":{" + digest(agentId) + "}:budget", agentId, budget, clock, zone, local);
+	}
+
 }

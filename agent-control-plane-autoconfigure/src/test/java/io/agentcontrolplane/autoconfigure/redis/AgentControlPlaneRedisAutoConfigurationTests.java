@@ -90,6 +90,31 @@ class AgentControlPlaneRedisAutoConfigurationTests {
 	}
 
 	@Test
+	void redisStoreSharesTheBudgetsOfEveryApplicationUnlessClusterRateLimitsAreOff() {
+		requireRedis();
+		String prefix = "acp-test:autoconfigure-budgets:" + UUID.randomUUID();
+		ApplicationContextRunner runner = this.contextRunner.withPropertyValues("agent-control-plane.store=redis",
+				"agent-control-plane.redis.key-prefix=" + prefix, "spring.data.redis.host=" + HOST,
+				"spring.data.redis.port=" + PORT, "agent-control-plane.quotas.a.budgets[0].unit=requests",
+				"agent-control-plane.quotas.a.budgets[0].limit=2", "agent-control-plane.quotas.a.budgets[0].per=1h");
+		runner.run((first) -> runner.run((second) -> {
+			PolicyEngine a = first.getBean(PolicyEngine.class);
+			PolicyEngine b = second.getBean(PolicyEngine.class);
+			assertThat(a.checkRateLimit("a")).isTrue();
+			assertThat(b.checkRateLimit("a")).isTrue();
+			assertThat(a.checkRateLimit("a")).as("the budget of both applications is spent").isFalse();
+			assertThat(b.snapshot("a").orElseThrow().budgets().get(0).remaining()).isZero();
+		}));
+		ApplicationContextRunner local = runner.withPropertyValues("agent-control-plane.redis.cluster-rate-limits=false");
+		local.run((first) -> local.run((second) -> {
+			assertThat(first.getBean(PolicyEngine.class).checkRateLimit("a")).isTrue();
+			assertThat(first.getBean(PolicyEngine.class).checkRateLimit("a")).isTrue();
+			assertThat(second.getBean(PolicyEngine.class).checkRateLimit("a")).as("per instance").isTrue();
+			first.getBean(RedissonClient.class).getKeys().deleteByPattern("*" + prefix + "*");
+		}));
+	}
+
+	@Test
 	void startsWhileRedisIsDownAndFailsClosedUntilItAnswers() throws IOException {
 		int port;
 		try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
