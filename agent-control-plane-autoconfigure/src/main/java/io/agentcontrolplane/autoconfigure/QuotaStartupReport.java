@@ -6,6 +6,7 @@ import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
+import io.agentcontrolplane.quota.Budget;
 import io.agentcontrolplane.quota.DurationFormat;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.ResourceQuota;
@@ -82,7 +83,9 @@ final class QuotaStartupReport implements SmartInitializingSingleton {
 				+ (quota.maxRequestsPerHour().isPresent() ? quota.maxRequestsPerHour().getAsInt() : "unlimited")
 				+ ", max-execution-time=" + quota.maxExecutionTime().map(DurationFormat::format).orElse("none")
 				+ ", allowed-actions=" + actions(quota.allowedActions()) + ", join-nested-calls="
-				+ quota.joinNestedCalls();
+				+ quota.joinNestedCalls()
+				+ (quota.budgets().isEmpty() ? ""
+						: quota.budgets().stream().map(Budget::toString).collect(Collectors.joining(", ", ", budgets=[", "]")));
 	}
 
 	private static String actions(Set<String> actions) {

@@ -62,6 +62,23 @@ class QuotaStartupReportTests {
 	}
 
 	@Test
+	void anAgentsBudgetsAreInItsLine(CapturedOutput output) {
+		this.contextRunner
+			.withPropertyValues("agent-control-plane.pricing.models.m.input=1", "agent-control-plane.pricing.models.m.output=2",
+					"agent-control-plane.quotas.budgeted.budgets[0].unit=tokens",
+					"agent-control-plane.quotas.budgeted.budgets[0].limit=200000",
+					"agent-control-plane.quotas.budgeted.budgets[0].per=1m",
+					"agent-control-plane.quotas.budgeted.budgets[1].unit=cost",
+					"agent-control-plane.quotas.budgeted.budgets[1].limit=25.00",
+					"agent-control-plane.quotas.budgeted.budgets[1].per=day",
+					"agent-control-plane.quotas.budgeted.budgets[1].warn-at=80%")
+			.run((context) -> assertThat(context).hasNotFailed())
+			.run((context) -> assertThat(output)
+				.contains("join-nested-calls=true, budgets=[tokens 200000 per 1m, cost 25.000000 per day (warn at 80%)]")
+				.contains("Agent 'research-agent': max-concurrent-executions=3").doesNotContain("budgets=[]"));
+	}
+
+	@Test
 	void dynamicTemplateGetsOneSummaryLine(CapturedOutput output) {
 		this.contextRunner
 			.withPropertyValues("agent-control-plane.unknown-agent=default-quota",
