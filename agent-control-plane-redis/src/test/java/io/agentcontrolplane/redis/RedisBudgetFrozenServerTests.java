@@ -14,6 +14,7 @@ import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.Usage;
 import io.agentcontrolplane.redis.RedisPermitStore.OnUnavailable;
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class RedisBudgetFrozenServerTests {
 	/** What a loaded 2-core machine may add to a bound, as in {@link RedisFrozenServerTests}. */
 	private static final long SLACK_MILLIS = 1300;
 
-	private final SettableClock clock = new SettableClock(Instant.parse("2026-06-10T10:00:00Z"));
+	private final MutableClock clock = new MutableClock(Instant.parse("2026-06-10T10:00:00Z"));
 
 	private RedisServerProcess server;
 

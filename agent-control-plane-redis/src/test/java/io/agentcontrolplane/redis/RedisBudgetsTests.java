@@ -27,6 +27,7 @@ import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
 import io.agentcontrolplane.quota.ResourceQuota;
 import io.agentcontrolplane.quota.Usage;
+import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,7 +55,7 @@ class RedisBudgetsTests {
 	private static RedissonClient redisson;
 
 	/** 10:00 UTC is noon in Berlin (summer time): the Berlin day ends at 22:00 UTC. */
-	private final SettableClock clock = new SettableClock(Instant.parse("2026-06-10T10:00:00Z"));
+	private final MutableClock clock = new MutableClock(Instant.parse("2026-06-10T10:00:00Z"));
 
 	private final List<String> prefixes = new ArrayList<>();
 
