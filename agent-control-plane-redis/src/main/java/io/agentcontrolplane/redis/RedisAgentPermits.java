@@ -56,7 +56,10 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private final RPermitExpirableSemaphore semaphore;
 
-	/** The keys of the maintenance script: semaphore, its lease set, the limit, the channel. */
+	/**
+	 * The keys of the maintenance script: semaphore, its lease set, the limit, the channel, the
+	 * limit versions.
+	 */
 	private final List<Object> maintenanceKeys;
 
 	/** Which maintenance round reconciles this agent, so that reconciliations spread out. */
@@ -84,7 +87,8 @@ final class RedisAgentPermits implements AgentPermits {
 	/** Bumped on every resize; the limit is written to Redis until a write of it succeeded. */
 	private final AtomicLong configVersion = new AtomicLong(1);
 
-	private volatile long writtenVersion;
+	/** The highest version of this instance's limit that Redis answered as written. */
+	private final AtomicLong writtenVersion = new AtomicLong();
 
 	/** The cluster-wide limit as last read from Redis (another instance may have changed it). */
 	private volatile int limit;
@@ -109,7 +113,8 @@ final class RedisAgentPermits implements AgentPermits {
 		String name = store.keyOf(agentId);
 		this.semaphore = store.redisson().getPermitExpirableSemaphore(name);
 		// Redisson's own names for the semaphore's lease set and channel (see keyOf).
-		this.maintenanceKeys = List.of(name, name + ":timeout", store.limitKeyOf(agentId), "redisson_sc:" + name);
+		this.maintenanceKeys = List.of(name, name + ":timeout", store.limitKeyOf(agentId), "redisson_sc:" + name,
+				store.limitVersionsKeyOf(agentId));
 		this.slice = slice;
 		this.local = PermitStore.inMemory().create(agentId, limit, fair);
 		this.configuredLimit = limit;
@@ -476,7 +481,7 @@ final class RedisAgentPermits implements AgentPermits {
 			return;
 		}
 		try {
-			this.store.bounded(this.store.maintain(this, maintenanceArguments(List.of())))
+			this.store.bounded(this.store.maintain(this, maintenanceArguments(List.of(), true)))
 				.thenAccept(this::applyMaintenance)
 				.get();
 		}
@@ -644,7 +649,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 * or its limit is still to be written.
 	 */
 	boolean needsRenewal() {
-		return !this.leases.isEmpty() || this.writtenVersion != this.configVersion.get();
+		return !this.leases.isEmpty() || this.writtenVersion.get() != this.configVersion.get();
 	}
 
 	boolean isClosed() {
@@ -668,13 +673,21 @@ final class RedisAgentPermits implements AgentPermits {
 	/**
 	 * The arguments of {@link RedisPermitStore#MAINTAIN}, as bytes: now, the renewed expiry, the
 	 * keys' time to live, the limit to write (empty: keep the cluster's), this instance's
-	 * limit, the publish command, the version sent, then the permit ids to renew.
+	 * limit, the publish command, the version of this instance's limit, this instance's id,
+	 * then the permit ids to renew. The limit is written when its version has not been
+	 * answered yet.
 	 */
 	Object[] maintenanceArguments(List<String> permitIds) {
+		return maintenanceArguments(permitIds, this.writtenVersion.get() != this.configVersion.get());
+	}
+
+	/**
+	 * The arguments of {@link RedisPermitStore#MAINTAIN}, writing this instance's limit or not.
+	 */
+	Object[] maintenanceArguments(List<String> permitIds, boolean write) {
 		long now = System.currentTimeMillis();
 		long version = this.configVersion.get();
-		boolean write = this.writtenVersion != version;
-		Object[] args = new Object[7 + permitIds.size()];
+		Object[] args = new Object[8 + permitIds.size()];
 		args[0] = bytes(now);
 		args[1] = bytes(now + this.store.leaseMillis());
 		args[2] = bytes(this.store.keyTimeToLiveMillis());
@@ -682,25 +695,28 @@ final class RedisAgentPermits implements AgentPermits {
 		args[4] = bytes(this.configuredLimit);
 		args[5] = this.store.publishCommand().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 		args[6] = bytes(version);
+		args[7] = this.store.instanceId().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 		for (int i = 0; i < permitIds.size(); i++) {
-			args[7 + i] = java.util.HexFormat.of().parseHex(permitIds.get(i));
+			args[8 + i] = java.util.HexFormat.of().parseHex(permitIds.get(i));
 		}
 		return args;
 	}
 
 	/**
-	 * Take in what a maintenance script answered: the limit in force, the config version it
-	 * wrote (or 0), how many leases it renewed of how many sent.
+	 * Take in what a maintenance script answered: the limit in force (unless this instance was
+	 * resized after the script took its arguments: the answer may predate the resize's write),
+	 * the version of this instance's limit in Redis, how many leases it renewed of how many sent.
 	 */
 	void applyMaintenance(@Nullable List<Object> result) {
-		if (result == null || result.size() < 4) {
+		if (result == null || result.size() < 5) {
 			return;
 		}
-		this.limit = ((Number) result.get(0)).intValue();
-		long version = ((Number) result.get(1)).longValue();
-		if (version > this.writtenVersion) {
-			this.writtenVersion = version;
+		long taken = ((Number) result.get(4)).longValue();
+		if (taken == this.configVersion.get()) {
+			this.limit = ((Number) result.get(0)).intValue();
 		}
+		long version = ((Number) result.get(1)).longValue();
+		this.writtenVersion.accumulateAndGet(version, Math::max);
 		long renewed = ((Number) result.get(2)).longValue();
 		long sent = ((Number) result.get(3)).longValue();
 		if (renewed < sent) {

@@ -71,35 +71,55 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	 * One agent's maintenance in one atomic script: drop expired leases, renew the leases this
 	 * instance holds, write this instance's limit (or keep the cluster's), set the available
 	 * count to limit minus held (so a permit lost for any reason comes back), refresh every
-	 * key's time to live, and wake waiters when permits became free. Answers the limit in force,
-	 * the config version written (0: none), the leases renewed and the leases sent.
+	 * key's time to live, and wake waiters when permits became free.
+	 *
+	 * <p>A limit is written only when its version is newer than the last one this instance
+	 * wrote (remembered per instance in the agent's {@code limit:versions} hash, with the time
+	 * of the write): a script that took its arguments before a resize and reaches Redis after
+	 * the resize's write never puts the old limit back. Entries of instances that wrote nothing
+	 * for a whole key time to live are dropped at the next write. Answers the limit in force,
+	 * the version of this instance's limit now in Redis (0: none asked), the leases renewed,
+	 * the leases sent, and the version the arguments were taken at.
 	 */
 	static final String MAINTAIN = String.join("\n",
 			"local now = tonumber(ARGV[1])",
+			"local ttl = tonumber(ARGV[3])",
 			"redis.call('zremrangebyscore', KEYS[2], 0, now)",
 			"local renewed = 0",
-			"for i = 8, #ARGV do",
+			"for i = 9, #ARGV do",
 			"  if redis.call('zscore', KEYS[2], ARGV[i]) then",
 			"    redis.call('zadd', KEYS[2], ARGV[2], ARGV[i])",
 			"    renewed = renewed + 1",
 			"  end",
 			"end",
+			"local version = tonumber(ARGV[7])",
 			"local written = 0",
-			"local limit = ARGV[4]",
-			"if limit == '' then",
-			"  limit = redis.call('get', KEYS[3]) or ARGV[5]",
-			"else",
-			"  written = tonumber(ARGV[7])",
+			"local limit = redis.call('get', KEYS[3])",
+			"if ARGV[4] ~= '' then",
+			"  local seen = tonumber(string.match(redis.call('hget', KEYS[5], ARGV[8]) or '0', '^%d+'))",
+			"  if version > seen then",
+			"    limit = ARGV[4]",
+			"    written = version",
+			"    local entries = redis.call('hgetall', KEYS[5])",
+			"    for i = 1, #entries, 2 do",
+			"      local at = tonumber(string.match(entries[i + 1], ':(%d+)$') or '0')",
+			"      if at < now - ttl then redis.call('hdel', KEYS[5], entries[i]) end",
+			"    end",
+			"    redis.call('hset', KEYS[5], ARGV[8], version .. ':' .. ARGV[1])",
+			"  else",
+			"    written = seen",
+			"  end",
 			"end",
-			"limit = tonumber(limit)",
-			"redis.call('set', KEYS[3], limit, 'px', ARGV[3])",
+			"limit = tonumber(limit or ARGV[5])",
+			"redis.call('set', KEYS[3], limit, 'px', ttl)",
+			"redis.call('pexpire', KEYS[5], ttl)",
 			"local held = redis.call('zcard', KEYS[2])",
 			"local available = limit - held",
 			"local before = tonumber(redis.call('get', KEYS[1]) or '0')",
-			"redis.call('set', KEYS[1], available, 'px', ARGV[3])",
-			"if held > 0 then redis.call('pexpire', KEYS[2], ARGV[3]) end",
+			"redis.call('set', KEYS[1], available, 'px', ttl)",
+			"if held > 0 then redis.call('pexpire', KEYS[2], ttl) end",
 			"if available > 0 and available > before then redis.call(ARGV[6], KEYS[4], available) end",
-			"return {limit, written, renewed, #ARGV - 7}");
+			"return {limit, written, renewed, #ARGV - 8, version}");
 
 	private final RedissonClient redisson;
 
@@ -139,7 +159,12 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private long rounds;
 
+	private final AtomicLong completedRounds = new AtomicLong();
+
 	private final AtomicBoolean roundRunning = new AtomicBoolean();
+
+	/** This store's name in the agents' {@code limit:versions} hashes (random, per store). */
+	private final String instanceId = HexFormat.of().formatHex(randomBytes(8));
 
 	/** Agents in the last complete maintenance round, and how long it took (for tests and docs). */
 	private volatile long[] lastRound = { 0, 0, 0 };
@@ -368,6 +393,24 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
+	 * The hash of the last limit version each instance wrote for the agent, with the time of
+	 * the write: {@code <prefix>:{<digest>}:limit:versions}.
+	 */
+	String limitVersionsKeyOf(String agentId) {
+		return this.keyPrefix + ":{" + digest(agentId) + "}:limit:versions";
+	}
+
+	String instanceId() {
+		return this.instanceId;
+	}
+
+	private static byte[] randomBytes(int count) {
+		byte[] bytes = new byte[count];
+		new java.security.SecureRandom().nextBytes(bytes);
+		return bytes;
+	}
+
+	/**
 	 * The agent id as it appears in keys: the first 128 bits of its SHA-256 digest (UTF-8), in
 	 * lower-case hex. Only {@code [0-9a-f]} ever reaches a key, so no id can contain a brace,
 	 * choose a hash slot, or spell another agent's key (or one of Redisson's helper keys).
@@ -517,6 +560,7 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		if (running.decrementAndGet() == 0) {
 			long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 			this.lastRound = new long[] { agents, millis, Math.max(millis, this.lastRound[2]) };
+			this.completedRounds.incrementAndGet();
 			this.roundRunning.set(false);
 			if (this.roundPending && !this.closed) {
 				schedule(this::maintainAll, 0);
@@ -601,6 +645,13 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	 */
 	long[] lastMaintenanceRound() {
 		return this.lastRound.clone();
+	}
+
+	/**
+	 * How many maintenance rounds have completed (for tests).
+	 */
+	long completedRounds() {
+		return this.completedRounds.get();
 	}
 
 	static @Nullable Throwable unwrap(@Nullable Throwable failure) {

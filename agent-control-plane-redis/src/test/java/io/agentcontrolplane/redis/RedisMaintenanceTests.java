@@ -99,6 +99,54 @@ class RedisMaintenanceTests {
 	}
 
 	/**
+	 * A round takes its arguments (here: the write of limit 2, not yet answered), the agent is
+	 * resized to 5 meanwhile, and the round's script reaches Redis after the resize's write. The
+	 * script sees that this instance already wrote a later version and keeps 5; before, it wrote
+	 * 2, and since the resize had been answered, no later round wrote 5 again.
+	 */
+	@Test
+	void aRoundThatTookItsArgumentsBeforeAResizeNeverWritesTheOldLimit() throws Exception {
+		String prefix = prefix("resize-race");
+		try (RedisPermitStore store = RedisPermitStore.builder(redisson)
+			.keyPrefix(prefix)
+			.reconcileInterval(Duration.ofMillis(200))
+			.build()) {
+			RedisAgentPermits agent = (RedisAgentPermits) store.create("resized", 2, false);
+			Object[] staleRound = agent.maintenanceArguments(agent.heldPermitIds(), true);
+			agent.resize(5, false);
+			store.maintain(agent, staleRound).thenAccept(agent::applyMaintenance).get(5, TimeUnit.SECONDS);
+			String limitKey = store.limitKeyOf("resized");
+			assertThat(redisson.getBucket(limitKey, StringCodec.INSTANCE).get()).isEqualTo("5");
+			assertThat(agent.limit()).isEqualTo(5);
+			// Later rounds keep it (they write no limit: the resize's write was answered).
+			long round = store.completedRounds();
+			await().atMost(Duration.ofSeconds(5)).until(() -> store.completedRounds() >= round + 2);
+			assertThat(redisson.getBucket(limitKey, StringCodec.INSTANCE).get()).isEqualTo("5");
+			for (int i = 0; i < 5; i++) {
+				assertThat(agent.tryTake()).as("take " + (i + 1)).isPositive();
+			}
+			assertThat(agent.tryTake()).isEqualTo(AgentPermits.NONE);
+		}
+	}
+
+	/**
+	 * A round that read the limit in Redis before a resize and is answered after it must not
+	 * set this instance's limit back to the old value.
+	 */
+	@Test
+	void aRoundAnsweredAfterAResizeKeepsTheNewLimit() throws Exception {
+		String prefix = prefix("resize-answer");
+		try (RedisPermitStore store = RedisPermitStore.builder(redisson).keyPrefix(prefix).build()) {
+			RedisAgentPermits agent = (RedisAgentPermits) store.create("resized", 2, false);
+			List<Object> staleAnswer = store.maintain(agent, agent.maintenanceArguments(agent.heldPermitIds()))
+				.get(5, TimeUnit.SECONDS);
+			agent.resize(5, false);
+			agent.applyMaintenance(staleAnswer);
+			assertThat(agent.limit()).isEqualTo(5);
+		}
+	}
+
+	/**
 	 * Every key has a time to live that the store refreshes while the agent is configured; once
 	 * it is removed (or evicted) on every instance, its keys expire.
 	 */
