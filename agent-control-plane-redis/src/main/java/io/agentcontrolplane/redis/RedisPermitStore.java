@@ -183,6 +183,10 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.reconcileIntervalMillis = builder.reconcileInterval.toMillis();
 		this.buckets = builder.clusterRateLimits ? proxyManager(builder.redisson) : null;
 		this.publishCommand = publishCommand(builder.redisson);
+		String advice = replicaSyncAdvice(builder.redisson.getConfig(), this.commandTimeoutMillis);
+		if (advice != null) {
+			logger.log(Level.WARNING, advice);
+		}
 		this.scheduler = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "agent-control-plane-redis");
 			thread.setDaemon(true);
@@ -259,6 +263,31 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		return Bucket4jRedisson.casBasedBuilder(client.getCommandExecutor())
 			.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofMinutes(1)))
 			.build();
+	}
+
+	/**
+	 * With replicas (a cluster, Sentinel, master/replica), Redisson follows each acquire and
+	 * release script of a semaphore with {@code WAIT} for the replicas, up to its
+	 * {@code slavesSyncTimeout} (default 1 s); with {@code checkLockSyncedSlaves} (default
+	 * true) a call whose script ran but that no replica acknowledged fails, leaving the permit
+	 * taken until its lease expires. Just after a failover the new master has no synced replica
+	 * yet, so every acquire waited out the timeout and failed: recovery took seconds.
+	 * @return why and how to change the client's settings, or {@code null} when they fit
+	 */
+	static @Nullable String replicaSyncAdvice(org.redisson.config.Config config, long commandTimeoutMillis) {
+		if (config.isSingleConfig()) {
+			return null;
+		}
+		boolean waitTooLong = config.getSlavesSyncTimeout() * 2 > commandTimeoutMillis;
+		if (!waitTooLong && !config.isCheckLockSyncedSlaves()) {
+			return null;
+		}
+		return "The RedissonClient waits up to slavesSyncTimeout=" + config.getSlavesSyncTimeout()
+				+ " ms for replicas after each acquire and release" + (config.isCheckLockSyncedSlaves()
+						? " and fails the call when none acknowledged (checkLockSyncedSlaves=true)" : "")
+				+ "; with a command timeout of " + commandTimeoutMillis + " ms, calls time out while a replica lags "
+				+ "or right after a failover. Set slavesSyncTimeout to at most half the command timeout (for example "
+				+ (commandTimeoutMillis * 2 / 5) + " ms) and checkLockSyncedSlaves to false (see docs/redis.md)";
 	}
 
 	private static String publishCommand(RedissonClient redisson) {
