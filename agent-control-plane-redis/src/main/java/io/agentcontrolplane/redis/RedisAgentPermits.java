@@ -13,7 +13,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -81,28 +80,15 @@ final class RedisAgentPermits implements AgentPermits {
 	/** Takes hold the read lock, retirement the write lock: a take never races a retirement. */
 	private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
 
-	/** The limit this instance was configured with; written to Redis on create and resize. */
-	private volatile int configuredLimit;
-
-	/** Bumped on every resize; the limit is written to Redis until a write of it succeeded. */
-	private final AtomicLong configVersion = new AtomicLong(1);
-
-	/** The highest version of this instance's limit that Redis answered as written. */
-	private final AtomicLong writtenVersion = new AtomicLong();
-
-	/** The cluster-wide limit as last read from Redis (another instance may have changed it). */
-	private volatile int limit;
+	/** This instance's limit, its version, and the cluster-wide limit last read from Redis. */
+	private final AgentLimit limit;
 
 	private volatile boolean fair;
 
 	private volatile boolean closed;
 
-	/** Whether this agent's keys answered at the last call; false: the unavailable mode. */
-	private volatile boolean available = true;
-
-	private volatile @Nullable Throwable lastFailure;
-
-	private final AtomicBoolean probing = new AtomicBoolean();
+	/** Whether this agent's keys answer; their probe while they do not. */
+	private final AgentAvailability availability;
 
 	/** Releases sent and not yet answered, so that a take on this instance sees them applied. */
 	private final Set<CompletableFuture<?>> pendingReleases = ConcurrentHashMap.newKeySet();
@@ -117,9 +103,9 @@ final class RedisAgentPermits implements AgentPermits {
 				store.limitVersionsKeyOf(agentId));
 		this.slice = slice;
 		this.local = PermitStore.inMemory().create(agentId, limit, fair);
-		this.configuredLimit = limit;
-		this.limit = limit;
+		this.limit = new AgentLimit(limit);
 		this.fair = fair;
+		this.availability = new AgentAvailability(store, this);
 		writeLimitNow();
 	}
 
@@ -128,7 +114,7 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	boolean isAvailable() {
-		return this.available;
+		return this.availability.isAvailable();
 	}
 
 	@Override
@@ -142,7 +128,7 @@ final class RedisAgentPermits implements AgentPermits {
 				// Fair: no barging past this instance's waiters (other instances cannot be seen).
 				return NONE;
 			}
-			if (this.available) {
+			if (this.availability.isAvailable()) {
 				long deadline = System.nanoTime() + this.store.commandTimeoutNanos();
 				awaitPendingReleases(deadline);
 				CompletableFuture<String> remote = this.semaphore
@@ -275,7 +261,7 @@ final class RedisAgentPermits implements AgentPermits {
 			if (this.closed) {
 				return CompletableFuture.completedFuture(CLOSED);
 			}
-			if (this.limit == 0 && this.configuredLimit == 0) {
+			if (this.limit.inForce() == 0 && this.limit.configured() == 0) {
 				return CompletableFuture.completedFuture(NONE);
 			}
 			long waitMillis = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(maxWaitNanos), MAX_WAIT_MILLIS));
@@ -309,7 +295,7 @@ final class RedisAgentPermits implements AgentPermits {
 			waiter.complete(CLOSED);
 			return;
 		}
-		if (!this.available) {
+		if (!this.availability.isAvailable()) {
 			if (!this.store.failOpen()) {
 				waiter.completeExceptionally(unavailable());
 				return;
@@ -464,10 +450,8 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public void resize(int limit, boolean fair) {
-		this.configuredLimit = limit;
-		this.limit = limit;
+		this.limit.configure(limit);
 		this.fair = fair;
-		this.configVersion.incrementAndGet();
 		this.local.resize(limit, fair);
 		writeLimitNow();
 	}
@@ -477,7 +461,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 * Redis does not answer, the limit is written by the probe or the next maintenance round.
 	 */
 	private void writeLimitNow() {
-		if (!this.available) {
+		if (!this.availability.isAvailable()) {
 			return;
 		}
 		try {
@@ -495,12 +479,12 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public int limit() {
-		return this.limit;
+		return this.limit.inForce();
 	}
 
 	@Override
 	public int inFlight() {
-		if (this.available) {
+		if (this.availability.isAvailable()) {
 			// Count this instance's releases already sent (within the command time-out).
 			awaitPendingReleases(System.nanoTime() + this.store.commandTimeoutNanos());
 			try {
@@ -570,7 +554,8 @@ final class RedisAgentPermits implements AgentPermits {
 
 	/**
 	 * Record that this agent's keys did not answer: switch this agent (only) to the unavailable
-	 * mode and probe its keys until they answer.
+	 * mode, probe its keys until they answer, and send its waiters to the unavailable mode's
+	 * path (refusal or local fallback).
 	 */
 	void failed(@Nullable Throwable failure) {
 		Throwable cause = RedisPermitStore.unwrap(failure);
@@ -579,10 +564,7 @@ final class RedisAgentPermits implements AgentPermits {
 			// not count as unavailable: the store has forgotten it.
 			return;
 		}
-		this.lastFailure = cause;
-		if (this.available) {
-			this.available = false;
-			this.store.agentLost(this, cause);
+		if (this.availability.lost(cause)) {
 			for (Waiter waiter : new ArrayList<>(this.waiters)) {
 				try {
 					this.store.callbacks().execute(() -> attempt(waiter));
@@ -592,54 +574,10 @@ final class RedisAgentPermits implements AgentPermits {
 				}
 			}
 		}
-		if (this.probing.compareAndSet(false, true)) {
-			if (!this.store.schedule(this::probe, this.store.probeIntervalMillis())) {
-				this.probing.set(false);
-			}
-		}
-	}
-
-	/**
-	 * Ask this agent's keys whether they answer; the same call restores the agent's total (a
-	 * Redis restarted empty, or a promoted replica that missed writes, may have lost it).
-	 */
-	private void probe() {
-		if (this.closed || this.store.isClosed()) {
-			this.probing.set(false);
-			return;
-		}
-		CompletableFuture<List<Object>> answer;
-		try {
-			answer = this.store.bounded(this.store.maintain(this, maintenanceArguments(heldPermitIds())));
-		}
-		catch (RuntimeException ex) {
-			answer = CompletableFuture.failedFuture(ex);
-		}
-		answer.whenCompleteAsync((result, ex) -> {
-			if (ex != null) {
-				this.lastFailure = RedisPermitStore.unwrap(ex);
-				if (!this.store.schedule(this::probe, this.store.probeIntervalMillis())) {
-					this.probing.set(false);
-				}
-				return;
-			}
-			applyMaintenance(result);
-			this.probing.set(false);
-			if (!this.available) {
-				this.available = true;
-				this.store.agentBack(this);
-			}
-		}, this.store.callbacks());
 	}
 
 	PermitStoreUnavailableException unavailable() {
-		Throwable cause = this.lastFailure;
-		String message = "Redis is unreachable for this agent's keys ("
-				+ ((cause != null) ? RedisPermitStore.describe(cause) : "no answer")
-				+ "); the permit store fails closed (agent-control-plane.redis.on-unavailable=fail-closed) "
-				+ "until Redis answers again";
-		return (cause != null) ? new PermitStoreUnavailableException(message, cause)
-				: new PermitStoreUnavailableException(message);
+		return this.availability.unavailable();
 	}
 
 	// --- maintenance --------------------------------------------------------------------------
@@ -649,7 +587,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 * or its limit is still to be written.
 	 */
 	boolean needsRenewal() {
-		return !this.leases.isEmpty() || this.writtenVersion.get() != this.configVersion.get();
+		return !this.leases.isEmpty() || this.limit.toWrite();
 	}
 
 	boolean isClosed() {
@@ -671,63 +609,29 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	/**
-	 * The arguments of {@link RedisPermitStore#MAINTAIN}, as bytes: now, the renewed expiry, the
-	 * keys' time to live, the limit to write (empty: keep the cluster's), this instance's
-	 * limit, the publish command, the version of this instance's limit, this instance's id,
-	 * then the permit ids to renew. The limit is written when its version has not been
-	 * answered yet.
+	 * The arguments of the {@link MaintenanceScript} for a round or a probe: renew the given
+	 * leases, and write this instance's limit if its version has not been answered yet.
 	 */
 	Object[] maintenanceArguments(List<String> permitIds) {
-		return maintenanceArguments(permitIds, this.writtenVersion.get() != this.configVersion.get());
+		return maintenanceArguments(permitIds, this.limit.toWrite());
 	}
 
 	/**
-	 * The arguments of {@link RedisPermitStore#MAINTAIN}, writing this instance's limit or not.
+	 * The arguments of the {@link MaintenanceScript}, writing this instance's limit or not.
 	 */
 	Object[] maintenanceArguments(List<String> permitIds, boolean write) {
-		long now = System.currentTimeMillis();
-		long version = this.configVersion.get();
-		Object[] args = new Object[8 + permitIds.size()];
-		args[0] = bytes(now);
-		args[1] = bytes(now + this.store.leaseMillis());
-		args[2] = bytes(this.store.keyTimeToLiveMillis());
-		args[3] = write ? bytes(this.configuredLimit) : new byte[0];
-		args[4] = bytes(this.configuredLimit);
-		args[5] = this.store.publishCommand().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-		args[6] = bytes(version);
-		args[7] = this.store.instanceId().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-		for (int i = 0; i < permitIds.size(); i++) {
-			args[8 + i] = java.util.HexFormat.of().parseHex(permitIds.get(i));
-		}
-		return args;
+		return this.limit.arguments(this.store, permitIds, write);
 	}
 
 	/**
-	 * Take in what a maintenance script answered: the limit in force (unless this instance was
-	 * resized after the script took its arguments: the answer may predate the resize's write),
-	 * the version of this instance's limit in Redis, how many leases it renewed of how many sent.
+	 * Take in what a maintenance script answered (see {@link AgentLimit#apply}).
 	 */
 	void applyMaintenance(@Nullable List<Object> result) {
-		if (result == null || result.size() < 5) {
-			return;
-		}
-		long taken = ((Number) result.get(4)).longValue();
-		if (taken == this.configVersion.get()) {
-			this.limit = ((Number) result.get(0)).intValue();
-		}
-		long version = ((Number) result.get(1)).longValue();
-		this.writtenVersion.accumulateAndGet(version, Math::max);
-		long renewed = ((Number) result.get(2)).longValue();
-		long sent = ((Number) result.get(3)).longValue();
-		if (renewed < sent) {
+		if (this.limit.apply(result) > 0) {
 			logger.log(Level.WARNING, "A permit of agent '" + this.agentId
 					+ "' expired in Redis while still held (Redis unreachable or restarted for"
 					+ " longer than the lease time); it no longer counts cluster-wide");
 		}
-	}
-
-	private static byte[] bytes(long value) {
-		return Long.toString(value).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 	}
 
 	/**

@@ -5,12 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -33,11 +28,6 @@ import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.redis.redisson.Bucket4jRedisson;
 import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
-import org.redisson.api.BatchOptions;
-import org.redisson.api.RBatch;
-import org.redisson.api.RFuture;
-import org.redisson.api.RScript;
-import org.redisson.api.RScriptAsync;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.ByteArrayCodec;
 
@@ -62,64 +52,6 @@ import org.redisson.client.codec.ByteArrayCodec;
 public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private static final System.Logger logger = System.getLogger(RedisPermitStore.class.getName());
-
-	/** Agents renewed and reconciled by one batch (one round trip per Redis node). */
-	private static final int BATCH_SIZE = 500;
-
-
-	/**
-	 * One agent's maintenance in one atomic script: drop expired leases, renew the leases this
-	 * instance holds, write this instance's limit (or keep the cluster's), set the available
-	 * count to limit minus held (so a permit lost for any reason comes back), refresh every
-	 * key's time to live, and wake waiters when permits became free.
-	 *
-	 * <p>A limit is written only when its version is newer than the last one this instance
-	 * wrote (remembered per instance in the agent's {@code limit:versions} hash, with the time
-	 * of the write): a script that took its arguments before a resize and reaches Redis after
-	 * the resize's write never puts the old limit back. Entries of instances that wrote nothing
-	 * for a whole key time to live are dropped at the next write. Answers the limit in force,
-	 * the version of this instance's limit now in Redis (0: none asked), the leases renewed,
-	 * the leases sent, and the version the arguments were taken at.
-	 */
-	static final String MAINTAIN = String.join("\n",
-			"local now = tonumber(ARGV[1])",
-			"local ttl = tonumber(ARGV[3])",
-			"redis.call('zremrangebyscore', KEYS[2], 0, now)",
-			"local renewed = 0",
-			"for i = 9, #ARGV do",
-			"  if redis.call('zscore', KEYS[2], ARGV[i]) then",
-			"    redis.call('zadd', KEYS[2], ARGV[2], ARGV[i])",
-			"    renewed = renewed + 1",
-			"  end",
-			"end",
-			"local version = tonumber(ARGV[7])",
-			"local written = 0",
-			"local limit = redis.call('get', KEYS[3])",
-			"if ARGV[4] ~= '' then",
-			"  local seen = tonumber(string.match(redis.call('hget', KEYS[5], ARGV[8]) or '0', '^%d+'))",
-			"  if version > seen then",
-			"    limit = ARGV[4]",
-			"    written = version",
-			"    local entries = redis.call('hgetall', KEYS[5])",
-			"    for i = 1, #entries, 2 do",
-			"      local at = tonumber(string.match(entries[i + 1], ':(%d+)$') or '0')",
-			"      if at < now - ttl then redis.call('hdel', KEYS[5], entries[i]) end",
-			"    end",
-			"    redis.call('hset', KEYS[5], ARGV[8], version .. ':' .. ARGV[1])",
-			"  else",
-			"    written = seen",
-			"  end",
-			"end",
-			"limit = tonumber(limit or ARGV[5])",
-			"redis.call('set', KEYS[3], limit, 'px', ttl)",
-			"redis.call('pexpire', KEYS[5], ttl)",
-			"local held = redis.call('zcard', KEYS[2])",
-			"local available = limit - held",
-			"local before = tonumber(redis.call('get', KEYS[1]) or '0')",
-			"redis.call('set', KEYS[1], available, 'px', ttl)",
-			"if held > 0 then redis.call('pexpire', KEYS[2], ttl) end",
-			"if available > 0 and available > before then redis.call(ARGV[6], KEYS[4], available) end",
-			"return {limit, written, renewed, #ARGV - 8, version}");
 
 	private final RedissonClient redisson;
 
@@ -157,19 +89,12 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private final AtomicLong agentSequence = new AtomicLong();
 
-	private long rounds;
+	private final MaintenanceRounds rounds;
 
-	private final AtomicLong completedRounds = new AtomicLong();
-
-	private final AtomicBoolean roundRunning = new AtomicBoolean();
 
 	/** This store's name in the agents' {@code limit:versions} hashes (random, per store). */
 	private final String instanceId = HexFormat.of().formatHex(randomBytes(8));
 
-	/** Agents in the last complete maintenance round, and how long it took (for tests and docs). */
-	private volatile long[] lastRound = { 0, 0, 0 };
-
-	private volatile boolean roundPending;
 
 	private volatile boolean closed;
 
@@ -202,7 +127,9 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		// a permit that is still held expires.
 		// Rounds run at that pace, or at the reconciliation interval when it is shorter.
 		this.renewEveryMillis = Math.max(1, Math.min(this.leaseMillis / 3, this.reconcileIntervalMillis));
-		this.scheduler.scheduleWithFixedDelay(this::maintainAll, this.renewEveryMillis, this.renewEveryMillis,
+		this.rounds = new MaintenanceRounds(this, this.agents, this.renewEveryMillis, this.reconcileIntervalMillis,
+				this.commandTimeoutMillis);
+		this.scheduler.scheduleWithFixedDelay(this.rounds, this.renewEveryMillis, this.renewEveryMillis,
 				TimeUnit.MILLISECONDS);
 	}
 
@@ -518,14 +445,11 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * One agent's {@link #MAINTAIN} script, on its own.
+	 * One agent's {@link MaintenanceScript}, on its own.
 	 */
 	CompletableFuture<List<Object>> maintain(RedisAgentPermits agent, Object[] arguments) {
-		List<Object> keys = agent.maintenanceKeys();
-		RFuture<List<Object>> answer = this.redisson.getScript(ByteArrayCodec.INSTANCE)
-			.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE, MAINTAIN, RScript.ReturnType.MULTI, keys,
-					arguments);
-		return answer.toCompletableFuture();
+		return MaintenanceScript.evalAsync(this.redisson.getScript(ByteArrayCodec.INSTANCE), agent.maintenanceKeys(),
+				arguments);
 	}
 
 	void agentLost(RedisAgentPermits agent, @Nullable Throwable cause) {
@@ -543,144 +467,18 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * Renew the leases held, write limits not yet written, and reconcile a slice of the agents,
-	 * in batches: one round trip per Redis node renews and reconciles up to {@link #BATCH_SIZE}
-	 * agents. Every agent is reconciled once per reconciliation interval, spread over the
-	 * rounds of that interval. Agents whose keys do not answer are left to their probes.
-	 */
-	private void maintainAll() {
-		if (!this.roundRunning.compareAndSet(false, true)) {
-			// The previous round is still on its way: one round at a time, and the next one as
-			// soon as it ends (skipping it would leave leases a whole interval longer unrenewed).
-			this.roundPending = true;
-			return;
-		}
-		this.roundPending = false;
-		long round = this.rounds++;
-		long slices = Math.max(1, this.reconcileIntervalMillis / this.renewEveryMillis);
-		List<RedisAgentPermits> due = new ArrayList<>();
-		for (RedisAgentPermits agent : this.agents) {
-			if (agent.isAvailable() && !agent.isClosed()
-					&& (agent.needsRenewal() || (agent.slice % slices) == (round % slices))) {
-				due.add(agent);
-			}
-		}
-		// One chain of batches per Redis node: Redisson fails every command of a batch when one
-		// node of it fails, so a batch must never span nodes (a failing shard would fail the
-		// agents of the healthy ones). Agents holding leases go first in each chain.
-		Map<Object, List<RedisAgentPermits>> byNode = new LinkedHashMap<>();
-		for (RedisAgentPermits agent : due) {
-			byNode.computeIfAbsent(nodeOf(agent), (node) -> new ArrayList<>()).add(agent);
-		}
-		long start = System.nanoTime();
-		AtomicInteger running = new AtomicInteger(Math.max(1, byNode.size()));
-		int[] total = { due.size() };
-		if (byNode.isEmpty()) {
-			finishRound(running, total[0], start);
-			return;
-		}
-		for (List<RedisAgentPermits> agents : byNode.values()) {
-			agents.sort(Comparator.comparing((RedisAgentPermits agent) -> !agent.needsRenewal()));
-			sendBatch(agents, new AtomicInteger(), running, start, total[0]);
-		}
-	}
-
-	private void finishRound(AtomicInteger running, int agents, long start) {
-		if (running.decrementAndGet() == 0) {
-			long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-			this.lastRound = new long[] { agents, millis, Math.max(millis, this.lastRound[2]) };
-			this.completedRounds.incrementAndGet();
-			this.roundRunning.set(false);
-			if (this.roundPending && !this.closed) {
-				schedule(this::maintainAll, 0);
-			}
-		}
-	}
-
-	/**
-	 * The Redis node that serves an agent's keys now (all of them: one hash tag), so that
-	 * batches can be made per node; one group for clients other than {@link Redisson}.
-	 */
-	private Object nodeOf(RedisAgentPermits agent) {
-		if (this.redisson instanceof Redisson client) {
-			try {
-				var connections = client.getCommandExecutor().getConnectionManager();
-				Object entry = connections.getWriteEntry(connections.calcSlot((String) agent.maintenanceKeys().get(0)));
-				if (entry != null) {
-					return entry;
-				}
-			}
-			catch (RuntimeException ex) {
-				// The topology is changing: the agent goes with the others of unknown node.
-			}
-		}
-		return this;
-	}
-
-	/**
-	 * Send the next batch of one node's chain, and another when it is answered: a round holds
-	 * one connection per Redis node at a time, so that callers always find connections free.
-	 */
-	private void sendBatch(List<RedisAgentPermits> due, AtomicInteger next, AtomicInteger running, long start,
-			int total) {
-		int from = next.getAndAdd(BATCH_SIZE);
-		if (from >= due.size() || this.closed) {
-			finishRound(running, total, start);
-			return;
-		}
-		List<RedisAgentPermits> chunk = due.subList(from, Math.min(due.size(), from + BATCH_SIZE));
-		List<CompletableFuture<?>> answers = new ArrayList<>(chunk.size());
-		try {
-			RBatch batch = this.redisson.createBatch(BatchOptions.defaults()
-				.responseTimeout(Math.max(this.commandTimeoutMillis, this.renewEveryMillis), TimeUnit.MILLISECONDS)
-				.retryAttempts(0));
-			RScriptAsync script = batch.getScript(ByteArrayCodec.INSTANCE);
-			for (RedisAgentPermits agent : chunk) {
-				List<Object> keys = agent.maintenanceKeys();
-				RFuture<List<Object>> answer = script.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE,
-						MAINTAIN, RScript.ReturnType.MULTI, keys, agent.maintenanceArguments(agent.heldPermitIds()));
-				// Failures are taken per agent: a batch to a failing node fails its own agents only.
-				answers.add(answer.toCompletableFuture().whenComplete((result, ex) -> {
-					if (ex != null) {
-						agent.failed(ex);
-					}
-					else {
-						agent.applyMaintenance(result);
-					}
-				}));
-			}
-			batch.executeAsync();
-		}
-		catch (RuntimeException ex) {
-			if (!this.closed) {
-				logger.log(Level.WARNING, "Renewal of " + chunk.size() + " agents could not be sent: " + describe(ex));
-			}
-		}
-		CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-			.handleAsync((ignored, ex) -> {
-				sendBatch(due, next, running, start, total);
-				return null;
-			}, this.callbacks)
-			.exceptionally((ex) -> {
-				// Shut down: no more rounds.
-				this.roundRunning.set(false);
-				return null;
-			});
-	}
-
-	/**
 	 * The last complete maintenance round: how many agents it renewed or reconciled, how many
 	 * milliseconds it took until every answer was in, and the longest round so far.
 	 */
 	long[] lastMaintenanceRound() {
-		return this.lastRound.clone();
+		return this.rounds.lastRound();
 	}
 
 	/**
 	 * How many maintenance rounds have completed (for tests).
 	 */
 	long completedRounds() {
-		return this.completedRounds.get();
+		return this.rounds.completedRounds();
 	}
 
 	static @Nullable Throwable unwrap(@Nullable Throwable failure) {
