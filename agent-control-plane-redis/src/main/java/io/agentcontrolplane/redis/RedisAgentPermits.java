@@ -68,7 +68,7 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private final Map<Long, String> leases = new ConcurrentHashMap<>();
 
-	private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+	private final Set<RedisWaiter> waiters = ConcurrentHashMap.newKeySet();
 
 	/** The leases taken as execution slots: a slot release gives back one of these only. */
 	private final Queue<Long> slotLeases = new ConcurrentLinkedQueue<>();
@@ -90,8 +90,8 @@ final class RedisAgentPermits implements AgentPermits {
 	/** Whether this agent's keys answer; their probe while they do not. */
 	private final AgentAvailability availability;
 
-	/** Releases sent and not yet answered, so that a take on this instance sees them applied. */
-	private final Set<CompletableFuture<?>> pendingReleases = ConcurrentHashMap.newKeySet();
+	/** Releases sent to Redis, retried until they land. */
+	private final RemoteReleases releases;
 
 	RedisAgentPermits(RedisPermitStore store, String agentId, int limit, boolean fair, long slice) {
 		this.store = store;
@@ -106,6 +106,7 @@ final class RedisAgentPermits implements AgentPermits {
 		this.limit = new AgentLimit(limit);
 		this.fair = fair;
 		this.availability = new AgentAvailability(store, this);
+		this.releases = new RemoteReleases(store, this, this.semaphore);
 		writeLimitNow();
 	}
 
@@ -130,7 +131,7 @@ final class RedisAgentPermits implements AgentPermits {
 			}
 			if (this.availability.isAvailable()) {
 				long deadline = System.nanoTime() + this.store.commandTimeoutNanos();
-				awaitPendingReleases(deadline);
+				this.releases.awaitSent(deadline);
 				CompletableFuture<String> remote = this.semaphore
 					.tryAcquireAsync(0, this.store.leaseMillis(), TimeUnit.MILLISECONDS)
 					.toCompletableFuture();
@@ -167,32 +168,12 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	/**
-	 * Wait (within the take's own deadline) for the releases sent from this instance, so that a
-	 * permit given back here is free for the next take here.
-	 */
-	private void awaitPendingReleases(long deadline) {
-		if (this.pendingReleases.isEmpty()) {
-			return;
-		}
-		try {
-			CompletableFuture.allOf(this.pendingReleases.toArray(CompletableFuture[]::new))
-				.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		catch (ExecutionException | TimeoutException ex) {
-			// The release goes on in the background; the take asks Redis anyway.
-		}
-	}
-
-	/**
 	 * A permit that Redis grants after its caller stopped waiting for the answer goes back.
 	 */
 	private void releaseLate(CompletableFuture<String> remote) {
 		remote.whenComplete((permitId, ex) -> {
 			if (permitId != null) {
-				releaseRemote(permitId);
+				this.releases.send(permitId);
 			}
 		});
 	}
@@ -265,8 +246,8 @@ final class RedisAgentPermits implements AgentPermits {
 				return CompletableFuture.completedFuture(NONE);
 			}
 			long waitMillis = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(maxWaitNanos), MAX_WAIT_MILLIS));
-			Waiter waiter = new Waiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis));
-			this.waiters.add(waiter);
+			RedisWaiter waiter = new RedisWaiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis),
+					this.waiters);
 			try {
 				this.store.callbacks().execute(() -> attempt(waiter));
 			}
@@ -287,7 +268,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 * and its answer by the caller's wait plus the command time-out; a permit it obtains after
 	 * the caller gave up is released at once.
 	 */
-	private void attempt(Waiter waiter) {
+	private void attempt(RedisWaiter waiter) {
 		if (waiter.isDone()) {
 			return;
 		}
@@ -346,7 +327,7 @@ final class RedisAgentPermits implements AgentPermits {
 			}
 			if (!handOver(waiter, permitId)) {
 				// The caller gave up in the same instant: the permit goes back at once.
-				releaseRemote(permitId);
+				this.releases.send(permitId);
 			}
 		}, this.store.callbacks());
 		// Redis may stop answering during the wait (a frozen or failing shard).
@@ -414,38 +395,7 @@ final class RedisAgentPermits implements AgentPermits {
 			this.local.release(ANY_LEASE);
 			return;
 		}
-		releaseRemote(permitId);
-	}
-
-	/**
-	 * Send a release without waiting for it. If it does not reach Redis, it is sent again
-	 * every probe interval until it does, or until the lease has expired in Redis by itself.
-	 */
-	private void releaseRemote(String permitId) {
-		releaseRemote(permitId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(this.store.leaseMillis()));
-	}
-
-	private void releaseRemote(String permitId, long giveUpAtNanos) {
-		CompletableFuture<Boolean> release;
-		try {
-			release = this.store.bounded(this.semaphore.tryReleaseAsync(permitId).toCompletableFuture());
-		}
-		catch (RuntimeException ex) {
-			release = CompletableFuture.failedFuture(ex);
-		}
-		this.store.track(release);
-		CompletableFuture<Boolean> sent = release;
-		this.pendingReleases.add(sent);
-		sent.whenComplete((released, ex) -> this.pendingReleases.remove(sent));
-		release.whenCompleteAsync((released, ex) -> {
-			if (ex == null) {
-				return;
-			}
-			failed(ex);
-			if (giveUpAtNanos - System.nanoTime() > 0) {
-				this.store.retryRelease(() -> releaseRemote(permitId, giveUpAtNanos));
-			}
-		}, this.store.callbacks());
+		this.releases.send(permitId);
 	}
 
 	@Override
@@ -486,7 +436,7 @@ final class RedisAgentPermits implements AgentPermits {
 	public int inFlight() {
 		if (this.availability.isAvailable()) {
 			// Count this instance's releases already sent (within the command time-out).
-			awaitPendingReleases(System.nanoTime() + this.store.commandTimeoutNanos());
+			this.releases.awaitSent(System.nanoTime() + this.store.commandTimeoutNanos());
 			try {
 				Integer held = this.store.bounded(this.semaphore.acquiredPermitsAsync().toCompletableFuture()).get();
 				return (held != null) ? held : 0;
@@ -544,7 +494,7 @@ final class RedisAgentPermits implements AgentPermits {
 			this.lifecycle.writeLock().unlock();
 		}
 		this.store.forget(this);
-		for (Waiter waiter : new ArrayList<>(this.waiters)) {
+		for (RedisWaiter waiter : new ArrayList<>(this.waiters)) {
 			waiter.complete(CLOSED);
 		}
 		// Leases still held are released by their holders (release keeps working).
@@ -565,7 +515,7 @@ final class RedisAgentPermits implements AgentPermits {
 			return;
 		}
 		if (this.availability.lost(cause)) {
-			for (Waiter waiter : new ArrayList<>(this.waiters)) {
+			for (RedisWaiter waiter : new ArrayList<>(this.waiters)) {
 				try {
 					this.store.callbacks().execute(() -> attempt(waiter));
 				}
@@ -632,69 +582,6 @@ final class RedisAgentPermits implements AgentPermits {
 					+ "' expired in Redis while still held (Redis unreachable or restarted for"
 					+ " longer than the lease time); it no longer counts cluster-wide");
 		}
-	}
-
-	/**
-	 * A waiting caller: its future, its deadline and, while Redis is unreachable and the store
-	 * fails open, its take on the local fallback. Whoever completes it (a grant, a refusal, the
-	 * caller's {@code orTimeout} or cancel) takes it off {@link #waiting()} first: a dependent
-	 * such as a {@code whenComplete} would run only after the engine had passed the outcome on
-	 * (dependents run newest first), so the caller could still see itself counted as waiting.
-	 * Once completed, it cancels its local take, if any.
-	 */
-	private final class Waiter extends CompletableFuture<Long> {
-
-		final long deadlineNanos;
-
-		private volatile @Nullable CompletableFuture<Long> local;
-
-		Waiter(long deadlineNanos) {
-			this.deadlineNanos = deadlineNanos;
-		}
-
-		void local(CompletableFuture<Long> future) {
-			this.local = future;
-			if (isDone()) {
-				future.cancel(false);
-			}
-		}
-
-		@Override
-		public boolean complete(Long value) {
-			return leave() && cancelLocal(super.complete(value));
-		}
-
-		@Override
-		public boolean completeExceptionally(Throwable ex) {
-			return leave() && cancelLocal(super.completeExceptionally(ex));
-		}
-
-		@Override
-		public boolean cancel(boolean mayInterruptIfRunning) {
-			return leave() && cancelLocal(super.cancel(mayInterruptIfRunning));
-		}
-
-		/** Leave the waiting count unless already completed; false when already completed. */
-		private boolean leave() {
-			if (isDone()) {
-				return false;
-			}
-			RedisAgentPermits.this.waiters.remove(this);
-			return true;
-		}
-
-		/**
-		 * Cancel the local take, after this future completed: {@link #local} cancels it when it
-		 * arrives later, so one of the two always does.
-		 */
-		private boolean cancelLocal(boolean completed) {
-			CompletableFuture<Long> future = this.local;
-			if (future != null) {
-				future.cancel(false);
-			}
-			return completed;
-		}
-
 	}
 
 }

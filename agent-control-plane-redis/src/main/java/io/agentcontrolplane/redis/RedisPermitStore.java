@@ -23,9 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.agentcontrolplane.quota.PermitStore;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
-import io.github.bucket4j.redis.redisson.Bucket4jRedisson;
 import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -106,9 +104,9 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.probeIntervalMillis = builder.probeInterval.toMillis();
 		this.commandTimeoutMillis = builder.commandTimeout.toMillis();
 		this.reconcileIntervalMillis = builder.reconcileInterval.toMillis();
-		this.buckets = builder.clusterRateLimits ? proxyManager(builder.redisson) : null;
-		this.publishCommand = publishCommand(builder.redisson);
-		String advice = replicaSyncAdvice(builder.redisson.getConfig(), this.commandTimeoutMillis);
+		this.buckets = builder.clusterRateLimits ? RedissonClients.proxyManager(builder.redisson) : null;
+		this.publishCommand = RedissonClients.publishCommand(builder.redisson);
+		String advice = RedissonClients.replicaSyncAdvice(builder.redisson.getConfig(), this.commandTimeoutMillis);
 		if (advice != null) {
 			logger.log(Level.WARNING, advice);
 		}
@@ -179,50 +177,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		return new RedisRateBucket(this, agentId,
 				buckets.asAsync().builder().build(rateKeyOf(agentId), () -> CompletableFuture.completedFuture(configuration)),
 				configuration);
-	}
-
-	private static @Nullable ProxyManager<String> proxyManager(RedissonClient redisson) {
-		if (!(redisson instanceof Redisson client)) {
-			logger.log(Level.WARNING, "Rate budgets stay local: the RedissonClient is a "
-					+ redisson.getClass().getName() + ", not org.redisson.Redisson");
-			return null;
-		}
-		return Bucket4jRedisson.casBasedBuilder(client.getCommandExecutor())
-			.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofMinutes(1)))
-			.build();
-	}
-
-	/**
-	 * With replicas (a cluster, Sentinel, master/replica), Redisson follows each acquire and
-	 * release script of a semaphore with {@code WAIT} for the replicas, up to its
-	 * {@code slavesSyncTimeout} (default 1 s); with {@code checkLockSyncedSlaves} (default
-	 * true) a call whose script ran but that no replica acknowledged fails, leaving the permit
-	 * taken until its lease expires. Just after a failover the new master has no synced replica
-	 * yet, so every acquire waited out the timeout and failed: recovery took seconds.
-	 * @return why and how to change the client's settings, or {@code null} when they fit
-	 */
-	static @Nullable String replicaSyncAdvice(org.redisson.config.Config config, long commandTimeoutMillis) {
-		if (config.isSingleConfig()) {
-			return null;
-		}
-		boolean waitTooLong = config.getSlavesSyncTimeout() * 2 > commandTimeoutMillis;
-		if (!waitTooLong && !config.isCheckLockSyncedSlaves()) {
-			return null;
-		}
-		return "The RedissonClient waits up to slavesSyncTimeout=" + config.getSlavesSyncTimeout()
-				+ " ms for replicas after each acquire and release" + (config.isCheckLockSyncedSlaves()
-						? " and fails the call when none acknowledged (checkLockSyncedSlaves=true)" : "")
-				+ "; with a command timeout of " + commandTimeoutMillis + " ms, calls time out while a replica lags "
-				+ "or right after a failover. Set slavesSyncTimeout to at most half the command timeout (for example "
-				+ (commandTimeoutMillis * 2 / 5) + " ms) and checkLockSyncedSlaves to false (see docs/redis.md)";
-	}
-
-	private static String publishCommand(RedissonClient redisson) {
-		if (redisson instanceof Redisson client) {
-			// SPUBLISH on a cluster with sharded pub/sub, as Redisson's own scripts do.
-			return client.getCommandExecutor().getConnectionManager().getSubscribeService().getPublishCommand();
-		}
-		return "publish";
 	}
 
 	/**

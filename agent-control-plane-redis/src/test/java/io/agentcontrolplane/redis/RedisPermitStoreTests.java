@@ -401,15 +401,15 @@ class RedisPermitStoreTests {
 	void replicaSyncSettingsThatOutlastTheCommandTimeoutAreReported() {
 		org.redisson.config.Config defaults = new org.redisson.config.Config();
 		defaults.useClusterServers().addNodeAddress("redis://127.0.0.1:7101");
-		assertThat(RedisPermitStore.replicaSyncAdvice(defaults, 250)).contains("slavesSyncTimeout=1000 ms",
+		assertThat(RedissonClients.replicaSyncAdvice(defaults, 250)).contains("slavesSyncTimeout=1000 ms",
 				"checkLockSyncedSlaves=true", "command timeout of 250 ms", "100 ms");
 		org.redisson.config.Config recommended = new org.redisson.config.Config();
 		recommended.useSentinelServers().setMasterName("acp").addSentinelAddress("redis://127.0.0.1:7301");
 		recommended.setSlavesSyncTimeout(100).setCheckLockSyncedSlaves(false);
-		assertThat(RedisPermitStore.replicaSyncAdvice(recommended, 250)).isNull();
+		assertThat(RedissonClients.replicaSyncAdvice(recommended, 250)).isNull();
 		org.redisson.config.Config single = new org.redisson.config.Config();
 		single.useSingleServer().setAddress("redis://127.0.0.1:6379");
-		assertThat(RedisPermitStore.replicaSyncAdvice(single, 250)).isNull();
+		assertThat(RedissonClients.replicaSyncAdvice(single, 250)).isNull();
 	}
 
 }
