@@ -44,6 +44,12 @@ import org.redisson.client.codec.ByteArrayCodec;
  * a probe notices when Redis is back and the store returns to cluster-wide permits by itself.
  * {@link #name()} says which mode is active.
  *
+ * <p>On a Redis Cluster or Sentinel set-up with replicas, Redisson follows every acquire and
+ * release with {@code WAIT} for the replicas; give the client a {@code slavesSyncTimeout} of at
+ * most half the {@link Builder#commandTimeout(Duration) command time-out} and
+ * {@code checkLockSyncedSlaves=false}, or calls time out while a replica lags and fail right
+ * after a failover (the store logs a warning at start-up otherwise).
+ *
  * <p>The store does not own the {@link RedissonClient}; {@link #close()} stops the store's own
  * renewal thread only.
  */
@@ -106,10 +112,7 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.reconcileIntervalMillis = builder.reconcileInterval.toMillis();
 		this.buckets = builder.clusterRateLimits ? RedissonClients.proxyManager(builder.redisson) : null;
 		this.publishCommand = RedissonClients.publishCommand(builder.redisson);
-		String advice = RedissonClients.replicaSyncAdvice(builder.redisson.getConfig(), this.commandTimeoutMillis);
-		if (advice != null) {
-			logger.log(Level.WARNING, advice);
-		}
+		RedissonClients.checkReplicaSync(builder.redisson, this.commandTimeoutMillis);
 		this.scheduler = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "agent-control-plane-redis");
 			thread.setDaemon(true);

@@ -40,6 +40,24 @@ final class RedissonClients {
 	}
 
 	/**
+	 * Log a warning when the client's replica settings do not fit the command time-out (see
+	 * {@link #replicaSyncAdvice}); a client without a readable configuration is left alone.
+	 */
+	static void checkReplicaSync(RedissonClient redisson, long commandTimeoutMillis) {
+		Config config;
+		try {
+			config = redisson.getConfig();
+		}
+		catch (RuntimeException ex) {
+			return;
+		}
+		String advice = (config != null) ? replicaSyncAdvice(config, commandTimeoutMillis) : null;
+		if (advice != null) {
+			logger.log(Level.WARNING, advice);
+		}
+	}
+
+	/**
 	 * With replicas (a cluster, Sentinel, master/replica), Redisson follows each acquire and
 	 * release script of a semaphore with {@code WAIT} for the replicas, up to its
 	 * {@code slavesSyncTimeout} (default 1 s); with {@code checkLockSyncedSlaves} (default
