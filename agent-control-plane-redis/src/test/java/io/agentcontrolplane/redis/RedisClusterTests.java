@@ -284,7 +284,7 @@ class RedisClusterTests {
 
 	/** The killed node rejoined and the cluster is healthy again, for the next test or run. */
 	private static void awaitHealthy(int victim) {
-		await().atMost(Duration.ofSeconds(30)).until(() -> RedisTopologies.cli(7101, "cluster", "info")
+		await().atMost(Duration.ofSeconds(30)).until(() -> RedisTopologies.cli(RedisTopologies.CLUSTER_PORTS[0], "cluster", "info")
 			.contains("cluster_state:ok") && RedisTestSupport.ping("127.0.0.1", victim) == null);
 	}
 

@@ -120,7 +120,8 @@ class RedisSentinelTests {
 	}
 
 	private static String currentMaster() throws Exception {
-		return RedisTopologies.run("redis-cli", "-p", "7301", "sentinel", "get-master-addr-by-name", "acp")
+		return RedisTopologies.run("redis-cli", "-p", String.valueOf(RedisTopologies.SENTINEL_PORTS[0]), "sentinel",
+				"get-master-addr-by-name", "acp")
 			.split("\n")[1].trim();
 	}
 

@@ -24,17 +24,31 @@ import org.redisson.config.SubscriptionMode;
  */
 final class RedisTopologies {
 
-	static final int[] CLUSTER_PORTS = { 7101, 7102, 7103, 7104, 7105, 7106 };
+	/**
+	 * Added to every port, as by the scripts ({@code ACP_REDIS_PORT_OFFSET}, default 0), so that
+	 * a second set-up can run beside the first.
+	 */
+	static final int PORT_OFFSET = Integer.parseInt(envOr("ACP_REDIS_PORT_OFFSET", "0"));
 
-	static final int[] SENTINEL_NODE_PORTS = { 7201, 7202, 7203 };
+	static final int[] CLUSTER_PORTS = ports(7101, 7102, 7103, 7104, 7105, 7106);
 
-	static final int[] SENTINEL_PORTS = { 7301, 7302, 7303 };
+	static final int[] SENTINEL_NODE_PORTS = ports(7201, 7202, 7203);
+
+	static final int[] SENTINEL_PORTS = ports(7301, 7302, 7303);
 
 	static final Path CLUSTER_DIR = Path.of(envOr("ACP_REDIS_CLUSTER_DIR", "/tmp/acp-redis-cluster"));
 
 	static final Path SENTINEL_DIR = Path.of(envOr("ACP_REDIS_SENTINEL_DIR", "/tmp/acp-redis-sentinel"));
 
 	private RedisTopologies() {
+	}
+
+	private static int[] ports(int... defaults) {
+		int[] ports = defaults.clone();
+		for (int i = 0; i < ports.length; i++) {
+			ports[i] += PORT_OFFSET;
+		}
+		return ports;
 	}
 
 	/**
@@ -48,9 +62,10 @@ final class RedisTopologies {
 						+ "); start the cluster with .ci/redis-cluster start");
 			}
 		}
-		String info = cli(7101, "cluster", "info");
+		String info = cli(CLUSTER_PORTS[0], "cluster", "info");
 		if (!info.contains("cluster_state:ok")) {
-			RedisTestSupport.unavailable("the Redis Cluster on 127.0.0.1:7101-7106 is not healthy (" + info.trim()
+			RedisTestSupport.unavailable("the Redis Cluster on 127.0.0.1:" + CLUSTER_PORTS[0] + "-" + CLUSTER_PORTS[5]
+					+ " is not healthy (" + info.trim()
 					+ "); restart it with .ci/redis-cluster start");
 		}
 	}
@@ -182,7 +197,7 @@ final class RedisTopologies {
 	 * The slot of a key, as Redis computes it.
 	 */
 	static int slotOf(String key) {
-		return Integer.parseInt(cli(7101, "cluster", "keyslot", key).trim());
+		return Integer.parseInt(cli(CLUSTER_PORTS[0], "cluster", "keyslot", key).trim());
 	}
 
 	/**
