@@ -20,8 +20,11 @@ final class AgentAvailability {
 
 	private final RedisAgentPermits agent;
 
-	/** Whether the agent's keys answered at the last call; false: the unavailable mode. */
-	private volatile boolean available = true;
+	/**
+	 * Whether the agent's keys answered at the last call; false: the unavailable mode. Switched
+	 * by compare-and-set only, so that two failures at once count the agent once.
+	 */
+	private final AtomicBoolean available = new AtomicBoolean(true);
 
 	private volatile @Nullable Throwable lastFailure;
 
@@ -33,7 +36,7 @@ final class AgentAvailability {
 	}
 
 	boolean isAvailable() {
-		return this.available;
+		return this.available.get();
 	}
 
 	/**
@@ -42,11 +45,9 @@ final class AgentAvailability {
 	 */
 	boolean lost(@Nullable Throwable cause) {
 		this.lastFailure = cause;
-		boolean switched = false;
-		if (this.available) {
-			this.available = false;
+		boolean switched = this.available.compareAndSet(true, false);
+		if (switched) {
 			this.store.agentLost(this.agent, cause);
-			switched = true;
 		}
 		if (this.probing.compareAndSet(false, true)) {
 			if (!this.store.schedule(this::probe, this.store.probeIntervalMillis())) {
@@ -79,8 +80,7 @@ final class AgentAvailability {
 			}
 			this.agent.applyMaintenance(result);
 			this.probing.set(false);
-			if (!this.available) {
-				this.available = true;
+			if (this.available.compareAndSet(false, true)) {
 				this.store.agentBack(this.agent);
 			}
 		}, this.store.callbacks());

@@ -130,6 +130,48 @@ class RedisMaintenanceTests {
 	}
 
 	/**
+	 * Two failures of one agent at the same moment (a batch answer and a caller, say) count the
+	 * agent as unavailable once, so that its recovery brings the store's count back to 0.
+	 */
+	@Test
+	void simultaneousFailuresCountAnAgentAsUnavailableOnce() throws Exception {
+		String prefix = prefix("double-failure");
+		ExecutorService pool = Executors.newFixedThreadPool(2);
+		try (RedisPermitStore store = RedisPermitStore.builder(redisson)
+			.keyPrefix(prefix)
+			.probeInterval(Duration.ofMillis(1))
+			.build()) {
+			RedisAgentPermits agent = (RedisAgentPermits) store.create("twice", 2, false);
+			java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+			Runnable fail = () -> {
+				try {
+					barrier.await(5, TimeUnit.SECONDS);
+				}
+				catch (Exception ex) {
+					throw new IllegalStateException(ex);
+				}
+				agent.failed(new java.util.concurrent.TimeoutException("simulated"));
+			};
+			for (int round = 0; round < 3000; round++) {
+				Future<?> one = pool.submit(fail);
+				Future<?> two = pool.submit(fail);
+				one.get(5, TimeUnit.SECONDS);
+				two.get(5, TimeUnit.SECONDS);
+				int attempt = round;
+				// Back: the agent answers again and the store counts no agent as unavailable.
+				await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(1))
+					.untilAsserted(() -> assertThat(agent.isAvailable() && store.unavailableAgents() == 0)
+						.as("agent available and 0 unavailable agents after round %d (count %d)", attempt,
+								store.unavailableAgents())
+						.isTrue());
+			}
+		}
+		finally {
+			pool.shutdownNow();
+		}
+	}
+
+	/**
 	 * A round that read the limit in Redis before a resize and is answered after it must not
 	 * set this instance's limit back to the old value.
 	 */
