@@ -3,18 +3,13 @@ package io.agentcontrolplane.redis;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.agentcontrolplane.quota.PermitStore;
@@ -43,9 +38,6 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private static final System.Logger logger = System.getLogger(RedisAgentPermits.class.getName());
 
-	/** Map value of a lease taken from the local fallback while Redis was unreachable. */
-	private static final String LOCAL = new String("local");
-
 	/** Cap of one wait in Redisson, for callers that wait "forever". */
 	private static final long MAX_WAIT_MILLIS = TimeUnit.DAYS.toMillis(1);
 
@@ -66,16 +58,10 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private final AgentPermits local;
 
-	private final Map<Long, String> leases = new ConcurrentHashMap<>();
+	/** This instance's leases of the agent, and which are slots. */
+	private final LeaseBook leases = new LeaseBook();
 
 	private final Set<RedisWaiter> waiters = ConcurrentHashMap.newKeySet();
-
-	/** The leases taken as execution slots: a slot release gives back one of these only. */
-	private final Queue<Long> slotLeases = new ConcurrentLinkedQueue<>();
-
-	private final AtomicLong nextLease = new AtomicLong(1);
-
-	private final LongAdder acquired = new LongAdder();
 
 	/** Takes hold the read lock, retirement the write lock: a take never races a retirement. */
 	private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -137,7 +123,7 @@ final class RedisAgentPermits implements AgentPermits {
 					.toCompletableFuture();
 				try {
 					String permitId = remote.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-					return (permitId != null) ? register(permitId) : NONE;
+					return (permitId != null) ? this.leases.register(permitId) : NONE;
 				}
 				catch (InterruptedException ex) {
 					Thread.currentThread().interrupt();
@@ -160,7 +146,7 @@ final class RedisAgentPermits implements AgentPermits {
 				throw unavailable();
 			}
 			long lease = this.local.tryTake();
-			return (lease >= 0) ? register(LOCAL) : NONE;
+			return (lease >= 0) ? this.leases.register(LeaseBook.LOCAL) : NONE;
 		}
 		finally {
 			this.lifecycle.readLock().unlock();
@@ -193,14 +179,14 @@ final class RedisAgentPermits implements AgentPermits {
 		if (lease < 0) {
 			return lease;
 		}
-		this.slotLeases.add(lease);
+		this.leases.markSlot(lease);
 		return ANY_LEASE;
 	}
 
 	@Override
 	public boolean releaseSlot() {
 		for (;;) {
-			Long lease = this.slotLeases.poll();
+			Long lease = this.leases.pollSlot();
 			if (lease == null) {
 				return false;
 			}
@@ -216,14 +202,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 */
 	@Override
 	public int slotsHeld() {
-		return this.slotLeases.size();
-	}
-
-	private long register(String permitId) {
-		long lease = this.nextLease.getAndIncrement();
-		this.leases.put(lease, permitId);
-		this.acquired.increment();
-		return lease;
+		return this.leases.slotsHeld();
 	}
 
 	@Override
@@ -292,7 +271,7 @@ final class RedisAgentPermits implements AgentPermits {
 				if (lease < 0) {
 					waiter.complete(lease);
 				}
-				else if (!handOver(waiter, LOCAL)) {
+				else if (!this.leases.handOver(waiter, LeaseBook.LOCAL)) {
 					this.local.revoke(ANY_LEASE);
 				}
 			});
@@ -325,7 +304,7 @@ final class RedisAgentPermits implements AgentPermits {
 				waiter.complete(NONE);
 				return;
 			}
-			if (!handOver(waiter, permitId)) {
+			if (!this.leases.handOver(waiter, permitId)) {
 				// The caller gave up in the same instant: the permit goes back at once.
 				this.releases.send(permitId);
 			}
@@ -340,20 +319,9 @@ final class RedisAgentPermits implements AgentPermits {
 		}, remainingMillis + this.store.commandTimeout().toMillis());
 	}
 
-	private boolean handOver(CompletableFuture<Long> result, String permitId) {
-		long lease = this.nextLease.getAndIncrement();
-		this.leases.put(lease, permitId);
-		if (result.complete(lease)) {
-			this.acquired.increment();
-			return true;
-		}
-		this.leases.remove(lease);
-		return false;
-	}
-
 	@Override
 	public boolean release(long lease) {
-		String permitId = remove(lease);
+		String permitId = this.leases.remove(lease);
 		if (permitId == null) {
 			return false;
 		}
@@ -363,35 +331,15 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public void revoke(long lease) {
-		String permitId = remove(lease);
+		String permitId = this.leases.remove(lease);
 		if (permitId != null) {
-			this.acquired.decrement();
+			this.leases.uncount();
 			giveBack(permitId);
 		}
 	}
 
-	/**
-	 * Take a lease out of the map; {@link #ANY_LEASE} means one of the slots, never a lease
-	 * handed to a {@link io.agentcontrolplane.quota.Permit}.
-	 */
-	private @Nullable String remove(long lease) {
-		if (lease != ANY_LEASE) {
-			return this.leases.remove(lease);
-		}
-		for (;;) {
-			Long slot = this.slotLeases.poll();
-			if (slot == null) {
-				return null;
-			}
-			String permitId = this.leases.remove(slot);
-			if (permitId != null) {
-				return permitId;
-			}
-		}
-	}
-
 	private void giveBack(String permitId) {
-		if (permitId == LOCAL) {
+		if (permitId == LeaseBook.LOCAL) {
 			this.local.release(ANY_LEASE);
 			return;
 		}
@@ -459,7 +407,7 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public long acquired() {
-		return this.acquired.sum();
+		return this.leases.acquired();
 	}
 
 	@Override
@@ -545,13 +493,7 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	List<String> heldPermitIds() {
-		List<String> held = new ArrayList<>();
-		for (String permitId : this.leases.values()) {
-			if (permitId != LOCAL) {
-				held.add(permitId);
-			}
-		}
-		return held;
+		return this.leases.remotePermitIds();
 	}
 
 	List<Object> maintenanceKeys() {
