@@ -99,10 +99,13 @@ class RedisMaintenanceTests {
 	}
 
 	/**
-	 * A round takes its arguments (here: the write of limit 2, not yet answered), the agent is
-	 * resized to 5 meanwhile, and the round's script reaches Redis after the resize's write. The
-	 * script sees that this instance already wrote a later version and keeps 5; before, it wrote
-	 * 2, and since the resize had been answered, no later round wrote 5 again.
+	 * A script that carries an older limit reaches Redis after a newer one was written and
+	 * answered: a round or probe that took its arguments before a resize, or a write that timed
+	 * out on the client (the agent then went to the unavailable mode, was resized meanwhile, and
+	 * its probe wrote the new limit) and ran in Redis later. Here the arguments of a write of
+	 * limit 2 are taken, the agent is resized to 5, then those arguments are sent. The script
+	 * sees that this instance already wrote a later version and keeps 5; before, it wrote 2, and
+	 * since the resize had been answered, no later round wrote 5 again (still 2 ten rounds later).
 	 */
 	@Test
 	void aRoundThatTookItsArgumentsBeforeAResizeNeverWritesTheOldLimit() throws Exception {
