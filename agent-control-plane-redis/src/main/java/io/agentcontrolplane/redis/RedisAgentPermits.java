@@ -3,19 +3,13 @@ package io.agentcontrolplane.redis;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.agentcontrolplane.quota.PermitStore;
@@ -44,9 +38,6 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private static final System.Logger logger = System.getLogger(RedisAgentPermits.class.getName());
 
-	/** Map value of a lease taken from the local fallback while Redis was unreachable. */
-	private static final String LOCAL = new String("local");
-
 	/** Cap of one wait in Redisson, for callers that wait "forever". */
 	private static final long MAX_WAIT_MILLIS = TimeUnit.DAYS.toMillis(1);
 
@@ -56,7 +47,10 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private final RPermitExpirableSemaphore semaphore;
 
-	/** The keys of the maintenance script: semaphore, its lease set, the limit, the channel. */
+	/**
+	 * The keys of the maintenance script: semaphore, its lease set, the limit, the channel, the
+	 * limit versions.
+	 */
 	private final List<Object> maintenanceKeys;
 
 	/** Which maintenance round reconciles this agent, so that reconciliations spread out. */
@@ -64,44 +58,26 @@ final class RedisAgentPermits implements AgentPermits {
 
 	private final AgentPermits local;
 
-	private final Map<Long, String> leases = new ConcurrentHashMap<>();
+	/** This instance's leases of the agent, and which are slots. */
+	private final LeaseBook leases = new LeaseBook();
 
-	private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
-
-	/** The leases taken as execution slots: a slot release gives back one of these only. */
-	private final Queue<Long> slotLeases = new ConcurrentLinkedQueue<>();
-
-	private final AtomicLong nextLease = new AtomicLong(1);
-
-	private final LongAdder acquired = new LongAdder();
+	private final Set<RedisWaiter> waiters = ConcurrentHashMap.newKeySet();
 
 	/** Takes hold the read lock, retirement the write lock: a take never races a retirement. */
 	private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
 
-	/** The limit this instance was configured with; written to Redis on create and resize. */
-	private volatile int configuredLimit;
-
-	/** Bumped on every resize; the limit is written to Redis until a write of it succeeded. */
-	private final AtomicLong configVersion = new AtomicLong(1);
-
-	private volatile long writtenVersion;
-
-	/** The cluster-wide limit as last read from Redis (another instance may have changed it). */
-	private volatile int limit;
+	/** This instance's limit, its version, and the cluster-wide limit last read from Redis. */
+	private final AgentLimit limit;
 
 	private volatile boolean fair;
 
 	private volatile boolean closed;
 
-	/** Whether this agent's keys answered at the last call; false: the unavailable mode. */
-	private volatile boolean available = true;
+	/** Whether this agent's keys answer; their probe while they do not. */
+	private final AgentAvailability availability;
 
-	private volatile @Nullable Throwable lastFailure;
-
-	private final AtomicBoolean probing = new AtomicBoolean();
-
-	/** Releases sent and not yet answered, so that a take on this instance sees them applied. */
-	private final Set<CompletableFuture<?>> pendingReleases = ConcurrentHashMap.newKeySet();
+	/** Releases sent to Redis, retried until they land. */
+	private final RemoteReleases releases;
 
 	RedisAgentPermits(RedisPermitStore store, String agentId, int limit, boolean fair, long slice) {
 		this.store = store;
@@ -109,12 +85,14 @@ final class RedisAgentPermits implements AgentPermits {
 		String name = store.keyOf(agentId);
 		this.semaphore = store.redisson().getPermitExpirableSemaphore(name);
 		// Redisson's own names for the semaphore's lease set and channel (see keyOf).
-		this.maintenanceKeys = List.of(name, name + ":timeout", store.limitKeyOf(agentId), "redisson_sc:" + name);
+		this.maintenanceKeys = List.of(name, name + ":timeout", store.limitKeyOf(agentId), "redisson_sc:" + name,
+				store.limitVersionsKeyOf(agentId));
 		this.slice = slice;
 		this.local = PermitStore.inMemory().create(agentId, limit, fair);
-		this.configuredLimit = limit;
-		this.limit = limit;
+		this.limit = new AgentLimit(limit);
 		this.fair = fair;
+		this.availability = new AgentAvailability(store, this);
+		this.releases = new RemoteReleases(store, this, this.semaphore);
 		writeLimitNow();
 	}
 
@@ -123,7 +101,7 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	boolean isAvailable() {
-		return this.available;
+		return this.availability.isAvailable();
 	}
 
 	@Override
@@ -137,15 +115,15 @@ final class RedisAgentPermits implements AgentPermits {
 				// Fair: no barging past this instance's waiters (other instances cannot be seen).
 				return NONE;
 			}
-			if (this.available) {
+			if (this.availability.isAvailable()) {
 				long deadline = System.nanoTime() + this.store.commandTimeoutNanos();
-				awaitPendingReleases(deadline);
+				this.releases.awaitSent(deadline);
 				CompletableFuture<String> remote = this.semaphore
 					.tryAcquireAsync(0, this.store.leaseMillis(), TimeUnit.MILLISECONDS)
 					.toCompletableFuture();
 				try {
 					String permitId = remote.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-					return (permitId != null) ? register(permitId) : NONE;
+					return (permitId != null) ? this.leases.register(permitId) : NONE;
 				}
 				catch (InterruptedException ex) {
 					Thread.currentThread().interrupt();
@@ -168,30 +146,10 @@ final class RedisAgentPermits implements AgentPermits {
 				throw unavailable();
 			}
 			long lease = this.local.tryTake();
-			return (lease >= 0) ? register(LOCAL) : NONE;
+			return (lease >= 0) ? this.leases.register(LeaseBook.LOCAL) : NONE;
 		}
 		finally {
 			this.lifecycle.readLock().unlock();
-		}
-	}
-
-	/**
-	 * Wait (within the take's own deadline) for the releases sent from this instance, so that a
-	 * permit given back here is free for the next take here.
-	 */
-	private void awaitPendingReleases(long deadline) {
-		if (this.pendingReleases.isEmpty()) {
-			return;
-		}
-		try {
-			CompletableFuture.allOf(this.pendingReleases.toArray(CompletableFuture[]::new))
-				.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		catch (ExecutionException | TimeoutException ex) {
-			// The release goes on in the background; the take asks Redis anyway.
 		}
 	}
 
@@ -201,7 +159,7 @@ final class RedisAgentPermits implements AgentPermits {
 	private void releaseLate(CompletableFuture<String> remote) {
 		remote.whenComplete((permitId, ex) -> {
 			if (permitId != null) {
-				releaseRemote(permitId);
+				this.releases.send(permitId);
 			}
 		});
 	}
@@ -221,14 +179,14 @@ final class RedisAgentPermits implements AgentPermits {
 		if (lease < 0) {
 			return lease;
 		}
-		this.slotLeases.add(lease);
+		this.leases.markSlot(lease);
 		return ANY_LEASE;
 	}
 
 	@Override
 	public boolean releaseSlot() {
 		for (;;) {
-			Long lease = this.slotLeases.poll();
+			Long lease = this.leases.pollSlot();
 			if (lease == null) {
 				return false;
 			}
@@ -244,14 +202,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 */
 	@Override
 	public int slotsHeld() {
-		return this.slotLeases.size();
-	}
-
-	private long register(String permitId) {
-		long lease = this.nextLease.getAndIncrement();
-		this.leases.put(lease, permitId);
-		this.acquired.increment();
-		return lease;
+		return this.leases.slotsHeld();
 	}
 
 	@Override
@@ -270,12 +221,12 @@ final class RedisAgentPermits implements AgentPermits {
 			if (this.closed) {
 				return CompletableFuture.completedFuture(CLOSED);
 			}
-			if (this.limit == 0 && this.configuredLimit == 0) {
+			if (this.limit.inForce() == 0 && this.limit.configured() == 0) {
 				return CompletableFuture.completedFuture(NONE);
 			}
 			long waitMillis = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(maxWaitNanos), MAX_WAIT_MILLIS));
-			Waiter waiter = new Waiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis));
-			this.waiters.add(waiter);
+			RedisWaiter waiter = new RedisWaiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis),
+					this.waiters);
 			try {
 				this.store.callbacks().execute(() -> attempt(waiter));
 			}
@@ -296,7 +247,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 * and its answer by the caller's wait plus the command time-out; a permit it obtains after
 	 * the caller gave up is released at once.
 	 */
-	private void attempt(Waiter waiter) {
+	private void attempt(RedisWaiter waiter) {
 		if (waiter.isDone()) {
 			return;
 		}
@@ -304,7 +255,7 @@ final class RedisAgentPermits implements AgentPermits {
 			waiter.complete(CLOSED);
 			return;
 		}
-		if (!this.available) {
+		if (!this.availability.isAvailable()) {
 			if (!this.store.failOpen()) {
 				waiter.completeExceptionally(unavailable());
 				return;
@@ -320,7 +271,7 @@ final class RedisAgentPermits implements AgentPermits {
 				if (lease < 0) {
 					waiter.complete(lease);
 				}
-				else if (!handOver(waiter, LOCAL)) {
+				else if (!this.leases.handOver(waiter, LeaseBook.LOCAL)) {
 					this.local.revoke(ANY_LEASE);
 				}
 			});
@@ -353,9 +304,9 @@ final class RedisAgentPermits implements AgentPermits {
 				waiter.complete(NONE);
 				return;
 			}
-			if (!handOver(waiter, permitId)) {
+			if (!this.leases.handOver(waiter, permitId)) {
 				// The caller gave up in the same instant: the permit goes back at once.
-				releaseRemote(permitId);
+				this.releases.send(permitId);
 			}
 		}, this.store.callbacks());
 		// Redis may stop answering during the wait (a frozen or failing shard).
@@ -368,20 +319,9 @@ final class RedisAgentPermits implements AgentPermits {
 		}, remainingMillis + this.store.commandTimeout().toMillis());
 	}
 
-	private boolean handOver(CompletableFuture<Long> result, String permitId) {
-		long lease = this.nextLease.getAndIncrement();
-		this.leases.put(lease, permitId);
-		if (result.complete(lease)) {
-			this.acquired.increment();
-			return true;
-		}
-		this.leases.remove(lease);
-		return false;
-	}
-
 	@Override
 	public boolean release(long lease) {
-		String permitId = remove(lease);
+		String permitId = this.leases.remove(lease);
 		if (permitId == null) {
 			return false;
 		}
@@ -391,78 +331,25 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public void revoke(long lease) {
-		String permitId = remove(lease);
+		String permitId = this.leases.remove(lease);
 		if (permitId != null) {
-			this.acquired.decrement();
+			this.leases.uncount();
 			giveBack(permitId);
 		}
 	}
 
-	/**
-	 * Take a lease out of the map; {@link #ANY_LEASE} means one of the slots, never a lease
-	 * handed to a {@link io.agentcontrolplane.quota.Permit}.
-	 */
-	private @Nullable String remove(long lease) {
-		if (lease != ANY_LEASE) {
-			return this.leases.remove(lease);
-		}
-		for (;;) {
-			Long slot = this.slotLeases.poll();
-			if (slot == null) {
-				return null;
-			}
-			String permitId = this.leases.remove(slot);
-			if (permitId != null) {
-				return permitId;
-			}
-		}
-	}
-
 	private void giveBack(String permitId) {
-		if (permitId == LOCAL) {
+		if (permitId == LeaseBook.LOCAL) {
 			this.local.release(ANY_LEASE);
 			return;
 		}
-		releaseRemote(permitId);
-	}
-
-	/**
-	 * Send a release without waiting for it. If it does not reach Redis, it is sent again
-	 * every probe interval until it does, or until the lease has expired in Redis by itself.
-	 */
-	private void releaseRemote(String permitId) {
-		releaseRemote(permitId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(this.store.leaseMillis()));
-	}
-
-	private void releaseRemote(String permitId, long giveUpAtNanos) {
-		CompletableFuture<Boolean> release;
-		try {
-			release = this.store.bounded(this.semaphore.tryReleaseAsync(permitId).toCompletableFuture());
-		}
-		catch (RuntimeException ex) {
-			release = CompletableFuture.failedFuture(ex);
-		}
-		this.store.track(release);
-		CompletableFuture<Boolean> sent = release;
-		this.pendingReleases.add(sent);
-		sent.whenComplete((released, ex) -> this.pendingReleases.remove(sent));
-		release.whenCompleteAsync((released, ex) -> {
-			if (ex == null) {
-				return;
-			}
-			failed(ex);
-			if (giveUpAtNanos - System.nanoTime() > 0) {
-				this.store.retryRelease(() -> releaseRemote(permitId, giveUpAtNanos));
-			}
-		}, this.store.callbacks());
+		this.releases.send(permitId);
 	}
 
 	@Override
 	public void resize(int limit, boolean fair) {
-		this.configuredLimit = limit;
-		this.limit = limit;
+		this.limit.configure(limit);
 		this.fair = fair;
-		this.configVersion.incrementAndGet();
 		this.local.resize(limit, fair);
 		writeLimitNow();
 	}
@@ -472,11 +359,11 @@ final class RedisAgentPermits implements AgentPermits {
 	 * Redis does not answer, the limit is written by the probe or the next maintenance round.
 	 */
 	private void writeLimitNow() {
-		if (!this.available) {
+		if (!this.availability.isAvailable()) {
 			return;
 		}
 		try {
-			this.store.bounded(this.store.maintain(this, maintenanceArguments(List.of())))
+			this.store.bounded(this.store.maintain(this, maintenanceArguments(List.of(), true)))
 				.thenAccept(this::applyMaintenance)
 				.get();
 		}
@@ -490,14 +377,14 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public int limit() {
-		return this.limit;
+		return this.limit.inForce();
 	}
 
 	@Override
 	public int inFlight() {
-		if (this.available) {
+		if (this.availability.isAvailable()) {
 			// Count this instance's releases already sent (within the command time-out).
-			awaitPendingReleases(System.nanoTime() + this.store.commandTimeoutNanos());
+			this.releases.awaitSent(System.nanoTime() + this.store.commandTimeoutNanos());
 			try {
 				Integer held = this.store.bounded(this.semaphore.acquiredPermitsAsync().toCompletableFuture()).get();
 				return (held != null) ? held : 0;
@@ -520,7 +407,7 @@ final class RedisAgentPermits implements AgentPermits {
 
 	@Override
 	public long acquired() {
-		return this.acquired.sum();
+		return this.leases.acquired();
 	}
 
 	@Override
@@ -555,7 +442,7 @@ final class RedisAgentPermits implements AgentPermits {
 			this.lifecycle.writeLock().unlock();
 		}
 		this.store.forget(this);
-		for (Waiter waiter : new ArrayList<>(this.waiters)) {
+		for (RedisWaiter waiter : new ArrayList<>(this.waiters)) {
 			waiter.complete(CLOSED);
 		}
 		// Leases still held are released by their holders (release keeps working).
@@ -565,7 +452,8 @@ final class RedisAgentPermits implements AgentPermits {
 
 	/**
 	 * Record that this agent's keys did not answer: switch this agent (only) to the unavailable
-	 * mode and probe its keys until they answer.
+	 * mode, probe its keys until they answer, and send its waiters to the unavailable mode's
+	 * path (refusal or local fallback).
 	 */
 	void failed(@Nullable Throwable failure) {
 		Throwable cause = RedisPermitStore.unwrap(failure);
@@ -574,11 +462,8 @@ final class RedisAgentPermits implements AgentPermits {
 			// not count as unavailable: the store has forgotten it.
 			return;
 		}
-		this.lastFailure = cause;
-		if (this.available) {
-			this.available = false;
-			this.store.agentLost(this, cause);
-			for (Waiter waiter : new ArrayList<>(this.waiters)) {
+		if (this.availability.lost(cause)) {
+			for (RedisWaiter waiter : new ArrayList<>(this.waiters)) {
 				try {
 					this.store.callbacks().execute(() -> attempt(waiter));
 				}
@@ -587,54 +472,10 @@ final class RedisAgentPermits implements AgentPermits {
 				}
 			}
 		}
-		if (this.probing.compareAndSet(false, true)) {
-			if (!this.store.schedule(this::probe, this.store.probeIntervalMillis())) {
-				this.probing.set(false);
-			}
-		}
-	}
-
-	/**
-	 * Ask this agent's keys whether they answer; the same call restores the agent's total (a
-	 * Redis restarted empty, or a promoted replica that missed writes, may have lost it).
-	 */
-	private void probe() {
-		if (this.closed || this.store.isClosed()) {
-			this.probing.set(false);
-			return;
-		}
-		CompletableFuture<List<Object>> answer;
-		try {
-			answer = this.store.bounded(this.store.maintain(this, maintenanceArguments(heldPermitIds())));
-		}
-		catch (RuntimeException ex) {
-			answer = CompletableFuture.failedFuture(ex);
-		}
-		answer.whenCompleteAsync((result, ex) -> {
-			if (ex != null) {
-				this.lastFailure = RedisPermitStore.unwrap(ex);
-				if (!this.store.schedule(this::probe, this.store.probeIntervalMillis())) {
-					this.probing.set(false);
-				}
-				return;
-			}
-			applyMaintenance(result);
-			this.probing.set(false);
-			if (!this.available) {
-				this.available = true;
-				this.store.agentBack(this);
-			}
-		}, this.store.callbacks());
 	}
 
 	PermitStoreUnavailableException unavailable() {
-		Throwable cause = this.lastFailure;
-		String message = "Redis is unreachable for this agent's keys ("
-				+ ((cause != null) ? RedisPermitStore.describe(cause) : "no answer")
-				+ "); the permit store fails closed (agent-control-plane.redis.on-unavailable=fail-closed) "
-				+ "until Redis answers again";
-		return (cause != null) ? new PermitStoreUnavailableException(message, cause)
-				: new PermitStoreUnavailableException(message);
+		return this.availability.unavailable();
 	}
 
 	// --- maintenance --------------------------------------------------------------------------
@@ -644,7 +485,7 @@ final class RedisAgentPermits implements AgentPermits {
 	 * or its limit is still to be written.
 	 */
 	boolean needsRenewal() {
-		return !this.leases.isEmpty() || this.writtenVersion != this.configVersion.get();
+		return !this.leases.isEmpty() || this.limit.toWrite();
 	}
 
 	boolean isClosed() {
@@ -652,13 +493,7 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	List<String> heldPermitIds() {
-		List<String> held = new ArrayList<>();
-		for (String permitId : this.leases.values()) {
-			if (permitId != LOCAL) {
-				held.add(permitId);
-			}
-		}
-		return held;
+		return this.leases.remotePermitIds();
 	}
 
 	List<Object> maintenanceKeys() {
@@ -666,115 +501,29 @@ final class RedisAgentPermits implements AgentPermits {
 	}
 
 	/**
-	 * The arguments of {@link RedisPermitStore#MAINTAIN}, as bytes: now, the renewed expiry, the
-	 * keys' time to live, the limit to write (empty: keep the cluster's), this instance's
-	 * limit, the publish command, the version sent, then the permit ids to renew.
+	 * The arguments of the {@link MaintenanceScript} for a round or a probe: renew the given
+	 * leases, and write this instance's limit if its version has not been answered yet.
 	 */
 	Object[] maintenanceArguments(List<String> permitIds) {
-		long now = System.currentTimeMillis();
-		long version = this.configVersion.get();
-		boolean write = this.writtenVersion != version;
-		Object[] args = new Object[7 + permitIds.size()];
-		args[0] = bytes(now);
-		args[1] = bytes(now + this.store.leaseMillis());
-		args[2] = bytes(this.store.keyTimeToLiveMillis());
-		args[3] = write ? bytes(this.configuredLimit) : new byte[0];
-		args[4] = bytes(this.configuredLimit);
-		args[5] = this.store.publishCommand().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-		args[6] = bytes(version);
-		for (int i = 0; i < permitIds.size(); i++) {
-			args[7 + i] = java.util.HexFormat.of().parseHex(permitIds.get(i));
-		}
-		return args;
+		return maintenanceArguments(permitIds, this.limit.toWrite());
 	}
 
 	/**
-	 * Take in what a maintenance script answered: the limit in force, the config version it
-	 * wrote (or 0), how many leases it renewed of how many sent.
+	 * The arguments of the {@link MaintenanceScript}, writing this instance's limit or not.
+	 */
+	Object[] maintenanceArguments(List<String> permitIds, boolean write) {
+		return this.limit.arguments(this.store, permitIds, write);
+	}
+
+	/**
+	 * Take in what a maintenance script answered (see {@link AgentLimit#apply}).
 	 */
 	void applyMaintenance(@Nullable List<Object> result) {
-		if (result == null || result.size() < 4) {
-			return;
-		}
-		this.limit = ((Number) result.get(0)).intValue();
-		long version = ((Number) result.get(1)).longValue();
-		if (version > this.writtenVersion) {
-			this.writtenVersion = version;
-		}
-		long renewed = ((Number) result.get(2)).longValue();
-		long sent = ((Number) result.get(3)).longValue();
-		if (renewed < sent) {
+		if (this.limit.apply(result) > 0) {
 			logger.log(Level.WARNING, "A permit of agent '" + this.agentId
 					+ "' expired in Redis while still held (Redis unreachable or restarted for"
 					+ " longer than the lease time); it no longer counts cluster-wide");
 		}
-	}
-
-	private static byte[] bytes(long value) {
-		return Long.toString(value).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-	}
-
-	/**
-	 * A waiting caller: its future, its deadline and, while Redis is unreachable and the store
-	 * fails open, its take on the local fallback. Whoever completes it (a grant, a refusal, the
-	 * caller's {@code orTimeout} or cancel) takes it off {@link #waiting()} first: a dependent
-	 * such as a {@code whenComplete} would run only after the engine had passed the outcome on
-	 * (dependents run newest first), so the caller could still see itself counted as waiting.
-	 * Once completed, it cancels its local take, if any.
-	 */
-	private final class Waiter extends CompletableFuture<Long> {
-
-		final long deadlineNanos;
-
-		private volatile @Nullable CompletableFuture<Long> local;
-
-		Waiter(long deadlineNanos) {
-			this.deadlineNanos = deadlineNanos;
-		}
-
-		void local(CompletableFuture<Long> future) {
-			this.local = future;
-			if (isDone()) {
-				future.cancel(false);
-			}
-		}
-
-		@Override
-		public boolean complete(Long value) {
-			return leave() && cancelLocal(super.complete(value));
-		}
-
-		@Override
-		public boolean completeExceptionally(Throwable ex) {
-			return leave() && cancelLocal(super.completeExceptionally(ex));
-		}
-
-		@Override
-		public boolean cancel(boolean mayInterruptIfRunning) {
-			return leave() && cancelLocal(super.cancel(mayInterruptIfRunning));
-		}
-
-		/** Leave the waiting count unless already completed; false when already completed. */
-		private boolean leave() {
-			if (isDone()) {
-				return false;
-			}
-			RedisAgentPermits.this.waiters.remove(this);
-			return true;
-		}
-
-		/**
-		 * Cancel the local take, after this future completed: {@link #local} cancels it when it
-		 * arrives later, so one of the two always does.
-		 */
-		private boolean cancelLocal(boolean completed) {
-			CompletableFuture<Long> future = this.local;
-			if (future != null) {
-				future.cancel(false);
-			}
-			return completed;
-		}
-
 	}
 
 }

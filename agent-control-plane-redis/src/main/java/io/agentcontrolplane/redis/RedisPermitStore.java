@@ -5,12 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -22,22 +18,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.agentcontrolplane.quota.PermitStore;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
-import io.github.bucket4j.redis.redisson.Bucket4jRedisson;
 import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
-import org.redisson.api.BatchOptions;
-import org.redisson.api.RBatch;
-import org.redisson.api.RFuture;
-import org.redisson.api.RScript;
-import org.redisson.api.RScriptAsync;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.ByteArrayCodec;
 
@@ -56,50 +44,18 @@ import org.redisson.client.codec.ByteArrayCodec;
  * a probe notices when Redis is back and the store returns to cluster-wide permits by itself.
  * {@link #name()} says which mode is active.
  *
+ * <p>On a Redis Cluster or Sentinel set-up with replicas, Redisson follows every acquire and
+ * release with {@code WAIT} for the replicas; give the client a {@code slavesSyncTimeout} of at
+ * most half the {@link Builder#commandTimeout(Duration) command time-out} and
+ * {@code checkLockSyncedSlaves=false}, or calls time out while a replica lags and fail right
+ * after a failover (the store logs a warning at start-up otherwise).
+ *
  * <p>The store does not own the {@link RedissonClient}; {@link #close()} stops the store's own
  * renewal thread only.
  */
 public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private static final System.Logger logger = System.getLogger(RedisPermitStore.class.getName());
-
-	/** Agents renewed and reconciled by one batch (one round trip per Redis node). */
-	private static final int BATCH_SIZE = 500;
-
-
-	/**
-	 * One agent's maintenance in one atomic script: drop expired leases, renew the leases this
-	 * instance holds, write this instance's limit (or keep the cluster's), set the available
-	 * count to limit minus held (so a permit lost for any reason comes back), refresh every
-	 * key's time to live, and wake waiters when permits became free. Answers the limit in force,
-	 * the config version written (0: none), the leases renewed and the leases sent.
-	 */
-	static final String MAINTAIN = String.join("\n",
-			"local now = tonumber(ARGV[1])",
-			"redis.call('zremrangebyscore', KEYS[2], 0, now)",
-			"local renewed = 0",
-			"for i = 8, #ARGV do",
-			"  if redis.call('zscore', KEYS[2], ARGV[i]) then",
-			"    redis.call('zadd', KEYS[2], ARGV[2], ARGV[i])",
-			"    renewed = renewed + 1",
-			"  end",
-			"end",
-			"local written = 0",
-			"local limit = ARGV[4]",
-			"if limit == '' then",
-			"  limit = redis.call('get', KEYS[3]) or ARGV[5]",
-			"else",
-			"  written = tonumber(ARGV[7])",
-			"end",
-			"limit = tonumber(limit)",
-			"redis.call('set', KEYS[3], limit, 'px', ARGV[3])",
-			"local held = redis.call('zcard', KEYS[2])",
-			"local available = limit - held",
-			"local before = tonumber(redis.call('get', KEYS[1]) or '0')",
-			"redis.call('set', KEYS[1], available, 'px', ARGV[3])",
-			"if held > 0 then redis.call('pexpire', KEYS[2], ARGV[3]) end",
-			"if available > 0 and available > before then redis.call(ARGV[6], KEYS[4], available) end",
-			"return {limit, written, renewed, #ARGV - 7}");
 
 	private final RedissonClient redisson;
 
@@ -137,14 +93,12 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 
 	private final AtomicLong agentSequence = new AtomicLong();
 
-	private long rounds;
+	private final MaintenanceRounds rounds;
 
-	private final AtomicBoolean roundRunning = new AtomicBoolean();
 
-	/** Agents in the last complete maintenance round, and how long it took (for tests and docs). */
-	private volatile long[] lastRound = { 0, 0, 0 };
+	/** This store's name in the agents' {@code limit:versions} hashes (random, per store). */
+	private final String instanceId = HexFormat.of().formatHex(randomBytes(8));
 
-	private volatile boolean roundPending;
 
 	private volatile boolean closed;
 
@@ -156,8 +110,9 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		this.probeIntervalMillis = builder.probeInterval.toMillis();
 		this.commandTimeoutMillis = builder.commandTimeout.toMillis();
 		this.reconcileIntervalMillis = builder.reconcileInterval.toMillis();
-		this.buckets = builder.clusterRateLimits ? proxyManager(builder.redisson) : null;
-		this.publishCommand = publishCommand(builder.redisson);
+		this.buckets = builder.clusterRateLimits ? RedissonClients.proxyManager(builder.redisson) : null;
+		this.publishCommand = RedissonClients.publishCommand(builder.redisson);
+		RedissonClients.checkReplicaSync(builder.redisson, this.commandTimeoutMillis);
 		this.scheduler = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "agent-control-plane-redis");
 			thread.setDaemon(true);
@@ -173,7 +128,9 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		// a permit that is still held expires.
 		// Rounds run at that pace, or at the reconciliation interval when it is shorter.
 		this.renewEveryMillis = Math.max(1, Math.min(this.leaseMillis / 3, this.reconcileIntervalMillis));
-		this.scheduler.scheduleWithFixedDelay(this::maintainAll, this.renewEveryMillis, this.renewEveryMillis,
+		this.rounds = new MaintenanceRounds(this, this.agents, this.renewEveryMillis, this.reconcileIntervalMillis,
+				this.commandTimeoutMillis);
+		this.scheduler.scheduleWithFixedDelay(this.rounds, this.renewEveryMillis, this.renewEveryMillis,
 				TimeUnit.MILLISECONDS);
 	}
 
@@ -223,25 +180,6 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		return new RedisRateBucket(this, agentId,
 				buckets.asAsync().builder().build(rateKeyOf(agentId), () -> CompletableFuture.completedFuture(configuration)),
 				configuration);
-	}
-
-	private static @Nullable ProxyManager<String> proxyManager(RedissonClient redisson) {
-		if (!(redisson instanceof Redisson client)) {
-			logger.log(Level.WARNING, "Rate budgets stay local: the RedissonClient is a "
-					+ redisson.getClass().getName() + ", not org.redisson.Redisson");
-			return null;
-		}
-		return Bucket4jRedisson.casBasedBuilder(client.getCommandExecutor())
-			.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofMinutes(1)))
-			.build();
-	}
-
-	private static String publishCommand(RedissonClient redisson) {
-		if (redisson instanceof Redisson client) {
-			// SPUBLISH on a cluster with sharded pub/sub, as Redisson's own scripts do.
-			return client.getCommandExecutor().getConnectionManager().getSubscribeService().getPublishCommand();
-		}
-		return "publish";
 	}
 
 	/**
@@ -368,6 +306,24 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
+	 * The hash of the last limit version each instance wrote for the agent, with the time of
+	 * the write: {@code <prefix>:{<digest>}:limit:versions}.
+	 */
+	String limitVersionsKeyOf(String agentId) {
+		return this.keyPrefix + ":{" + digest(agentId) + "}:limit:versions";
+	}
+
+	String instanceId() {
+		return this.instanceId;
+	}
+
+	private static byte[] randomBytes(int count) {
+		byte[] bytes = new byte[count];
+		new java.security.SecureRandom().nextBytes(bytes);
+		return bytes;
+	}
+
+	/**
 	 * The agent id as it appears in keys: the first 128 bits of its SHA-256 digest (UTF-8), in
 	 * lower-case hex. Only {@code [0-9a-f]} ever reaches a key, so no id can contain a brace,
 	 * choose a hash slot, or spell another agent's key (or one of Redisson's helper keys).
@@ -446,14 +402,11 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * One agent's {@link #MAINTAIN} script, on its own.
+	 * One agent's {@link MaintenanceScript}, on its own.
 	 */
 	CompletableFuture<List<Object>> maintain(RedisAgentPermits agent, Object[] arguments) {
-		List<Object> keys = agent.maintenanceKeys();
-		RFuture<List<Object>> answer = this.redisson.getScript(ByteArrayCodec.INSTANCE)
-			.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE, MAINTAIN, RScript.ReturnType.MULTI, keys,
-					arguments);
-		return answer.toCompletableFuture();
+		return MaintenanceScript.evalAsync(this.redisson.getScript(ByteArrayCodec.INSTANCE), agent.maintenanceKeys(),
+				arguments);
 	}
 
 	void agentLost(RedisAgentPermits agent, @Nullable Throwable cause) {
@@ -471,136 +424,18 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 	}
 
 	/**
-	 * Renew the leases held, write limits not yet written, and reconcile a slice of the agents,
-	 * in batches: one round trip per Redis node renews and reconciles up to {@link #BATCH_SIZE}
-	 * agents. Every agent is reconciled once per reconciliation interval, spread over the
-	 * rounds of that interval. Agents whose keys do not answer are left to their probes.
-	 */
-	private void maintainAll() {
-		if (!this.roundRunning.compareAndSet(false, true)) {
-			// The previous round is still on its way: one round at a time, and the next one as
-			// soon as it ends (skipping it would leave leases a whole interval longer unrenewed).
-			this.roundPending = true;
-			return;
-		}
-		this.roundPending = false;
-		long round = this.rounds++;
-		long slices = Math.max(1, this.reconcileIntervalMillis / this.renewEveryMillis);
-		List<RedisAgentPermits> due = new ArrayList<>();
-		for (RedisAgentPermits agent : this.agents) {
-			if (agent.isAvailable() && !agent.isClosed()
-					&& (agent.needsRenewal() || (agent.slice % slices) == (round % slices))) {
-				due.add(agent);
-			}
-		}
-		// One chain of batches per Redis node: Redisson fails every command of a batch when one
-		// node of it fails, so a batch must never span nodes (a failing shard would fail the
-		// agents of the healthy ones). Agents holding leases go first in each chain.
-		Map<Object, List<RedisAgentPermits>> byNode = new LinkedHashMap<>();
-		for (RedisAgentPermits agent : due) {
-			byNode.computeIfAbsent(nodeOf(agent), (node) -> new ArrayList<>()).add(agent);
-		}
-		long start = System.nanoTime();
-		AtomicInteger running = new AtomicInteger(Math.max(1, byNode.size()));
-		int[] total = { due.size() };
-		if (byNode.isEmpty()) {
-			finishRound(running, total[0], start);
-			return;
-		}
-		for (List<RedisAgentPermits> agents : byNode.values()) {
-			agents.sort(Comparator.comparing((RedisAgentPermits agent) -> !agent.needsRenewal()));
-			sendBatch(agents, new AtomicInteger(), running, start, total[0]);
-		}
-	}
-
-	private void finishRound(AtomicInteger running, int agents, long start) {
-		if (running.decrementAndGet() == 0) {
-			long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-			this.lastRound = new long[] { agents, millis, Math.max(millis, this.lastRound[2]) };
-			this.roundRunning.set(false);
-			if (this.roundPending && !this.closed) {
-				schedule(this::maintainAll, 0);
-			}
-		}
-	}
-
-	/**
-	 * The Redis node that serves an agent's keys now (all of them: one hash tag), so that
-	 * batches can be made per node; one group for clients other than {@link Redisson}.
-	 */
-	private Object nodeOf(RedisAgentPermits agent) {
-		if (this.redisson instanceof Redisson client) {
-			try {
-				var connections = client.getCommandExecutor().getConnectionManager();
-				Object entry = connections.getWriteEntry(connections.calcSlot((String) agent.maintenanceKeys().get(0)));
-				if (entry != null) {
-					return entry;
-				}
-			}
-			catch (RuntimeException ex) {
-				// The topology is changing: the agent goes with the others of unknown node.
-			}
-		}
-		return this;
-	}
-
-	/**
-	 * Send the next batch of one node's chain, and another when it is answered: a round holds
-	 * one connection per Redis node at a time, so that callers always find connections free.
-	 */
-	private void sendBatch(List<RedisAgentPermits> due, AtomicInteger next, AtomicInteger running, long start,
-			int total) {
-		int from = next.getAndAdd(BATCH_SIZE);
-		if (from >= due.size() || this.closed) {
-			finishRound(running, total, start);
-			return;
-		}
-		List<RedisAgentPermits> chunk = due.subList(from, Math.min(due.size(), from + BATCH_SIZE));
-		List<CompletableFuture<?>> answers = new ArrayList<>(chunk.size());
-		try {
-			RBatch batch = this.redisson.createBatch(BatchOptions.defaults()
-				.responseTimeout(Math.max(this.commandTimeoutMillis, this.renewEveryMillis), TimeUnit.MILLISECONDS)
-				.retryAttempts(0));
-			RScriptAsync script = batch.getScript(ByteArrayCodec.INSTANCE);
-			for (RedisAgentPermits agent : chunk) {
-				List<Object> keys = agent.maintenanceKeys();
-				RFuture<List<Object>> answer = script.evalAsync((String) keys.get(0), RScript.Mode.READ_WRITE,
-						MAINTAIN, RScript.ReturnType.MULTI, keys, agent.maintenanceArguments(agent.heldPermitIds()));
-				// Failures are taken per agent: a batch to a failing node fails its own agents only.
-				answers.add(answer.toCompletableFuture().whenComplete((result, ex) -> {
-					if (ex != null) {
-						agent.failed(ex);
-					}
-					else {
-						agent.applyMaintenance(result);
-					}
-				}));
-			}
-			batch.executeAsync();
-		}
-		catch (RuntimeException ex) {
-			if (!this.closed) {
-				logger.log(Level.WARNING, "Renewal of " + chunk.size() + " agents could not be sent: " + describe(ex));
-			}
-		}
-		CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-			.handleAsync((ignored, ex) -> {
-				sendBatch(due, next, running, start, total);
-				return null;
-			}, this.callbacks)
-			.exceptionally((ex) -> {
-				// Shut down: no more rounds.
-				this.roundRunning.set(false);
-				return null;
-			});
-	}
-
-	/**
 	 * The last complete maintenance round: how many agents it renewed or reconciled, how many
 	 * milliseconds it took until every answer was in, and the longest round so far.
 	 */
 	long[] lastMaintenanceRound() {
-		return this.lastRound.clone();
+		return this.rounds.lastRound();
+	}
+
+	/**
+	 * How many maintenance rounds have completed (for tests).
+	 */
+	long completedRounds() {
+		return this.rounds.completedRounds();
 	}
 
 	static @Nullable Throwable unwrap(@Nullable Throwable failure) {

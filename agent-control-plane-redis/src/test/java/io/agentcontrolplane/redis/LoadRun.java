@@ -17,6 +17,8 @@ import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * Threads calling {@code acquire} on random agents through random engines (instances) until
  * stopped, each holding its permit briefly. Records every call (when it ended, how long it took,
@@ -134,6 +136,14 @@ final class LoadRun implements AutoCloseable {
 		return agents.stream().mapToInt((agent) -> this.most.get(agent).get()).max().orElse(0);
 	}
 
+	/** Grants of these agents that ended between the two instants (nanoTime). */
+	long granted(Collection<String> agents, long fromNanos, long toNanos) {
+		return this.calls.stream()
+			.filter((call) -> call.refused() == null && call.endNanos() > fromNanos && call.endNanos() <= toNanos
+					&& agents.contains(call.agent()))
+			.count();
+	}
+
 	long granted() {
 		return this.calls.stream().filter((call) -> call.refused() == null).count();
 	}
@@ -155,12 +165,53 @@ final class LoadRun implements AutoCloseable {
 			.orElse(0);
 	}
 
+	/** When the first grant to one of these agents after {@code sinceNanos} ended, or 0. */
+	long firstGrantAfter(long sinceNanos, Collection<String> agents) {
+		return this.calls.stream()
+			.filter((call) -> call.refused() == null && call.endNanos() > sinceNanos && agents.contains(call.agent()))
+			.mapToLong(Call::endNanos)
+			.min()
+			.orElse(0);
+	}
+
 	Duration longestCall() {
 		return Duration.ofNanos(this.calls.stream().mapToLong(Call::nanos).max().orElse(0));
 	}
 
 	int callCount() {
 		return this.calls.size();
+	}
+
+	/**
+	 * Wait until {@code count} more calls have ended, at most {@code atMost}: a load window
+	 * measured in calls, not in time.
+	 */
+	void awaitMoreCalls(int count, Duration atMost) {
+		int target = callCount() + count;
+		await().atMost(atMost).pollInterval(Duration.ofMillis(20)).until(() -> callCount() >= target);
+	}
+
+	/**
+	 * Wait until every one of the agents has been granted {@code perAgent} times after
+	 * {@code sinceNanos}, at most {@code atMost}.
+	 */
+	void awaitGrantsSince(long sinceNanos, Collection<String> agents, int perAgent, Duration atMost) {
+		await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> {
+			Map<String, Integer> granted = new java.util.HashMap<>();
+			for (Call call : this.calls) {
+				if (call.refused() == null && call.endNanos() > sinceNanos && agents.contains(call.agent())) {
+					granted.merge(call.agent(), 1, Integer::sum);
+				}
+			}
+			return agents.stream().allMatch((agent) -> granted.getOrDefault(agent, 0) >= perAgent);
+		});
+	}
+
+	/** Calls of these agents refused for this reason that ended after {@code sinceNanos}. */
+	long refusedSince(long sinceNanos, RejectionReason reason, Collection<String> agents) {
+		return this.calls.stream()
+			.filter((call) -> call.refused() == reason && call.endNanos() > sinceNanos && agents.contains(call.agent()))
+			.count();
 	}
 
 }

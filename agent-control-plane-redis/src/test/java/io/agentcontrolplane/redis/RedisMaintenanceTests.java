@@ -99,6 +99,99 @@ class RedisMaintenanceTests {
 	}
 
 	/**
+	 * A script that carries an older limit reaches Redis after a newer one was written and
+	 * answered: a round or probe that took its arguments before a resize, or a write that timed
+	 * out on the client (the agent then went to the unavailable mode, was resized meanwhile, and
+	 * its probe wrote the new limit) and ran in Redis later. Here the arguments of a write of
+	 * limit 2 are taken, the agent is resized to 5, then those arguments are sent. The script
+	 * sees that this instance already wrote a later version and keeps 5; before, it wrote 2, and
+	 * since the resize had been answered, no later round wrote 5 again (still 2 ten rounds later).
+	 */
+	@Test
+	void aRoundThatTookItsArgumentsBeforeAResizeNeverWritesTheOldLimit() throws Exception {
+		String prefix = prefix("resize-race");
+		try (RedisPermitStore store = RedisPermitStore.builder(redisson)
+			.keyPrefix(prefix)
+			.reconcileInterval(Duration.ofMillis(200))
+			.build()) {
+			RedisAgentPermits agent = (RedisAgentPermits) store.create("resized", 2, false);
+			Object[] staleRound = agent.maintenanceArguments(agent.heldPermitIds(), true);
+			agent.resize(5, false);
+			store.maintain(agent, staleRound).thenAccept(agent::applyMaintenance).get(5, TimeUnit.SECONDS);
+			String limitKey = store.limitKeyOf("resized");
+			assertThat(redisson.getBucket(limitKey, StringCodec.INSTANCE).get()).isEqualTo("5");
+			assertThat(agent.limit()).isEqualTo(5);
+			// Later rounds keep it (they write no limit: the resize's write was answered).
+			long round = store.completedRounds();
+			await().atMost(Duration.ofSeconds(5)).until(() -> store.completedRounds() >= round + 2);
+			assertThat(redisson.getBucket(limitKey, StringCodec.INSTANCE).get()).isEqualTo("5");
+			for (int i = 0; i < 5; i++) {
+				assertThat(agent.tryTake()).as("take " + (i + 1)).isPositive();
+			}
+			assertThat(agent.tryTake()).isEqualTo(AgentPermits.NONE);
+		}
+	}
+
+	/**
+	 * Two failures of one agent at the same moment (a batch answer and a caller, say) count the
+	 * agent as unavailable once, so that its recovery brings the store's count back to 0.
+	 */
+	@Test
+	void simultaneousFailuresCountAnAgentAsUnavailableOnce() throws Exception {
+		String prefix = prefix("double-failure");
+		ExecutorService pool = Executors.newFixedThreadPool(2);
+		try (RedisPermitStore store = RedisPermitStore.builder(redisson)
+			.keyPrefix(prefix)
+			.probeInterval(Duration.ofMillis(1))
+			.build()) {
+			RedisAgentPermits agent = (RedisAgentPermits) store.create("twice", 2, false);
+			java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+			Runnable fail = () -> {
+				try {
+					barrier.await(5, TimeUnit.SECONDS);
+				}
+				catch (Exception ex) {
+					throw new IllegalStateException(ex);
+				}
+				agent.failed(new java.util.concurrent.TimeoutException("simulated"));
+			};
+			for (int round = 0; round < 3000; round++) {
+				Future<?> one = pool.submit(fail);
+				Future<?> two = pool.submit(fail);
+				one.get(5, TimeUnit.SECONDS);
+				two.get(5, TimeUnit.SECONDS);
+				int attempt = round;
+				// Back: the agent answers again and the store counts no agent as unavailable.
+				await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(1))
+					.untilAsserted(() -> assertThat(agent.isAvailable() && store.unavailableAgents() == 0)
+						.as("agent available and 0 unavailable agents after round %d (count %d)", attempt,
+								store.unavailableAgents())
+						.isTrue());
+			}
+		}
+		finally {
+			pool.shutdownNow();
+		}
+	}
+
+	/**
+	 * A round that read the limit in Redis before a resize and is answered after it must not
+	 * set this instance's limit back to the old value.
+	 */
+	@Test
+	void aRoundAnsweredAfterAResizeKeepsTheNewLimit() throws Exception {
+		String prefix = prefix("resize-answer");
+		try (RedisPermitStore store = RedisPermitStore.builder(redisson).keyPrefix(prefix).build()) {
+			RedisAgentPermits agent = (RedisAgentPermits) store.create("resized", 2, false);
+			List<Object> staleAnswer = store.maintain(agent, agent.maintenanceArguments(agent.heldPermitIds()))
+				.get(5, TimeUnit.SECONDS);
+			agent.resize(5, false);
+			agent.applyMaintenance(staleAnswer);
+			assertThat(agent.limit()).isEqualTo(5);
+		}
+	}
+
+	/**
 	 * Every key has a time to live that the store refreshes while the agent is configured; once
 	 * it is removed (or evicted) on every instance, its keys expire.
 	 */
@@ -121,9 +214,11 @@ class RedisMaintenanceTests {
 			engine.removeQuota("gone");
 			await().atMost(Duration.ofSeconds(10)).until(() -> keys(prefix).stream().noneMatch((key) -> key.contains(goneTag)));
 			assertThat(keys(prefix)).allSatisfy((key) -> assertThat(redisson.getKeys().remainTimeToLive(key)).isPositive());
-			// Several times to live later, the idle agent still configured keeps its keys.
-			await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5))
-				.until(() -> keys(prefix).stream().anyMatch((key) -> key.contains(keptTag)));
+			// Several times to live later (a round every 100 ms, a time to live of 900 ms: 25
+			// rounds), the idle agent still configured keeps its keys.
+			long round = store.completedRounds();
+			await().atMost(Duration.ofSeconds(10)).until(() -> store.completedRounds() >= round + 25);
+			assertThat(keys(prefix)).anyMatch((key) -> key.contains(keptTag));
 			Permit one = engine.acquire("kept");
 			Permit two = engine.acquire("kept");
 			assertThat(engine.tryAcquire("kept")).isEmpty();

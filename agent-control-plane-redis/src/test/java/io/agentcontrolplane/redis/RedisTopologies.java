@@ -24,17 +24,31 @@ import org.redisson.config.SubscriptionMode;
  */
 final class RedisTopologies {
 
-	static final int[] CLUSTER_PORTS = { 7101, 7102, 7103, 7104, 7105, 7106 };
+	/**
+	 * Added to every port, as by the scripts ({@code ACP_REDIS_PORT_OFFSET}, default 0), so that
+	 * a second set-up can run beside the first.
+	 */
+	static final int PORT_OFFSET = Integer.parseInt(envOr("ACP_REDIS_PORT_OFFSET", "0"));
 
-	static final int[] SENTINEL_NODE_PORTS = { 7201, 7202, 7203 };
+	static final int[] CLUSTER_PORTS = ports(7101, 7102, 7103, 7104, 7105, 7106);
 
-	static final int[] SENTINEL_PORTS = { 7301, 7302, 7303 };
+	static final int[] SENTINEL_NODE_PORTS = ports(7201, 7202, 7203);
+
+	static final int[] SENTINEL_PORTS = ports(7301, 7302, 7303);
 
 	static final Path CLUSTER_DIR = Path.of(envOr("ACP_REDIS_CLUSTER_DIR", "/tmp/acp-redis-cluster"));
 
 	static final Path SENTINEL_DIR = Path.of(envOr("ACP_REDIS_SENTINEL_DIR", "/tmp/acp-redis-sentinel"));
 
 	private RedisTopologies() {
+	}
+
+	private static int[] ports(int... defaults) {
+		int[] ports = defaults.clone();
+		for (int i = 0; i < ports.length; i++) {
+			ports[i] += PORT_OFFSET;
+		}
+		return ports;
 	}
 
 	/**
@@ -48,9 +62,10 @@ final class RedisTopologies {
 						+ "); start the cluster with .ci/redis-cluster start");
 			}
 		}
-		String info = cli(7101, "cluster", "info");
+		String info = cli(CLUSTER_PORTS[0], "cluster", "info");
 		if (!info.contains("cluster_state:ok")) {
-			RedisTestSupport.unavailable("the Redis Cluster on 127.0.0.1:7101-7106 is not healthy (" + info.trim()
+			RedisTestSupport.unavailable("the Redis Cluster on 127.0.0.1:" + CLUSTER_PORTS[0] + "-" + CLUSTER_PORTS[5]
+					+ " is not healthy (" + info.trim()
 					+ "); restart it with .ci/redis-cluster start");
 		}
 	}
@@ -69,13 +84,28 @@ final class RedisTopologies {
 	}
 
 	/**
+	 * The settings docs/redis.md recommends with replicas: Redisson follows every acquire and
+	 * release of a semaphore with {@code WAIT} for the replicas; that wait must end well within
+	 * the store's command time-out, and a shard without a synced replica (just after a failover)
+	 * must not fail the call after the script already ran.
+	 */
+	static Config replicated() {
+		Config config = new Config();
+		config.setThreads(4);
+		config.setNettyThreads(8);
+		config.setSlavesSyncTimeout(RECOMMENDED_SLAVES_SYNC_TIMEOUT_MILLIS);
+		config.setCheckLockSyncedSlaves(false);
+		return config;
+	}
+
+	static final long RECOMMENDED_SLAVES_SYNC_TIMEOUT_MILLIS = 100;
+
+	/**
 	 * A cluster client as the store should be used in production: reads and subscriptions on
 	 * masters (a replica may lag), a short topology scan so that a promotion is seen quickly.
 	 */
 	static RedissonClient clusterClient() {
-		Config config = new Config();
-		config.setThreads(4);
-		config.setNettyThreads(8);
+		Config config = replicated();
 		var cluster = config.useClusterServers()
 			.setScanInterval(300)
 			.setReadMode(ReadMode.MASTER)
@@ -98,9 +128,7 @@ final class RedisTopologies {
 	 * A sentinel client, reads and subscriptions on the master.
 	 */
 	static RedissonClient sentinelClient() {
-		Config config = new Config();
-		config.setThreads(4);
-		config.setNettyThreads(8);
+		Config config = replicated();
 		var sentinel = config.useSentinelServers()
 			.setMasterName("acp")
 			.setScanInterval(300)
@@ -169,7 +197,7 @@ final class RedisTopologies {
 	 * The slot of a key, as Redis computes it.
 	 */
 	static int slotOf(String key) {
-		return Integer.parseInt(cli(7101, "cluster", "keyslot", key).trim());
+		return Integer.parseInt(cli(CLUSTER_PORTS[0], "cluster", "keyslot", key).trim());
 	}
 
 	/**
