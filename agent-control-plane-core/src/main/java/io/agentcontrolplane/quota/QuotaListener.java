@@ -7,6 +7,11 @@ import java.time.Instant;
  * knowing any metrics library. Every method has an empty default. Listeners are called on the
  * thread doing the work and must be fast and must not throw; an exception thrown by a listener is
  * caught and ignored by the engine so that accounting is never disturbed.
+ * <p>
+ * The events of every call ({@link #onAcquired}, {@link #onReleased}, {@link #onRejected}) are
+ * delivered only to listeners whose class overrides them (looked up once, when the listener is
+ * added): a listener for budget warnings or agent changes alone adds nothing to an admission,
+ * and no hold time is measured for a listener that does not override {@link #onReleased}.
  */
 public interface QuotaListener {
 
