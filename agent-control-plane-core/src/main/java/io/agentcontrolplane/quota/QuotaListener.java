@@ -10,8 +10,7 @@ import java.time.Instant;
  * <p>
  * The events of every call ({@link #onAcquired}, {@link #onReleased}, {@link #onRejected}) are
  * delivered only to listeners whose class overrides them (looked up once, when the listener is
- * added): a listener for budget warnings or agent changes alone adds nothing to an admission,
- * and no hold time is measured for a listener that does not override {@link #onReleased}.
+ * added): a listener for budget warnings or agent changes alone adds nothing to an admission.
  */
 public interface QuotaListener {
 
