@@ -40,6 +40,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Import;
+import org.springframework.test.annotation.DirtiesContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -55,6 +56,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(classes = SampleApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT)
 @Import(GatedModelConfiguration.class)
+// The load it generates spends the agents' token and cost budgets (some per day): closing the
+// context afterwards keeps those budgets from refusing the calls of the other test classes.
+@DirtiesContext
 class DashboardBrowserTests {
 
 	private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
