@@ -66,7 +66,7 @@ final class Admission {
 	 * @param rate whether to consume from the budgets
 	 * @param estimate what the call is expected to spend; {@code null} for one request
 	 */
-	Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate,
+	Permit admit(String agentId, @Nullable String action, @Nullable Duration maxWait, boolean rate,
 			@Nullable Usage estimate) {
 		return run(agentId, action, maxWait, rate, estimate, this.blocking);
 	}
@@ -76,7 +76,7 @@ final class Admission {
 	 * @param rate whether to consume from the budgets
 	 * @param estimate what the call is expected to spend; {@code null} for one request
 	 */
-	CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action, @Nullable Duration maxWait,
+	CompletableFuture<Permit> admitAsync(String agentId, @Nullable String action, @Nullable Duration maxWait,
 			boolean rate, @Nullable Usage estimate) {
 		if (!this.localStore) {
 			return offCallerThread(() -> admitAsyncHere(agentId, action, maxWait, rate, estimate));
@@ -84,7 +84,7 @@ final class Admission {
 		return admitAsyncHere(agentId, action, maxWait, rate, estimate);
 	}
 
-	private CompletableFuture<Permit> admitAsyncHere(String agentId, @Nullable ActionType action,
+	private CompletableFuture<Permit> admitAsyncHere(String agentId, @Nullable String action,
 			@Nullable Duration maxWait, boolean rate, @Nullable Usage estimate) {
 		try {
 			return run(agentId, action, maxWait, rate, estimate, this.async);
@@ -143,11 +143,11 @@ final class Admission {
 	 * {@link PolicyEngine#tryAdmit}).
 	 * @return the permit, or {@code null} when none is free now (nothing counted)
 	 */
-	@Nullable Permit tryAdmit(String agentId, @Nullable ActionType action, @Nullable Usage estimate) {
+	@Nullable Permit tryAdmit(String agentId, @Nullable String action, @Nullable Usage estimate) {
 		return run(agentId, action, null, true, estimate, this.notWaiting);
 	}
 
-	private <R> R run(String agentId, @Nullable ActionType action, @Nullable Duration maxWait, boolean rate,
+	private <R> R run(String agentId, @Nullable String action, @Nullable Duration maxWait, boolean rate,
 			@Nullable Usage estimate, Waiting<R> waiting) {
 		for (;;) {
 			AgentState state = this.registry.lookup(agentId);
@@ -159,7 +159,7 @@ final class Admission {
 			}
 			if (action != null) {
 				ResourceQuota quota = state.quota();
-				if (!quota.allows(action)) {
+				if (!quota.allowsCanonical(action)) {
 					throw this.rejections.actionNotAllowed(state, quota, action);
 				}
 			}

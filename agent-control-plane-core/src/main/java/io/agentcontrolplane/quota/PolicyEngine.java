@@ -315,7 +315,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @throws IllegalArgumentException when {@code maxWait} is negative
 	 */
 	public Permit admit(String agentId, @Nullable ActionType action, @Nullable Duration maxWait) {
-		return this.admission.admit(agentId, action, checkMaxWait(maxWait), true, null);
+		return this.admission.admit(agentId, nameOf(action), checkMaxWait(maxWait), true, null);
 	}
 
 	/**
@@ -350,7 +350,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 */
 	public Permit admit(String agentId, @Nullable ActionType action, Usage estimate, @Nullable Duration maxWait) {
 		Objects.requireNonNull(estimate, "estimate");
-		return this.admission.admit(agentId, action, checkMaxWait(maxWait), true, estimate);
+		return this.admission.admit(agentId, nameOf(action), checkMaxWait(maxWait), true, estimate);
 	}
 
 	/**
@@ -368,7 +368,7 @@ public final class PolicyEngine implements AutoCloseable {
 	public CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action, Usage estimate,
 			@Nullable Duration maxWait) {
 		Objects.requireNonNull(estimate, "estimate");
-		return this.admission.admitAsync(agentId, action, checkMaxWait(maxWait), true, estimate);
+		return this.admission.admitAsync(agentId, nameOf(action), checkMaxWait(maxWait), true, estimate);
 	}
 
 	/**
@@ -383,7 +383,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @throws QuotaExceededException when refused for another reason than a busy permit
 	 */
 	public Optional<Permit> tryAdmit(String agentId, @Nullable ActionType action) {
-		return Optional.ofNullable(this.admission.tryAdmit(agentId, action, null));
+		return Optional.ofNullable(this.admission.tryAdmit(agentId, nameOf(action), null));
 	}
 
 	/**
@@ -400,7 +400,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 */
 	public CompletableFuture<Permit> admitAsync(String agentId, @Nullable ActionType action,
 			@Nullable Duration maxWait) {
-		return this.admission.admitAsync(agentId, action, checkMaxWait(maxWait), true, null);
+		return this.admission.admitAsync(agentId, nameOf(action), checkMaxWait(maxWait), true, null);
 	}
 
 	/**
@@ -424,9 +424,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * characters)
 	 */
 	public Permit admitAction(String agentId, @Nullable String action, @Nullable Duration maxWait) {
-		Duration wait = checkMaxWait(maxWait);
-		checkNamedAction(agentId, action);
-		return this.admission.admit(agentId, null, wait, true, null);
+		return this.admission.admit(agentId, canonicalOrNull(action), checkMaxWait(maxWait), true, null);
 	}
 
 	/**
@@ -445,9 +443,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 */
 	public Permit admitAction(String agentId, @Nullable String action, Usage estimate, @Nullable Duration maxWait) {
 		Objects.requireNonNull(estimate, "estimate");
-		Duration wait = checkMaxWait(maxWait);
-		checkNamedAction(agentId, action);
-		return this.admission.admit(agentId, null, wait, true, estimate);
+		return this.admission.admit(agentId, canonicalOrNull(action), checkMaxWait(maxWait), true, estimate);
 	}
 
 	/**
@@ -463,14 +459,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 */
 	public CompletableFuture<Permit> admitActionAsync(String agentId, @Nullable String action,
 			@Nullable Duration maxWait) {
-		Duration wait = checkMaxWait(maxWait);
-		try {
-			checkNamedAction(agentId, action);
-		}
-		catch (QuotaExceededException ex) {
-			return CompletableFuture.failedFuture(ex);
-		}
-		return this.admission.admitAsync(agentId, null, wait, true, null);
+		return this.admission.admitAsync(agentId, canonicalOrNull(action), checkMaxWait(maxWait), true, null);
 	}
 
 	/**
@@ -489,14 +478,7 @@ public final class PolicyEngine implements AutoCloseable {
 	public CompletableFuture<Permit> admitActionAsync(String agentId, @Nullable String action, Usage estimate,
 			@Nullable Duration maxWait) {
 		Objects.requireNonNull(estimate, "estimate");
-		Duration wait = checkMaxWait(maxWait);
-		try {
-			checkNamedAction(agentId, action);
-		}
-		catch (QuotaExceededException ex) {
-			return CompletableFuture.failedFuture(ex);
-		}
-		return this.admission.admitAsync(agentId, null, wait, true, estimate);
+		return this.admission.admitAsync(agentId, canonicalOrNull(action), checkMaxWait(maxWait), true, estimate);
 	}
 
 	/**
@@ -509,8 +491,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 * @throws IllegalArgumentException when the action is not a valid action name
 	 */
 	public Optional<Permit> tryAdmitAction(String agentId, @Nullable String action) {
-		checkNamedAction(agentId, action);
-		return Optional.ofNullable(this.admission.tryAdmit(agentId, null, null));
+		return Optional.ofNullable(this.admission.tryAdmit(agentId, canonicalOrNull(action), null));
 	}
 
 	/**
@@ -536,6 +517,15 @@ public final class PolicyEngine implements AutoCloseable {
 		if (action != null) {
 			this.immediate.checkAction(agentId, ActionNames.canonical("action", action));
 		}
+	}
+
+	/** An action name checked and in its canonical form, as the admission compares it. */
+	private static @Nullable String canonicalOrNull(@Nullable String action) {
+		return (action != null) ? ActionNames.canonical("action", action) : null;
+	}
+
+	private static @Nullable String nameOf(@Nullable ActionType action) {
+		return (action != null) ? action.actionName() : null;
 	}
 
 	/**

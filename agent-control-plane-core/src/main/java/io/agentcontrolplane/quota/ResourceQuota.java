@@ -236,7 +236,14 @@ public final class ResourceQuota {
 	 * @throws IllegalArgumentException when the name is not a valid action name
 	 */
 	public boolean allows(String action) {
-		String canonical = ActionNames.canonical("action", action);
+		return allowsCanonical(ActionNames.canonical("action", action));
+	}
+
+	/**
+	 * {@link #allows(String)} for a name already in its canonical form (checked, and an
+	 * {@link ActionType}'s in its action name), as the engine's admission passes it.
+	 */
+	boolean allowsCanonical(String canonical) {
 		return this.allowedActions.isEmpty() || this.allowedActions.contains(canonical);
 	}
 
