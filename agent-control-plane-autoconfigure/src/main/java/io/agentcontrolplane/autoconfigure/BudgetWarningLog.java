@@ -19,8 +19,8 @@ final class BudgetWarningLog implements QuotaListener {
 	@Override
 	public void onBudgetWarning(String agentId, Budget budget, long spent, Instant resetsAt) {
 		if (logger.isWarnEnabled()) {
-			logger.warn("Agent '" + agentId + "' spent " + budget.unit().fromBaseUnits(spent).toPlainString()
-					+ " of its " + budget.unit().configName() + " budget of " + budget.limit().toPlainString() + " per "
+			logger.warn("Agent '" + agentId + "' spent " + budget.unit().format(spent)
+					+ " of its " + budget.unit().configName() + " budget of " + budget.unit().format(budget.limitInBaseUnits()) + " per "
 					+ budget.window() + " (warn-at " + Math.round(budget.warnAt().orElse(1) * 100)
 					+ "%); the budget is full again at " + resetsAt);
 		}

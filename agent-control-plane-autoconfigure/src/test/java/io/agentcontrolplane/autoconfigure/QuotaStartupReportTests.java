@@ -74,7 +74,7 @@ class QuotaStartupReportTests {
 					"agent-control-plane.quotas.budgeted.budgets[1].warn-at=80%")
 			.run((context) -> assertThat(context).hasNotFailed())
 			.run((context) -> assertThat(output)
-				.contains("join-nested-calls=true, budgets=[tokens 200000 per 1m, cost 25.000000 per day (warn at 80%)]")
+				.contains("join-nested-calls=true, budgets=[tokens 200000 per 1m, cost 25.00 per day (warn at 80%)]")
 				.contains("Agent 'research-agent': max-concurrent-executions=3").doesNotContain("budgets=[]"));
 	}
 

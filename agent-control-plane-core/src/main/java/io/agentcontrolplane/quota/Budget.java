@@ -143,7 +143,7 @@ public final class Budget {
 	 */
 	@Override
 	public String toString() {
-		String text = this.unit.configName() + " " + limit().toPlainString() + " per " + this.window;
+		String text = this.unit.configName() + " " + this.unit.format(this.limit) + " per " + this.window;
 		if (this.warnAt > 0) {
 			// BigDecimal.valueOf keeps the fraction's shortest decimal form, so 0.07 reads 7%
 			// rather than the 7.000000000000001% that multiplying the double by 100 gives.

@@ -119,6 +119,22 @@ public enum BudgetUnit {
 	}
 
 	/**
+	 * An amount in base units as messages and logs write it: tokens and requests as whole
+	 * numbers, money without trailing zeros but with at least two decimal places ({@code 25.00},
+	 * {@code 0.50}, {@code 0.0026}).
+	 * @param baseUnits the amount in base units, possibly negative (an overdraft)
+	 * @return the amount as text
+	 */
+	public String format(long baseUnits) {
+		BigDecimal amount = fromBaseUnits(baseUnits);
+		if (this.scale == 0) {
+			return amount.toPlainString();
+		}
+		BigDecimal stripped = amount.stripTrailingZeros();
+		return ((stripped.scale() < 2) ? stripped.setScale(2) : stripped).toPlainString();
+	}
+
+	/**
 	 * What a usage spends of a budget in this unit, in base units.
 	 * @param usage the usage
 	 * @param pricing the prices, needed for {@link #COST} only

@@ -29,9 +29,8 @@ record Refusal(Budget budget, long requested, long remaining, @Nullable Duration
 	QuotaExceededException toException(String agentId) {
 		BudgetUnit unit = this.budget.unit();
 		String message = "Agent '" + agentId + "' exhausted its " + unit.configName() + " budget of "
-				+ this.budget.limit().toPlainString() + " per " + this.budget.window() + ": the call needs "
-				+ unit.fromBaseUnits(this.requested).toPlainString() + ", "
-				+ unit.fromBaseUnits(this.remaining).toPlainString() + " remains"
+				+ unit.format(this.budget.limitInBaseUnits()) + " per " + this.budget.window() + ": the call needs "
+				+ unit.format(this.requested) + ", " + unit.format(this.remaining) + " remains"
 				+ ((this.retryAfter != null) ? "; retry after " + DurationFormat.format(this.retryAfter)
 						: "; the call needs more than the whole limit and can never be admitted");
 		return new QuotaExceededException(agentId, RejectionReason.BUDGET_EXHAUSTED, message, this.retryAfter,

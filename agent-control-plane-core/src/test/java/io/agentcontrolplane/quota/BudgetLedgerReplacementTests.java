@@ -118,7 +118,7 @@ class BudgetLedgerReplacementTests {
 		BudgetLedger ledger = ledger(null, budget(BudgetUnit.TOKENS, 1_000, "1m"));
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> ledger.replaceBudgets(List.of(budget(BudgetUnit.COST, 5, "day"))))
-			.withMessageContaining("cost 5.000000 per day");
+			.withMessageContaining("cost 5.00 per day");
 		assertThat(ledger.budgets()).containsExactly(budget(BudgetUnit.TOKENS, 1_000, "1m"));
 		BudgetLedger priced = ledger(PRICING, budget(BudgetUnit.TOKENS, 1_000, "1m"));
 		priced.replaceBudgets(List.of(budget(BudgetUnit.COST, 5, "day")));

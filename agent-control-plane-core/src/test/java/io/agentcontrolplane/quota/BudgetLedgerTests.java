@@ -227,7 +227,7 @@ class BudgetLedgerTests {
 			.isThrownBy(() -> new BudgetLedger(List.of(cost), null, EngineTime.of(this.clock),
 					this.clock, BERLIN, BudgetWarningListener.NONE))
 			.withMessageContaining("cost budget needs pricing")
-			.withMessageContaining("cost 25.000000 per day");
+			.withMessageContaining("cost 25.00 per day");
 	}
 
 	@Test

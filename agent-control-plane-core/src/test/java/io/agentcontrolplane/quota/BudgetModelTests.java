@@ -95,7 +95,7 @@ class BudgetModelTests {
 		assertThat(cost.window()).isEqualTo(BudgetWindow.day());
 		assertThat(cost.warnAt()).hasValue(0.8);
 		assertThat(cost.warnThreshold()).isEqualTo(20_000_000L);
-		assertThat(cost).hasToString("cost 25.000000 per day (warn at 80%)");
+		assertThat(cost).hasToString("cost 25.00 per day (warn at 80%)");
 		Budget tokens = Budget.of(BudgetUnit.TOKENS, 200_000, BudgetWindow.parse("1m"));
 		assertThat(tokens.warnAt()).isEmpty();
 		assertThat(tokens.warnThreshold()).isEqualTo(-1);
@@ -157,9 +157,9 @@ class BudgetModelTests {
 		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("0.8").build().warnAt()).hasValue(0.8);
 		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("100%").build().warnAt()).hasValue(1.0);
 		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("7%").build())
-			.hasToString("cost 1.000000 per day (warn at 7%)");
+			.hasToString("cost 1.00 per day (warn at 7%)");
 		assertThat(Budget.builder(BudgetUnit.COST).limit(1).per("day").warnAt("12.5%").build())
-			.hasToString("cost 1.000000 per day (warn at 12.5%)");
+			.hasToString("cost 1.00 per day (warn at 12.5%)");
 	}
 
 	@Test
@@ -198,6 +198,16 @@ class BudgetModelTests {
 			.withMessageContaining("-1");
 		assertThatIllegalArgumentException().isThrownBy(() -> Usage.estimate(Long.MAX_VALUE, 1))
 			.withMessageContaining("fit in a long");
+	}
+
+	@Test
+	void amountsAreWrittenAsAUserReadsThem() {
+		assertThat(BudgetUnit.TOKENS.format(200_000)).isEqualTo("200000");
+		assertThat(BudgetUnit.COST.format(25_000_000)).isEqualTo("25.00");
+		assertThat(BudgetUnit.COST.format(500_000)).isEqualTo("0.50");
+		assertThat(BudgetUnit.COST.format(2_600)).isEqualTo("0.0026");
+		assertThat(BudgetUnit.COST.format(-400)).isEqualTo("-0.0004");
+		assertThat(BudgetUnit.COST.format(0)).isEqualTo("0.00");
 	}
 
 }

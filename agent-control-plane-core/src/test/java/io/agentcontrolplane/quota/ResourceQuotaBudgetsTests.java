@@ -35,7 +35,7 @@ class ResourceQuotaBudgetsTests {
 		assertThat(quota.maxRequestsPerMinute()).hasValue(60);
 		assertThat(quota.toBuilder().build()).isEqualTo(quota).hasSameHashCodeAs(quota).hasToString(quota.toString());
 		assertThat(quota.toBuilder("b").build().budgets()).containsExactly(TOKENS, COST);
-		assertThat(quota.toString()).contains("budgets=[tokens 200000 per 1m, cost 25.000000 per day (warn at 80%)]");
+		assertThat(quota.toString()).contains("budgets=[tokens 200000 per 1m, cost 25.00 per day (warn at 80%)]");
 		assertThat(quota.toBuilder().budgets().build()).isNotEqualTo(quota).satisfies((copy) -> {
 			assertThat(copy.budgets()).isEmpty();
 		});
