@@ -586,9 +586,11 @@ public final class RedisPermitStore implements PermitStore, AutoCloseable {
 		}
 
 		/**
-		 * Whether rate budgets (per-minute, per-hour) are kept in Redis as well (default
-		 * {@code true}); {@code false} keeps them per instance.
-		 * @param clusterRateLimits whether rate budgets are cluster-wide
+		 * Whether the agents' budgets are kept in Redis as well (default {@code true}): the
+		 * request budgets (per-minute, per-hour) and the token, cost and request budgets of
+		 * {@code ResourceQuota.budgets()}, overdrafts and refunds included; {@code false} keeps
+		 * them per instance.
+		 * @param clusterRateLimits whether budgets are cluster-wide
 		 * @return this builder
 		 */
 		public Builder clusterRateLimits(boolean clusterRateLimits) {
