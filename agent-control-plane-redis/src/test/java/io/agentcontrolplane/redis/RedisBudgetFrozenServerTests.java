@@ -18,9 +18,7 @@ import io.agentcontrolplane.test.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
-import org.redisson.config.Config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -49,22 +47,12 @@ class RedisBudgetFrozenServerTests {
 	@BeforeEach
 	void startServer() throws Exception {
 		this.server = RedisServerProcess.start();
-		Config config = new Config();
-		config.setThreads(4);
-		config.setNettyThreads(8);
-		config.useSingleServer().setAddress(this.server.address());
-		this.redisson = Redisson.create(config);
+		this.redisson = this.server.newClient();
 	}
 
 	@AfterEach
 	void stopServer() throws Exception {
-		if (this.server != null) {
-			// Thaws first: a frozen server never stays behind.
-			this.server.close();
-		}
-		if (this.redisson != null) {
-			this.redisson.shutdown(0, 2, TimeUnit.SECONDS);
-		}
+		RedisServerProcess.stopBoth(this.server, this.redisson);
 	}
 
 	private RedisPermitStore store(OnUnavailable onUnavailable) {

@@ -5,6 +5,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import org.jspecify.annotations.Nullable;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -33,6 +38,33 @@ final class RedisServerProcess implements AutoCloseable {
 
 	String address() {
 		return "redis://127.0.0.1:" + this.port;
+	}
+
+	/**
+	 * A client of this server with enough threads that calls to a frozen server do not queue
+	 * behind each other (4 threads, 8 Netty threads).
+	 * @return the client, shut down by the test (see {@link #stopBoth})
+	 */
+	RedissonClient newClient() {
+		Config config = new Config();
+		config.setThreads(4);
+		config.setNettyThreads(8);
+		config.useSingleServer().setAddress(address());
+		return Redisson.create(config);
+	}
+
+	/**
+	 * Stop a server of a test (thawed first: a frozen server never stays behind) and shut its
+	 * client down; either may be {@code null} when the set-up failed.
+	 */
+	static void stopBoth(@Nullable RedisServerProcess server, @Nullable RedissonClient client)
+			throws InterruptedException {
+		if (server != null) {
+			server.close();
+		}
+		if (client != null) {
+			client.shutdown(0, 2, TimeUnit.SECONDS);
+		}
 	}
 
 	void startProcess() throws IOException {
