@@ -180,6 +180,15 @@ final class AgentState {
 		return this.charging.compareAndSet(0, EVICTING);
 	}
 
+	/**
+	 * Whether an eviction is deciding or has evicted the agent. Read after seeing
+	 * {@link #isDynamic()} answer {@code false}, it tells an evicted agent (cleared after its
+	 * eviction began) from one that never was dynamic or was given a quota of its own.
+	 */
+	boolean wasEvicted() {
+		return this.charging.get() == EVICTING;
+	}
+
 	/** The agent stays: charges may begin again. */
 	void abandonEviction() {
 		this.charging.set(0);

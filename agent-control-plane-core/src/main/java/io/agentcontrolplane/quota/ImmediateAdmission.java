@@ -119,6 +119,16 @@ final class ImmediateAdmission {
 				this.rejections.count(state, RejectionReason.ACTION_NOT_ALLOWED, 0);
 				return false;
 			}
+			if (!state.isDynamic()) {
+				// Only dynamic agents are evicted, and no agent becomes dynamic later: a static
+				// agent is charged at once. One that stopped being dynamic because it was
+				// evicted this instant (it leaves the registry next) is looked up again.
+				if (state.wasEvicted()) {
+					Thread.onSpinWait();
+					continue;
+				}
+				return chargeOneRequest(state);
+			}
 			// No permit keeps the agent from being evicted while its budget is charged: hold off
 			// an eviction for the charge instead, or, while one is deciding, wait for it (an
 			// instant) and look the agent up again.
