@@ -510,13 +510,7 @@ public final class PolicyEngine implements AutoCloseable {
 	 */
 	public void checkAction(String agentId, String action) {
 		Objects.requireNonNull(action, "action");
-		checkNamedAction(agentId, action);
-	}
-
-	private void checkNamedAction(String agentId, @Nullable String action) {
-		if (action != null) {
-			this.immediate.checkAction(agentId, ActionNames.canonical("action", action));
-		}
+		this.immediate.checkAction(agentId, ActionNames.canonical("action", action));
 	}
 
 	/** An action name checked and in its canonical form, as the admission compares it. */
