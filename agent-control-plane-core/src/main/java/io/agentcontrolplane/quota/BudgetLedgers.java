@@ -79,21 +79,20 @@ final class BudgetLedgers {
 		if (listeners.isEmpty()) {
 			return;
 		}
-		report(listeners, agentId, BudgetUnit.REQUESTS, usage.requests());
-		report(listeners, agentId, BudgetUnit.TOKENS, usage.totalTokens());
-		report(listeners, agentId, BudgetUnit.INPUT_TOKENS, usage.inputTokens());
-		report(listeners, agentId, BudgetUnit.OUTPUT_TOKENS, usage.outputTokens());
 		Pricing pricing = this.pricing;
-		if (pricing != null) {
-			long cost;
+		for (BudgetUnit unit : BudgetUnit.values()) {
+			if (unit == BudgetUnit.COST && pricing == null) {
+				continue;
+			}
+			long amount;
 			try {
-				cost = usage.model().isPresent() ? pricing.costInBaseUnits(usage) : pricing.upperBoundInBaseUnits(usage);
+				amount = unit.amountOf(usage, pricing, false);
 			}
 			catch (IllegalArgumentException ex) {
 				// A model without a price, for an agent without a cost budget: no cost to report.
-				return;
+				continue;
 			}
-			report(listeners, agentId, BudgetUnit.COST, cost);
+			report(listeners, agentId, unit, amount);
 		}
 	}
 
