@@ -258,17 +258,20 @@ class RedisMaintenanceTests {
 					AgentPermits permits = store.create(agent, 1, false);
 					// On a loaded machine a take may miss the time-out; the agent is then refused
 					// until its probe gets an answer (within the probe interval).
-					for (int attempt = 0;; attempt++) {
-						try {
-							assertThat(permits.tryTake()).as(agent).isPositive();
-							return permits;
-						}
-						catch (PermitStoreUnavailableException ex) {
-							setUpTimeouts.increment();
-							assertThat(attempt).as("attempts of " + agent).isLessThan(100);
-							Thread.sleep(100);
-						}
-					}
+					long lease = await("a permit of " + agent).atMost(Duration.ofSeconds(10))
+						.pollDelay(Duration.ZERO)
+						.pollInterval(Duration.ofMillis(100))
+						.until(() -> {
+							try {
+								return permits.tryTake();
+							}
+							catch (PermitStoreUnavailableException ex) {
+								setUpTimeouts.increment();
+								return null;
+							}
+						}, (taken) -> taken != null);
+					assertThat(lease).as(agent).isPositive();
+					return permits;
 				}));
 			}
 			for (Future<AgentPermits> future : created) {
@@ -288,15 +291,11 @@ class RedisMaintenanceTests {
 				String agent = "tenant-" + i;
 				probes.add(pool.submit(() -> {
 					AgentPermits elsewhere = other.create(agent, 1, false);
-					for (int attempt = 0;; attempt++) {
-						try {
-							return elsewhere.tryTake();
-						}
-						catch (PermitStoreUnavailableException ex) {
-							assertThat(attempt).as("attempts of " + agent).isLessThan(100);
-							Thread.sleep(100);
-						}
-					}
+					return await("an answer for " + agent + " from another instance").atMost(Duration.ofSeconds(10))
+						.pollDelay(Duration.ZERO)
+						.pollInterval(Duration.ofMillis(100))
+						.ignoreException(PermitStoreUnavailableException.class)
+						.until(elsewhere::tryTake, (answer) -> true);
 				}));
 			}
 			long lost = 0;
