@@ -88,7 +88,8 @@ class BoundedExecutionBudgetTests {
 		});
 	}
 
-	private static long[] remaining(PolicyEngine engine) {
+	/** What each budget of agent {@code llm} has left, in order (also for the reactive tests). */
+	static long[] remaining(PolicyEngine engine) {
 		return engine.snapshot("llm").orElseThrow().budgets().stream().mapToLong(BudgetStatus::remaining).toArray();
 	}
 
@@ -103,7 +104,7 @@ class BoundedExecutionBudgetTests {
 	}
 
 	/**
-	 * What a model answered: input and output tokens.
+	 * What a model answered, or one chunk of it: input and output tokens.
 	 */
 	record Reply(long input, long output) {
 

@@ -6,7 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.agentcontrolplane.annotation.BoundedExecution;
 import io.agentcontrolplane.autoconfigure.AgentControlPlaneAutoConfiguration;
-import io.agentcontrolplane.quota.BudgetStatus;
+import io.agentcontrolplane.autoconfigure.aop.BoundedExecutionBudgetTests.Reply;
 import io.agentcontrolplane.quota.PolicyEngine;
 import io.agentcontrolplane.quota.QuotaExceededException;
 import io.agentcontrolplane.quota.RejectionReason;
@@ -53,12 +53,12 @@ class BoundedExecutionReactiveBudgetTests {
 			PolicyEngine engine = context.getBean(PolicyEngine.class);
 			Sinks.One<Reply> reply = Sinks.one();
 			Mono<Reply> call = client.ask(400, reply.asMono());
-			assertThat(remaining(engine)).as("nothing reserved before subscription").containsExactly(1000, 500);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).as("nothing reserved before subscription").containsExactly(1000, 500);
 			CompletableFuture<Reply> result = call.toFuture();
-			assertThat(remaining(engine)).as("the estimate, 0 in + 400 out").containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).as("the estimate, 0 in + 400 out").containsExactly(600, 100);
 			reply.tryEmitValue(new Reply(120, 30));
 			assertThat(result.get(10, TimeUnit.SECONDS).output()).isEqualTo(30);
-			assertThat(remaining(engine)).containsExactly(850, 470);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(850, 470);
 			assertThat(inFlight(engine)).isZero();
 		});
 	}
@@ -70,10 +70,10 @@ class BoundedExecutionReactiveBudgetTests {
 			PolicyEngine engine = context.getBean(PolicyEngine.class);
 			Sinks.One<Reply> reply = Sinks.one();
 			CompletableFuture<Reply> result = client.ask(400, reply.asMono()).toFuture();
-			assertThat(remaining(engine)).containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(600, 100);
 			reply.tryEmitError(new IllegalStateException("the provider could not be reached"));
 			assertThat(result).failsWithin(WAIT);
-			assertThat(remaining(engine)).containsExactly(1000, 500);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(1000, 500);
 			assertThat(inFlight(engine)).isZero();
 		});
 	}
@@ -84,7 +84,7 @@ class BoundedExecutionReactiveBudgetTests {
 			ReactiveModelClient client = context.getBean(ReactiveModelClient.class);
 			PolicyEngine engine = context.getBean(PolicyEngine.class);
 			assertThat(client.ask(400, Mono.empty()).toFuture().get(10, TimeUnit.SECONDS)).isNull();
-			assertThat(remaining(engine)).containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(600, 100);
 			assertThat(inFlight(engine)).isZero();
 		});
 	}
@@ -99,7 +99,7 @@ class BoundedExecutionReactiveBudgetTests {
 			assertThat(inFlight(engine)).isEqualTo(1);
 			subscription.dispose();
 			await().atMost(WAIT).until(() -> inFlight(engine) == 0);
-			assertThat(remaining(engine)).containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(600, 100);
 		});
 	}
 
@@ -110,16 +110,16 @@ class BoundedExecutionReactiveBudgetTests {
 			PolicyEngine engine = context.getBean(PolicyEngine.class);
 			Sinks.Many<Reply> chunks = Sinks.many().unicast().onBackpressureBuffer();
 			CompletableFuture<java.util.List<Reply>> result = client.stream(400, chunks.asFlux()).collectList().toFuture();
-			assertThat(remaining(engine)).containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(600, 100);
 			chunks.tryEmitNext(new Reply(100, 5));
 			// A chunk whose usage expression gives null adds nothing.
 			chunks.tryEmitNext(new Reply(0, 0));
 			chunks.tryEmitNext(new Reply(0, 15));
-			assertThat(remaining(engine)).as("settled only when the stream completes").containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).as("settled only when the stream completes").containsExactly(600, 100);
 			chunks.tryEmitComplete();
 			assertThat(result.get(10, TimeUnit.SECONDS)).hasSize(3);
 			// 100 in + 20 out.
-			assertThat(remaining(engine)).containsExactly(880, 480);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(880, 480);
 			assertThat(inFlight(engine)).isZero();
 		});
 	}
@@ -133,7 +133,7 @@ class BoundedExecutionReactiveBudgetTests {
 			CompletableFuture<java.util.List<Reply>> result = client.stream(400, chunks.asFlux()).collectList().toFuture();
 			chunks.tryEmitError(new IllegalStateException("the provider could not be reached"));
 			assertThat(result).failsWithin(WAIT);
-			assertThat(remaining(engine)).containsExactly(1000, 500);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(1000, 500);
 			assertThat(inFlight(engine)).isZero();
 		});
 	}
@@ -148,7 +148,7 @@ class BoundedExecutionReactiveBudgetTests {
 			chunks.tryEmitNext(new Reply(100, 5));
 			chunks.tryEmitError(new IllegalStateException("the connection broke"));
 			assertThat(result).failsWithin(WAIT);
-			assertThat(remaining(engine)).containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(600, 100);
 			assertThat(inFlight(engine)).isZero();
 		});
 	}
@@ -163,7 +163,7 @@ class BoundedExecutionReactiveBudgetTests {
 			chunks.tryEmitNext(new Reply(100, 5));
 			subscription.dispose();
 			await().atMost(WAIT).until(() -> inFlight(engine) == 0);
-			assertThat(remaining(engine)).containsExactly(600, 100);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(600, 100);
 		});
 	}
 
@@ -180,12 +180,8 @@ class BoundedExecutionReactiveBudgetTests {
 				.isInstanceOfSatisfying(QuotaExceededException.class,
 						(ex) -> assertThat(ex.reason()).isEqualTo(RejectionReason.BUDGET_EXHAUSTED));
 			assertThat(chunks.currentSubscriberCount()).isZero();
-			assertThat(remaining(engine)).containsExactly(1000, 500);
+			assertThat(BoundedExecutionBudgetTests.remaining(engine)).containsExactly(1000, 500);
 		});
-	}
-
-	private static long[] remaining(PolicyEngine engine) {
-		return engine.snapshot("llm").orElseThrow().budgets().stream().mapToLong(BudgetStatus::remaining).toArray();
 	}
 
 	private static int inFlight(PolicyEngine engine) {
@@ -199,13 +195,6 @@ class BoundedExecutionReactiveBudgetTests {
 		ReactiveModelClient reactiveModelClient() {
 			return new ReactiveModelClient();
 		}
-
-	}
-
-	/**
-	 * What a model answered, or one chunk of it: input and output tokens.
-	 */
-	record Reply(long input, long output) {
 
 	}
 
